@@ -1,0 +1,94 @@
+// The `wippy` CLI (SPEC section 6). Every failure is one line on stderr saying
+// what failed and how to fix it; the exit status is the guest's.
+
+import { loadRegistry, RegistryError, type Registry, type WasmEntry } from "../registry/index.ts";
+import { Runtime } from "../runtime.ts";
+import { HELP, parseArgs, UsageError, type CliArgs } from "./args.ts";
+import { registryList, registryShow, runList } from "./listing.ts";
+import { runAttached } from "./run-attached.ts";
+
+export async function main(argv: string[]): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) return fail(err.message);
+    throw err;
+  }
+  if (args.help || args.words.length === 0) {
+    process.stdout.write(HELP);
+    return args.help ? 0 : 2;
+  }
+  const [command, sub, ...rest] = args.words;
+  try {
+    if (command === "lint") return await lint(args);
+    if (command === "registry") {
+      const registry = await load(args);
+      if (sub === "list") return print(registryList(registry, args.kind));
+      if (sub === "show" && rest[0]) return print(registryShow(registry, rest[0]));
+      return fail("usage: wippy registry list [--kind K] | wippy registry show <id>");
+    }
+    if (command === "run") {
+      const registry = await load(args);
+      if (sub === "list") return print(runList(registry));
+      if (sub === undefined) return await runForever(registry, args);
+      const entry = args.execute !== undefined ? findEntry(registry, sub) : findCommand(registry, sub);
+      return await runAttached(registry, entry, rest);
+    }
+    return fail(`unknown command ${command}; see wippy --help`);
+  } catch (err) {
+    if (err instanceof RegistryError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof CliError) return fail(err.message);
+    return fail(err instanceof Error ? err.message : String(err));
+  }
+}
+
+export class CliError extends Error {}
+
+function fail(message: string): number {
+  process.stderr.write(`wippy: ${message}\n`);
+  return 1;
+}
+
+function print(text: string): number {
+  process.stdout.write(text.endsWith("\n") || text === "" ? text : `${text}\n`);
+  return 0;
+}
+
+function load(args: CliArgs): Promise<Registry> {
+  return loadRegistry({ ...(args.root ? { root: args.root } : {}), ...(args.src ? { src: args.src } : {}) });
+}
+
+async function lint(args: CliArgs): Promise<number> {
+  const registry = await load(args);
+  return print(`ok: ${registry.entries.size} entries in ${registry.files.length} file${registry.files.length === 1 ? "" : "s"}`);
+}
+
+function findCommand(registry: Registry, name: string): WasmEntry {
+  for (const e of registry.entries.values()) {
+    if (e.kind === "process.wasm" && e.command?.name === name) return e;
+  }
+  const names = [...registry.entries.values()].flatMap((e) => (e.kind === "process.wasm" && e.command ? [e.command.name] : []));
+  throw new CliError(`no command ${name}; ${names.length > 0 ? `commands: ${names.join(", ")}` : "the registry declares no commands (meta.command)"}`);
+}
+
+function findEntry(registry: Registry, id: string): WasmEntry {
+  const e = registry.entries.get(id);
+  if (!e) throw new CliError(`no entry ${id} in the registry; see wippy registry list --kind process.wasm`);
+  if (e.kind !== "process.wasm") throw new CliError(`${id} is a ${e.kind}, not a process.wasm entry`);
+  return e;
+}
+
+/** `wippy run` without a command: the runtime with its auto_start tree until SIGINT/SIGTERM. */
+async function runForever(registry: Registry, _args: CliArgs): Promise<number> {
+  const runtime = await Runtime.open({ registry });
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await runtime.close();
+  return 0;
+}

@@ -1,0 +1,10 @@
+// Public API.
+export { Runtime, type RuntimeOptions } from "./runtime.ts";
+export { ProcessHandle } from "./process/handle.ts";
+export { ProcessError, type ExitError, type ExitKind, type ExitResult } from "./process/exit.ts";
+export type { MailboxEvent, ExitEvent, LinkDownEvent, CancelEvent, MessageEvent } from "./process/events.ts";
+export type { ProcessInfo } from "./process/table.ts";
+export type { Stdio } from "./process/io.ts";
+export { loadRegistry, RegistryError, type LoadOptions, type RegistryIssue } from "./registry/index.ts";
+export type * from "./registry/types.ts";
+export { processMachine, type ProcessState } from "../machines/process.ts";

@@ -1,0 +1,61 @@
+// Exit results: exactly one per process, whatever ends it (SPEC section 3).
+
+export type ExitKind =
+  | "trap"
+  | "limit"
+  | "killed"
+  | "cancelled"
+  | "spawn"
+  | "link"
+  | "noproc"
+  | "exit";
+
+export interface ExitError {
+  kind: ExitKind;
+  message: string;
+  /** WASI exit status, for kind "exit". */
+  code?: number;
+  /** The guest's own error payload (a component `result` err). */
+  value?: unknown;
+}
+
+export type ExitResult = { value: unknown } | { error: ExitError };
+
+export function isExitError(result: ExitResult): result is { error: ExitError } {
+  return "error" in result;
+}
+
+/**
+ * An error that already knows which exit kind it becomes. Everything the
+ * runtime throws on purpose is one of these; anything else is classified by
+ * `toExitError`.
+ */
+export class ProcessError extends Error {
+  readonly kind: ExitKind;
+  readonly code?: number;
+  readonly value?: unknown;
+  constructor(kind: ExitKind, message: string, extra: { code?: number; value?: unknown } = {}) {
+    super(message);
+    this.name = "ProcessError";
+    this.kind = kind;
+    if (extra.code !== undefined) this.code = extra.code;
+    if ("value" in extra) this.value = extra.value;
+  }
+  toExitError(): ExitError {
+    const e: ExitError = { kind: this.kind, message: this.message };
+    if (this.code !== undefined) e.code = this.code;
+    if (this.value !== undefined) e.value = this.value;
+    return e;
+  }
+}
+
+/** Classifies anything a guest call threw into an exit error. */
+export function toExitError(err: unknown, fallback: ExitKind = "trap"): ExitError {
+  if (err instanceof ProcessError) return err.toExitError();
+  if (err instanceof WebAssembly.RuntimeError) return { kind: "trap", message: `wasm trap: ${err.message}` };
+  if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    return { kind: "trap", message: "wasm trap: call stack exhausted" };
+  }
+  if (err instanceof Error) return { kind: fallback, message: err.message };
+  return { kind: fallback, message: String(err) };
+}

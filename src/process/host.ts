@@ -1,0 +1,38 @@
+// A process host: a named group of processes with a capacity (SPEC section 3).
+
+import { customAlphabet } from "nanoid";
+import type { Limits } from "../registry/types.ts";
+import { ProcessError } from "./exit.ts";
+
+const nanoid = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 12);
+
+export class ProcessHost {
+  readonly id: string;
+  readonly maxProcesses: number;
+  /** Default limits for processes on this host; an entry's own limits override them. */
+  readonly limits: Limits;
+  #count = 0;
+
+  constructor(id: string, opts: { maxProcesses?: number; limits?: Limits } = {}) {
+    this.id = id;
+    this.maxProcesses = opts.maxProcesses ?? Number.POSITIVE_INFINITY;
+    this.limits = opts.limits ?? {};
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Reserves a slot and returns a fresh pid, or throws if the host is full. */
+  admit(): string {
+    if (this.#count >= this.maxProcesses) {
+      throw new ProcessError("spawn", `process host ${this.id} is full (max_processes: ${this.maxProcesses}); raise host.max_processes or wait for processes to end`);
+    }
+    this.#count++;
+    return `{${this.id}|${nanoid()}}`;
+  }
+
+  release(): void {
+    this.#count--;
+  }
+}

@@ -1,0 +1,70 @@
+// A process's view of the world, built from its entry at spawn: argv, the
+// environment it is granted (nothing of the host's), its mounts and stdio.
+
+import type { Registry, WasmEntry } from "../registry/types.ts";
+import type { ProcessIO } from "../wasm/program.ts";
+import { ProcessError } from "./exit.ts";
+
+export interface Stdio {
+  stdout: (pid: string, chunk: Uint8Array) => void;
+  stderr: (pid: string, chunk: Uint8Array) => void;
+  /** Reads the next chunk of stdin for `pid`; null at end of input. Absent: stdin is empty. */
+  stdin?: (pid: string) => Promise<Uint8Array | null>;
+}
+
+export interface IOContext {
+  pid: string;
+  env: Record<string, string | undefined>;
+  registry: Registry;
+  stdio: Stdio;
+  signal?: AbortSignal;
+  suspend: () => void;
+  resume: () => void;
+}
+
+/** Values as guest argv: strings as they are, everything else as JSON. */
+function argText(a: unknown): string {
+  return typeof a === "string" ? a : typeof a === "bigint" ? a.toString() : JSON.stringify(a) ?? String(a);
+}
+
+export function resolveEnv(entry: WasmEntry, registry: Registry, hostEnv: Record<string, string | undefined>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const b of entry.wasi.env) {
+    const v = registry.entries.get(b.id);
+    if (!v || v.kind !== "env.variable") throw new ProcessError("spawn", `${entry.id}: wasi.env ${b.name} refers to ${b.id}, which is not an env.variable entry`);
+    const value = (v.variable !== undefined ? hostEnv[v.variable] : undefined) ?? v.default;
+    if (value === undefined) {
+      if (b.required) {
+        const how = v.variable ? `set the OS variable ${v.variable} or give ${b.id} a default` : `give ${b.id} a default`;
+        throw new ProcessError("spawn", `${entry.id}: required environment variable ${b.name} (from ${b.id}) has no value; ${how}`);
+      }
+      continue;
+    }
+    env[b.name] = value;
+  }
+  return env;
+}
+
+export function buildProcessIO(entry: WasmEntry, args: unknown[], ctx: IOContext): ProcessIO {
+  const mounts = entry.wasi.mounts.map((m) => {
+    const fs = ctx.registry.entries.get(m.fs);
+    if (!fs || fs.kind !== "fs.directory") throw new ProcessError("spawn", `${entry.id}: mount ${m.guest} refers to ${m.fs}, which is not an fs.directory`);
+    return { guest: m.guest, host: fs.directory, readOnly: m.readOnly };
+  });
+  const { pid, stdio } = ctx;
+  const stdin = stdio.stdin;
+  const io: ProcessIO = {
+    entry,
+    argv: [entry.name, ...(entry.wasi.args ?? args.map(argText))],
+    env: resolveEnv(entry, ctx.registry, ctx.env),
+    mounts,
+    stdout: (chunk) => stdio.stdout(pid, chunk),
+    stderr: (chunk) => stdio.stderr(pid, chunk),
+    onSuspend: ctx.suspend,
+    onResume: ctx.resume,
+  };
+  if (entry.wasi.cwd !== undefined) io.cwd = entry.wasi.cwd;
+  if (stdin) io.stdin = () => stdin(pid);
+  if (ctx.signal) io.signal = ctx.signal;
+  return io;
+}

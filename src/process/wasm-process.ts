@@ -1,0 +1,188 @@
+// Drives one WASM process through its machine: init (load, instantiate) →
+// stepping ⇄ suspended → closed. Synchronous guests run start to finish
+// without an await; async ones report each host wait.
+
+import { createActor, type Actor, type InspectionEvent, type Observer } from "xstate";
+import { processMachine, type ProcessState } from "../../machines/process.ts";
+import type { WasmEntry } from "../registry/types.ts";
+import type { ProgramLoader } from "../wasm/loader.ts";
+import type { Instance, Program, ProcessIO } from "../wasm/program.ts";
+import { ProcessError, toExitError, type ExitError, type ExitResult } from "./exit.ts";
+import type { ProcessHost } from "./host.ts";
+import { Mailbox } from "./mailbox.ts";
+import type { ProcessRecord, ProcessTable } from "./table.ts";
+
+export interface WasmProcessDeps {
+  table: ProcessTable;
+  loader: ProgramLoader;
+  /** Builds the process's I/O and WASI view; throws a ProcessError("spawn") when it cannot. */
+  makeIO: (proc: WasmProcess, args: unknown[]) => ProcessIO;
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+/** Raised inside a guest that is resumed after its process ended. */
+export class ProcessEnded extends Error {}
+
+function spawnError(err: unknown): ExitError {
+  if (err instanceof ProcessError) return err.toExitError();
+  const e = toExitError(err, "spawn");
+  return e.kind === "trap" ? { kind: "trap", message: `trap during instantiation: ${e.message}` } : { kind: "spawn", message: `could not instantiate: ${e.message}` };
+}
+
+export class WasmProcess implements ProcessRecord {
+  readonly pid: string;
+  readonly entry: string;
+  readonly host: string;
+  readonly startedAt = Date.now();
+  readonly mailbox = new Mailbox();
+  readonly monitors = new Set<string>();
+  readonly links = new Set<string>();
+  trapLinks = false;
+  readonly wasmEntry: WasmEntry;
+  readonly #deps: WasmProcessDeps;
+  readonly #host: ProcessHost;
+  readonly #actor: Actor<typeof processMachine>;
+  readonly #abort = new AbortController();
+  #instance: Instance | undefined;
+  #ended = false;
+  #cancelReason: unknown;
+
+  constructor(deps: WasmProcessDeps, entry: WasmEntry, host: ProcessHost, pid: string) {
+    this.pid = pid;
+    this.entry = entry.id;
+    this.host = host.id;
+    this.wasmEntry = entry;
+    this.#deps = deps;
+    this.#host = host;
+    this.#actor = createActor(processMachine, {
+      id: pid,
+      input: { pid, entry: entry.id, host: host.id },
+      ...(deps.inspect ? { inspect: deps.inspect } : {}),
+    });
+    this.#actor.start();
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  state(): ProcessState {
+    return this.#actor.getSnapshot().value as ProcessState;
+  }
+
+  memory(): number {
+    return this.#instance?.memoryBytes() ?? 0;
+  }
+
+  /** For the I/O layer: the guest starts waiting on the host — a safe point to honour a cancel. */
+  suspend(): void {
+    if (this.#ended) return;
+    this.#actor.send({ type: "SUSPEND" });
+    if (this.#cancelReason !== undefined) this.#endCancelled();
+  }
+
+  /**
+   * Graceful stop: the guest ends (kind `cancelled`) at its next host wait, at
+   * once if it is waiting now; past `timeoutMs` it is killed.
+   */
+  cancel(from: string, reason: unknown, timeoutMs: number): void {
+    if (this.#ended) return;
+    this.mailbox.deliver({ type: "CANCEL", from, reason });
+    this.#cancelReason = reason ?? "cancelled";
+    if (this.state() === "suspended") {
+      this.#endCancelled();
+      return;
+    }
+    const timer = setTimeout(() => this.kill({ kind: "killed", message: `did not stop within ${timeoutMs} ms of being cancelled` }), timeoutMs);
+    this.#abort.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+  }
+
+  #endCancelled(): void {
+    const r = this.#cancelReason;
+    this.#finish({ error: { kind: "cancelled", message: typeof r === "string" ? r : JSON.stringify(r) ?? "cancelled" } });
+  }
+
+  /** For the I/O layer: the wait is over; unwinds the guest if the process has ended meanwhile. */
+  resume(): void {
+    if (this.#ended) throw new ProcessEnded(`process ${this.pid} has ended`);
+    this.#actor.send({ type: "RESUME" });
+  }
+
+  start(args: unknown[]): void {
+    const program = this.#deps.loader.peek(this.wasmEntry);
+    if (program) {
+      this.#init(program, args);
+      return;
+    }
+    this.#deps.loader.load(this.wasmEntry).then(
+      (p) => this.#init(p, args),
+      (err: unknown) => this.#finish({ error: spawnError(err) }),
+    );
+  }
+
+  kill(error: ExitError): void {
+    this.#finish({ error });
+  }
+
+  #init(program: Program, args: unknown[]): void {
+    if (this.#ended) return; // killed while loading
+    let instance: Instance | Promise<Instance>;
+    try {
+      instance = program.instantiate(this.#deps.makeIO(this, args));
+    } catch (err) {
+      this.#finish({ error: spawnError(err) });
+      return;
+    }
+    if (instance instanceof Promise) {
+      instance.then(
+        (i) => this.#step(i, args),
+        (err: unknown) => this.#finish({ error: spawnError(err) }),
+      );
+    } else {
+      this.#step(instance, args);
+    }
+  }
+
+  #step(instance: Instance, args: unknown[]): void {
+    if (this.#ended) {
+      instance.dispose?.();
+      return;
+    }
+    this.#instance = instance;
+    this.#actor.send({ type: "STEP" });
+    let out: unknown;
+    try {
+      out = instance.call(args);
+    } catch (err) {
+      this.#finish({ error: toExitError(err) });
+      return;
+    }
+    if (out instanceof Promise) {
+      out.then(
+        (value: unknown) => this.#finish({ value }),
+        (err: unknown) => this.#finish({ error: toExitError(err) }),
+      );
+    } else {
+      this.#finish({ value: out });
+    }
+  }
+
+  #finish(result: ExitResult): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#abort.abort();
+    this.#actor.send({ type: "CLOSE", exit: result });
+    try {
+      this.#instance?.dispose?.();
+    } finally {
+      this.#instance = undefined;
+      this.#host.release();
+      this.mailbox.close();
+      this.#deps.table.exit(this.pid, result);
+    }
+  }
+}

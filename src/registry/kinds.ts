@@ -1,0 +1,204 @@
+// Per-kind validation: one located YAML entry in, one typed entry out.
+// Validators always return an entry (with placeholders where fields were bad)
+// so references to it still resolve and do not cascade into extra errors.
+import * as path from "node:path";
+import { FieldReader, readReference, report } from "./fields.ts";
+import { isEnvName } from "./env.ts";
+import type {
+  CommandMeta,
+  Entry,
+  EntryId,
+  EntryKind,
+  EnvVariableEntry,
+  FsDirectoryEntry,
+  ProcessHostEntry,
+  ProcessServiceEntry,
+  ProcessSupervisorEntry,
+  RestartConfig,
+  RestartPolicy,
+  Strategy,
+  TerminalHostEntry,
+} from "./types.ts";
+import { readLimits, validateWasm } from "./wasm-kind.ts";
+
+export type EntryBase = Pick<FsDirectoryEntry, "id" | "namespace" | "name" | "origin" | "meta">;
+
+export const ENTRY_KINDS: readonly EntryKind[] = [
+  "fs.directory",
+  "process.wasm",
+  "function.wasm",
+  "process.host",
+  "terminal.host",
+  "env.variable",
+  "process.service",
+  "process.supervisor",
+];
+
+export function isEntryKind(kind: string): kind is EntryKind {
+  return (ENTRY_KINDS as readonly string[]).includes(kind);
+}
+
+export interface KindInput {
+  reader: FieldReader;
+  base: EntryBase;
+  /** Project root: relative directories resolve against it. */
+  root: string;
+  command?: CommandMeta;
+}
+
+export function validateKind(kind: EntryKind, input: KindInput): Entry {
+  const { reader, base } = input;
+  switch (kind) {
+    case "fs.directory":
+      return validateFsDirectory(reader, base, input.root);
+    case "process.wasm":
+    case "function.wasm":
+      return validateWasm(kind, reader, base, input.command);
+    case "process.host":
+      return validateProcessHost(reader, base);
+    case "terminal.host":
+      return validateTerminalHost(reader, base);
+    case "env.variable":
+      return validateEnvVariable(reader, base);
+    case "process.service":
+      return validateService(reader, base);
+    case "process.supervisor":
+      return validateSupervisor(reader, base);
+  }
+}
+
+function validateFsDirectory(reader: FieldReader, base: EntryBase, root: string): FsDirectoryEntry {
+  const node = reader.required("directory", "the host folder, relative to the project root (e.g. directory: ./wasm)");
+  const directory = node === undefined ? undefined : reader.string("directory");
+  return {
+    ...base,
+    kind: "fs.directory",
+    directory: directory === undefined ? "" : path.resolve(root, directory),
+    autoInit: reader.boolean("auto_init", false),
+  };
+}
+
+function validateProcessHost(reader: FieldReader, base: EntryBase): ProcessHostEntry {
+  const entry: ProcessHostEntry = { ...base, kind: "process.host", limits: readLimits(reader) };
+  const host = reader.map("host");
+  if (host !== undefined) {
+    const positive = { integer: true, min: 1 };
+    const workers = host.number("workers", positive);
+    const maxProcesses = host.number("max_processes", positive);
+    const queueSize = host.number("queue_size", positive);
+    if (workers !== undefined) entry.workers = workers;
+    if (maxProcesses !== undefined) entry.maxProcesses = maxProcesses;
+    if (queueSize !== undefined) entry.queueSize = queueSize;
+    host.finish();
+  }
+  return entry;
+}
+
+function validateTerminalHost(reader: FieldReader, base: EntryBase): TerminalHostEntry {
+  return { ...base, kind: "terminal.host", hideLogs: reader.boolean("hide_logs", false) };
+}
+
+function validateEnvVariable(reader: FieldReader, base: EntryBase): EnvVariableEntry {
+  const entry: EnvVariableEntry = { ...base, kind: "env.variable" };
+  const variable = reader.string("variable");
+  if (variable !== undefined) {
+    if (isEnvName(variable)) entry.variable = variable;
+    else reader.report("variable", `"${variable}" is not a valid environment variable name (letters, digits and _, not starting with a digit)`);
+  }
+  const fallback = reader.string("default", { coerce: true, allowEmpty: true });
+  if (fallback !== undefined) entry.default = fallback;
+  return entry;
+}
+
+const RESTART_POLICIES: readonly RestartPolicy[] = ["permanent", "transient", "temporary"];
+const STRATEGIES: readonly Strategy[] = ["one_for_one", "one_for_all", "rest_for_one"];
+
+const DEFAULT_RESTART: RestartConfig = {
+  policy: "permanent",
+  initialDelay: 100,
+  maxDelay: 30_000,
+  backoffFactor: 2,
+  jitter: 0.1,
+};
+
+function validateService(reader: FieldReader, base: EntryBase): ProcessServiceEntry {
+  const process = reader.reference("process", ["process.wasm"], "the process.wasm entry to run");
+  const host = reader.reference("host", ["process.host"], "the process.host to run it on");
+  const inputItems = reader.list("input", "arguments");
+  const input = inputItems === undefined ? [] : (reader.plain("input") as unknown[]);
+  const entry: ProcessServiceEntry = {
+    ...base,
+    kind: "process.service",
+    process: process ?? "",
+    host: host ?? "",
+    input,
+    autoStart: false,
+    stopTimeout: 5000,
+    restart: { ...DEFAULT_RESTART },
+  };
+  const lifecycle = reader.map("lifecycle");
+  if (lifecycle !== undefined) {
+    entry.autoStart = lifecycle.boolean("auto_start", false);
+    entry.stopTimeout = lifecycle.duration("stop_timeout") ?? entry.stopTimeout;
+    const restart = lifecycle.map("restart");
+    if (restart !== undefined) entry.restart = readRestart(restart);
+    lifecycle.finish();
+  }
+  return entry;
+}
+
+function readRestart(reader: FieldReader): RestartConfig {
+  const config: RestartConfig = {
+    policy: reader.choice("policy", RESTART_POLICIES) ?? DEFAULT_RESTART.policy,
+    initialDelay: reader.duration("initial_delay") ?? DEFAULT_RESTART.initialDelay,
+    maxDelay: reader.duration("max_delay") ?? DEFAULT_RESTART.maxDelay,
+    backoffFactor: reader.number("backoff_factor", { min: 1 }) ?? DEFAULT_RESTART.backoffFactor,
+    jitter: reader.number("jitter", { min: 0, max: 1 }) ?? DEFAULT_RESTART.jitter,
+  };
+  const maxAttempts = reader.number("max_attempts", { integer: true, min: 1 });
+  if (maxAttempts !== undefined) config.maxAttempts = maxAttempts;
+  if (config.initialDelay > config.maxDelay) {
+    reader.report(
+      "initial_delay",
+      `(${config.initialDelay}ms) must not exceed max_delay (${config.maxDelay}ms); raise max_delay or lower initial_delay`,
+    );
+  }
+  reader.finish();
+  return config;
+}
+
+function validateSupervisor(reader: FieldReader, base: EntryBase): ProcessSupervisorEntry {
+  const entry: ProcessSupervisorEntry = {
+    ...base,
+    kind: "process.supervisor",
+    strategy: reader.choice("strategy", STRATEGIES) ?? "one_for_one",
+    intensity: reader.number("intensity", { integer: true, min: 0 }) ?? 3,
+    period: reader.duration("period", true) ?? 5000,
+    children: readChildren(reader),
+    autoStart: false,
+  };
+  const host = reader.reference("host", ["process.host"]);
+  if (host !== undefined) entry.host = host;
+  const lifecycle = reader.map("lifecycle");
+  if (lifecycle !== undefined) {
+    entry.autoStart = lifecycle.boolean("auto_start", false);
+    lifecycle.finish();
+  }
+  return entry;
+}
+
+function readChildren(reader: FieldReader): EntryId[] {
+  const children: EntryId[] = [];
+  const items = reader.list("children", "entry IDs of process.service or process.supervisor entries") ?? [];
+  items.forEach((item, index) => {
+    const field = `${reader.field("children")}[${index}]`;
+    const id = readReference(item, field, reader.ctx, ["process.service", "process.supervisor"]);
+    if (id === undefined) return;
+    if (children.includes(id)) {
+      report(reader.ctx, item.line, field, `${id} is listed twice; list each child once`);
+      return;
+    }
+    children.push(id);
+  });
+  return children;
+}

@@ -1,0 +1,110 @@
+// Entry point: find the project, read every definition file under the source
+// folder, validate everything, check folders on disk, and either return the
+// whole typed registry or throw one RegistryError listing every issue.
+import { mkdir, readdir, readFile, realpath, stat } from "node:fs/promises";
+import * as path from "node:path";
+import type { Env } from "./env.ts";
+import { RegistryError } from "./errors.ts";
+import type { RegistryIssue } from "./errors.ts";
+import { resolveProject } from "./project.ts";
+import type { FsDirectoryEntry, Registry } from "./types.ts";
+import { validateDocuments } from "./validate.ts";
+import type { SourceDocument } from "./validate.ts";
+
+export { validateDocuments } from "./validate.ts";
+export type { SourceDocument, ValidationContext, ValidationResult } from "./validate.ts";
+
+export interface LoadOptions {
+  /** Project root; default: nearest ancestor of cwd holding wippy.lock, else cwd. */
+  root?: string;
+  /** Source folder, relative to the root or absolute; default: directories.src of wippy.lock, else ./src if it exists, else the root. */
+  src?: string;
+  /** Default: process.cwd(). */
+  cwd?: string;
+  /** For `${env:...}` substitution; default: process.env. */
+  env?: Env;
+}
+
+export async function loadRegistry(opts: LoadOptions = {}): Promise<Registry> {
+  const project = await resolveProject(opts);
+  if (!project.ok) throw new RegistryError(project.issues, opts.root ?? opts.cwd ?? process.cwd());
+  const { root, src } = project.layout;
+  const docs: SourceDocument[] = [];
+  for (const file of await findYamlFiles(src)) {
+    const text = await readFile(file, "utf8");
+    if (looksLikeDefinitionFile(text)) docs.push({ file, text });
+  }
+  const result = validateDocuments(docs, { root, env: opts.env ?? process.env });
+  const issues = [...result.issues];
+  const toCreate: FsDirectoryEntry[] = [];
+  for (const entry of result.entries.values()) {
+    if (entry.kind !== "fs.directory" || entry.directory === "") continue;
+    const problem = await checkDirectory(entry);
+    if (problem === "missing" && entry.autoInit) toCreate.push(entry);
+    else if (problem !== undefined) issues.push(directoryIssue(entry, problem));
+  }
+  // Create folders only for a registry that is otherwise valid: nothing half-configured.
+  if (issues.length === 0) {
+    for (const entry of toCreate) {
+      try {
+        await mkdir(entry.directory, { recursive: true });
+      } catch (error) {
+        issues.push({ ...directoryIssue(entry, "missing"), message: `could not create ${entry.directory}: ${(error as Error).message}` });
+      }
+    }
+  }
+  if (issues.length > 0) throw new RegistryError(issues, root);
+  return { root, src, files: result.files, entries: result.entries };
+}
+
+/** Only files declaring a top-level namespace: or entries: are definition files. */
+function looksLikeDefinitionFile(text: string): boolean {
+  return /^["']?(namespace|entries)["']?[ \t]*:/m.test(text);
+}
+
+type DirectoryProblem = "missing" | "not-a-folder";
+
+async function checkDirectory(entry: FsDirectoryEntry): Promise<DirectoryProblem | undefined> {
+  try {
+    return (await stat(entry.directory)).isDirectory() ? undefined : "not-a-folder";
+  } catch {
+    return "missing";
+  }
+}
+
+function directoryIssue(entry: FsDirectoryEntry, problem: DirectoryProblem): RegistryIssue {
+  const message =
+    problem === "missing"
+      ? `directory ${entry.directory} does not exist (create it or set auto_init: true)`
+      : `directory ${entry.directory} is not a folder`;
+  return { file: entry.origin.file, line: entry.origin.line, entry: entry.id, field: "directory", message };
+}
+
+/** Every *.yaml / *.yml below `folder`, sorted, skipping node_modules and dot-folders. */
+async function findYamlFiles(folder: string): Promise<string[]> {
+  const found: string[] = [];
+  const visited = new Set<string>();
+  const walk = async (current: string): Promise<void> => {
+    const real = await realpath(current);
+    if (visited.has(real)) return; // symlink loop
+    visited.add(real);
+    const items = await readdir(current, { withFileTypes: true });
+    for (const item of items) {
+      const full = path.join(current, item.name);
+      let isDirectory = item.isDirectory();
+      let isFile = item.isFile();
+      if (item.isSymbolicLink()) {
+        const target = await stat(full).catch(() => undefined);
+        isDirectory = target?.isDirectory() ?? false;
+        isFile = target?.isFile() ?? false;
+      }
+      if (isDirectory) {
+        if (!item.name.startsWith(".") && item.name !== "node_modules") await walk(full);
+      } else if (isFile && /\.ya?ml$/i.test(item.name)) {
+        found.push(full);
+      }
+    }
+  };
+  await walk(folder);
+  return found.sort();
+}

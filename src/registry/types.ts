@@ -1,0 +1,175 @@
+// The typed registry: what the YAML loader produces after validation.
+// Every entry keeps where it came from so later errors (spawn, hash) can name it.
+
+export interface Origin {
+  /** Definition file, absolute path. */
+  file: string;
+  /** 1-based YAML line of the entry (or of the field, where known). */
+  line: number;
+}
+
+export type EntryId = string; // "namespace:name"
+
+interface EntryBase {
+  id: EntryId;
+  namespace: string;
+  name: string;
+  origin: Origin;
+  meta: Record<string, unknown>;
+}
+
+export interface FsDirectoryEntry extends EntryBase {
+  kind: "fs.directory";
+  /** Absolute host path (resolved against the project root). */
+  directory: string;
+  autoInit: boolean;
+}
+
+export type WasiInterface =
+  | "wasi:cli"
+  | "wasi:io"
+  | "wasi:clocks"
+  | "wasi:filesystem"
+  | "wasi:random"
+  | "wasi:http"
+  | "wasi:sockets";
+
+export const WASI_INTERFACES: readonly WasiInterface[] = [
+  "wasi:cli",
+  "wasi:io",
+  "wasi:clocks",
+  "wasi:filesystem",
+  "wasi:random",
+  "wasi:http",
+  "wasi:sockets",
+];
+
+export interface WasiEnvBinding {
+  /** ID of an env.variable entry (fully qualified). */
+  id: EntryId;
+  /** Variable name the guest sees. */
+  name: string;
+  required: boolean;
+}
+
+export interface WasiMount {
+  /** ID of an fs.directory entry (fully qualified). */
+  fs: EntryId;
+  /** Absolute guest path. */
+  guest: string;
+  readOnly: boolean;
+}
+
+export interface WasiConfig {
+  args?: string[];
+  cwd?: string;
+  env: WasiEnvBinding[];
+  mounts: WasiMount[];
+}
+
+export interface Limits {
+  maxExecutionMs?: number;
+  maxMemory?: number;
+  fuel?: number;
+}
+
+export interface CommandMeta {
+  name: string;
+  short?: string;
+}
+
+export interface WasmEntry extends EntryBase {
+  kind: "process.wasm" | "function.wasm";
+  /** ID of the fs.directory holding the binary (fully qualified). */
+  fs: EntryId;
+  path: string;
+  /** Lower-case hex SHA-256 (without the "sha256:" prefix). */
+  hash: string;
+  method: string;
+  imports: WasiInterface[];
+  wasi: WasiConfig;
+  limits: Limits;
+  /** WIT hint, kept as given. */
+  wit?: unknown;
+  command?: CommandMeta;
+}
+
+export interface ProcessHostEntry extends EntryBase {
+  kind: "process.host";
+  workers?: number;
+  maxProcesses?: number;
+  queueSize?: number;
+  /** Default limits for processes on this host (an entry's own limits override them). */
+  limits: Limits;
+}
+
+export interface TerminalHostEntry extends EntryBase {
+  kind: "terminal.host";
+  hideLogs: boolean;
+}
+
+export interface EnvVariableEntry extends EntryBase {
+  kind: "env.variable";
+  /** OS variable to read; undefined → only the default. */
+  variable?: string;
+  default?: string;
+}
+
+export type RestartPolicy = "permanent" | "transient" | "temporary";
+
+export interface RestartConfig {
+  policy: RestartPolicy;
+  /** ms */
+  initialDelay: number;
+  /** ms */
+  maxDelay: number;
+  backoffFactor: number;
+  /** 0..1, fraction of the delay randomised */
+  jitter: number;
+  /** undefined = unlimited (intensity still applies) */
+  maxAttempts?: number;
+}
+
+export interface ProcessServiceEntry extends EntryBase {
+  kind: "process.service";
+  process: EntryId;
+  host: EntryId;
+  input: unknown[];
+  autoStart: boolean;
+  /** ms */
+  stopTimeout: number;
+  restart: RestartConfig;
+}
+
+export type Strategy = "one_for_one" | "one_for_all" | "rest_for_one";
+
+export interface ProcessSupervisorEntry extends EntryBase {
+  kind: "process.supervisor";
+  host?: EntryId;
+  strategy: Strategy;
+  intensity: number;
+  /** ms */
+  period: number;
+  children: EntryId[];
+  autoStart: boolean;
+}
+
+export type Entry =
+  | FsDirectoryEntry
+  | WasmEntry
+  | ProcessHostEntry
+  | TerminalHostEntry
+  | EnvVariableEntry
+  | ProcessServiceEntry
+  | ProcessSupervisorEntry;
+
+export type EntryKind = Entry["kind"];
+
+export interface Registry {
+  /** Project root: folder of wippy.lock, else the folder given. */
+  root: string;
+  /** Source folder the definition files were read from. */
+  src: string;
+  files: string[];
+  entries: Map<EntryId, Entry>;
+}

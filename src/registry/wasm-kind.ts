@@ -1,0 +1,203 @@
+// process.wasm / function.wasm: a WebAssembly binary inside an fs.directory,
+// its exported method, the WASI capabilities it may use and its limits.
+import { FieldReader, readString, report, suggest } from "./fields.ts";
+import { isEnvName } from "./env.ts";
+import { WASI_INTERFACES } from "./types.ts";
+import type { CommandMeta, Limits, WasiConfig, WasiEnvBinding, WasiInterface, WasiMount, WasmEntry } from "./types.ts";
+import type { EntryBase } from "./kinds.ts";
+
+const HASH = /^sha256:([0-9a-fA-F]{64})$/;
+
+export function validateWasm(
+  kind: WasmEntry["kind"],
+  reader: FieldReader,
+  base: EntryBase,
+  command: CommandMeta | undefined,
+): WasmEntry {
+  const fs = reader.reference("fs", ["fs.directory"], "the fs.directory entry holding the binary (e.g. fs: myns:wasm_binaries)");
+  const entry: WasmEntry = {
+    ...base,
+    kind,
+    fs: fs ?? "",
+    path: readBinaryPath(reader) ?? "",
+    hash: readHash(reader) ?? "",
+    method: readMethod(reader) ?? "",
+    imports: readImports(reader),
+    wasi: readWasi(reader),
+    limits: readLimits(reader),
+  };
+  const wit = reader.plain("wit");
+  if (wit !== undefined) entry.wit = wit;
+  if (command !== undefined) entry.command = command;
+  return entry;
+}
+
+function readBinaryPath(reader: FieldReader): string | undefined {
+  const node = reader.required("path", "the .wasm file inside the fs.directory (e.g. path: /worker.wasm)");
+  const value = node && readString(node, reader.field("path"), reader.ctx);
+  if (value === undefined || node === undefined) return undefined;
+  if (value.split(/[\\/]/).includes("..")) {
+    report(reader.ctx, node.line, reader.field("path"), `"${value}" must stay inside the fs.directory: remove ".." segments`);
+    return undefined;
+  }
+  return value;
+}
+
+function readHash(reader: FieldReader): string | undefined {
+  const node = reader.required("hash", "the binary's SHA-256 as sha256:<64 hex digits> (compute it with sha256sum)");
+  const value = node && readString(node, reader.field("hash"), reader.ctx);
+  if (value === undefined || node === undefined) return undefined;
+  const match = HASH.exec(value.trim());
+  if (match?.[1] === undefined) {
+    report(
+      reader.ctx,
+      node.line,
+      reader.field("hash"),
+      `must be 'sha256:' followed by 64 hex digits (got "${value}"; compute it with sha256sum)`,
+    );
+    return undefined;
+  }
+  return match[1].toLowerCase();
+}
+
+function readMethod(reader: FieldReader): string | undefined {
+  const node = reader.required("method", "the exported function to run (e.g. method: compute, or wasi:cli/run#run)");
+  const value = node && readString(node, reader.field("method"), reader.ctx);
+  if (value === undefined || node === undefined) return undefined;
+  if (/\s/.test(value)) {
+    report(reader.ctx, node.line, reader.field("method"), `"${value}" must not contain whitespace`);
+    return undefined;
+  }
+  return value;
+}
+
+function readImports(reader: FieldReader): WasiInterface[] {
+  const items = reader.list("imports", "WASI interfaces") ?? [];
+  const imports: WasiInterface[] = [];
+  items.forEach((item, index) => {
+    const field = `${reader.field("imports")}[${index}]`;
+    const value = readString(item, field, reader.ctx);
+    if (value === undefined) return;
+    if (!(WASI_INTERFACES as readonly string[]).includes(value)) {
+      const hint = suggest(value, WASI_INTERFACES);
+      report(reader.ctx, item.line, field, `unknown interface "${value}"${hint}; valid: ${WASI_INTERFACES.join(", ")}`);
+      return;
+    }
+    if (!imports.includes(value as WasiInterface)) imports.push(value as WasiInterface);
+  });
+  return imports;
+}
+
+function readWasi(parent: FieldReader): WasiConfig {
+  const config: WasiConfig = { env: [], mounts: [] };
+  const reader = parent.map("wasi");
+  if (reader === undefined) return config;
+  const ctx = reader.ctx;
+  const args = reader.list("args", "strings");
+  if (args !== undefined) {
+    config.args = [];
+    args.forEach((item, index) => {
+      const value = readString(item, `${reader.field("args")}[${index}]`, ctx, { coerce: true, allowEmpty: true });
+      if (value !== undefined) config.args?.push(value);
+    });
+  }
+  const cwdNode = reader.get("cwd");
+  const cwd = cwdNode && readString(cwdNode, reader.field("cwd"), ctx);
+  if (cwd !== undefined && cwdNode !== undefined) {
+    if (cwd.startsWith("/")) config.cwd = cwd;
+    else report(ctx, cwdNode.line, reader.field("cwd"), `must be an absolute guest path starting with "/" (got "${cwd}")`);
+  }
+  config.env = readEnvBindings(reader);
+  config.mounts = readMounts(reader);
+  reader.finish();
+  return config;
+}
+
+function readEnvBindings(reader: FieldReader): WasiEnvBinding[] {
+  const bindings: WasiEnvBinding[] = [];
+  const seen = new Map<string, string>();
+  const items = reader.list("env", "{id, name, required} mappings") ?? [];
+  items.forEach((item, index) => {
+    const field = `${reader.field("env")}[${index}]`;
+    if (item.type !== "map") {
+      report(reader.ctx, item.line, field, "must be a mapping {id, name, required}");
+      return;
+    }
+    const binding = new FieldReader(item, reader.ctx, field);
+    const id = binding.reference("id", ["env.variable"], "the env.variable entry providing the value");
+    const nameNode = binding.required("name", "the variable name the guest sees (e.g. name: API_URL)");
+    const name = nameNode && readString(nameNode, binding.field("name"), reader.ctx);
+    const required = binding.boolean("required", false);
+    binding.finish();
+    if (name === undefined || nameNode === undefined || id === undefined) return;
+    if (!isEnvName(name)) {
+      report(reader.ctx, nameNode.line, binding.field("name"), `"${name}" is not a valid environment variable name (letters, digits and _, not starting with a digit)`);
+      return;
+    }
+    const previous = seen.get(name);
+    if (previous !== undefined) {
+      report(reader.ctx, nameNode.line, binding.field("name"), `variable ${name} is already bound by ${previous}`);
+      return;
+    }
+    seen.set(name, field);
+    bindings.push({ id, name, required });
+  });
+  return bindings;
+}
+
+function readMounts(reader: FieldReader): WasiMount[] {
+  const mounts: WasiMount[] = [];
+  const seen = new Map<string, string>();
+  const items = reader.list("mounts", "{fs, guest, read_only} mappings") ?? [];
+  items.forEach((item, index) => {
+    const field = `${reader.field("mounts")}[${index}]`;
+    if (item.type !== "map") {
+      report(reader.ctx, item.line, field, "must be a mapping {fs, guest, read_only}");
+      return;
+    }
+    const mount = new FieldReader(item, reader.ctx, field);
+    const fs = mount.reference("fs", ["fs.directory"], "the fs.directory entry to mount");
+    const guestNode = mount.required("guest", 'the absolute path the guest sees (e.g. guest: /data)');
+    const guestRaw = guestNode && readString(guestNode, mount.field("guest"), reader.ctx);
+    const readOnly = mount.boolean("read_only", false);
+    mount.finish();
+    if (guestRaw === undefined || guestNode === undefined || fs === undefined) return;
+    const guest = normalizeGuestPath(guestRaw);
+    if (guest === undefined) {
+      report(reader.ctx, guestNode.line, mount.field("guest"), `must be an absolute guest path starting with "/" and without ".." (got "${guestRaw}")`);
+      return;
+    }
+    const previous = seen.get(guest);
+    if (previous !== undefined) {
+      report(reader.ctx, guestNode.line, mount.field("guest"), `guest path ${guest} is already mounted by ${previous}; give each mount its own path`);
+      return;
+    }
+    seen.set(guest, field);
+    mounts.push({ fs, guest, readOnly });
+  });
+  return mounts;
+}
+
+/** "/data//x/" → "/data/x"; undefined when relative or using "..". */
+function normalizeGuestPath(guest: string): string | undefined {
+  if (!guest.startsWith("/")) return undefined;
+  const parts = guest.split("/").filter((part) => part !== "" && part !== ".");
+  if (parts.includes("..")) return undefined;
+  return "/" + parts.join("/");
+}
+
+/** limits: shared by wasm entries and process.host defaults. */
+export function readLimits(parent: FieldReader): Limits {
+  const limits: Limits = {};
+  const reader = parent.map("limits");
+  if (reader === undefined) return limits;
+  const maxExecutionMs = reader.duration("max_execution_ms", true);
+  if (maxExecutionMs !== undefined) limits.maxExecutionMs = maxExecutionMs;
+  const maxMemory = reader.size("max_memory", true);
+  if (maxMemory !== undefined) limits.maxMemory = maxMemory;
+  const fuel = reader.number("fuel", { integer: true, min: 1 });
+  if (fuel !== undefined) limits.fuel = fuel;
+  reader.finish();
+  return limits;
+}
+

@@ -1,0 +1,131 @@
+// Core modules: compiled once per hash, instantiated per process, called with
+// numbers. Arguments are checked against the exported signature so a wrong
+// count or type is a clear spawn error rather than a silent NaN → 0.
+
+import { ProcessError } from "../process/exit.ts";
+import type { CoreInfo, FuncSignature, ValType } from "./binary.ts";
+import type { CoreHostBinding, Instance, Program, ProcessIO } from "./program.ts";
+
+const I32_MIN = -(2 ** 31);
+const U32_MAX = 2 ** 32 - 1;
+
+function convertArg(value: unknown, type: ValType, position: number, method: string): number | bigint {
+  const where = `argument ${position} of ${method}`;
+  let v = value;
+  if (typeof v === "string") {
+    const t = v.trim();
+    if (t === "" || Number.isNaN(Number(t))) {
+      throw new ProcessError("spawn", `${where} must be a number (${type}), got ${JSON.stringify(value)}`);
+    }
+    v = type === "i64" && /^-?\d+$/.test(t) ? BigInt(t) : Number(t);
+  }
+  if (typeof v === "boolean") v = v ? 1 : 0;
+  switch (type) {
+    case "i32":
+      if (typeof v === "bigint") v = Number(v);
+      if (typeof v !== "number" || !Number.isInteger(v) || v < I32_MIN || v > U32_MAX) {
+        throw new ProcessError("spawn", `${where} must be a 32-bit integer (i32), got ${describe(value)}`);
+      }
+      return v | 0;
+    case "i64":
+      if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
+      if (typeof v === "bigint") return BigInt.asIntN(64, v);
+      throw new ProcessError("spawn", `${where} must be a 64-bit integer (i64), got ${describe(value)}`);
+    case "f32":
+    case "f64":
+      if (typeof v === "bigint") return Number(v);
+      if (typeof v !== "number") {
+        throw new ProcessError("spawn", `${where} must be a number (${type}), got ${describe(value)}`);
+      }
+      return v;
+    default:
+      throw new ProcessError("spawn", `${where} has type ${type}, which cannot be passed from the host`);
+  }
+}
+
+function describe(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "bigint") return `${v}n`;
+  if (v === null || typeof v !== "object") return String(v);
+  return Array.isArray(v) ? "a list" : "an object";
+}
+
+/** i64 results come back as BigInt; keep them exact but plain where they fit. */
+function convertResult(v: unknown): unknown {
+  if (typeof v === "bigint") return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (Array.isArray(v)) return v.map(convertResult);
+  return v;
+}
+
+export function convertArgs(args: unknown[], sig: FuncSignature, method: string): (number | bigint)[] {
+  if (args.length !== sig.params.length) {
+    throw new ProcessError(
+      "spawn",
+      `${method} takes ${sig.params.length} argument${sig.params.length === 1 ? "" : "s"} (${sig.params.join(", ") || "none"}), got ${args.length}`,
+    );
+  }
+  return args.map((a, i) => convertArg(a, sig.params[i]!, i + 1, method));
+}
+
+/** Binds the host imports a core module asks for to one process. */
+export type CoreImportProvider = (io: ProcessIO, info: CoreInfo) => CoreHostBinding;
+
+export class CoreProgram implements Program {
+  readonly kind = "core" as const;
+  readonly hash: string;
+  readonly module: WebAssembly.Module;
+  readonly info: CoreInfo;
+  readonly imports: string[];
+  readonly methods: string[];
+  readonly #provideImports: CoreImportProvider | undefined;
+
+  constructor(hash: string, module: WebAssembly.Module, info: CoreInfo, provideImports?: CoreImportProvider) {
+    this.hash = hash;
+    this.module = module;
+    this.info = info;
+    this.imports = info.imports.map((i) => `${i.module}.${i.name}`);
+    this.methods = [...info.functions.keys()];
+    this.#provideImports = provideImports;
+  }
+
+  instantiate(io: ProcessIO): Instance {
+    const method = io.entry.method;
+    const sig = this.info.functions.get(method);
+    if (!sig) {
+      throw new ProcessError("spawn", `method ${method} is not an exported function (exports: ${this.methods.join(", ") || "none"})`);
+    }
+    const host = this.#provideImports?.(io, this.info);
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(this.module, host?.imports ?? {});
+    } catch (err) {
+      host?.close();
+      throw err;
+    }
+    const exported = instance.exports.memory;
+    const memory = exported instanceof WebAssembly.Memory ? exported : undefined;
+    if (memory) host?.bindMemory(memory);
+    const raw = instance.exports[method] as (...a: unknown[]) => unknown;
+    // A guest whose imports suspend must be entered through a promising wrapper.
+    const fn = host?.suspends ? WebAssembly.promising(raw) : raw;
+    const settle = (err: unknown): unknown => {
+      const settled = host?.settle?.(err);
+      if (settled) return settled.value;
+      throw err;
+    };
+    return {
+      call: (args) => {
+        const converted = convertArgs(args, sig, method);
+        let out: unknown;
+        try {
+          out = fn(...converted);
+        } catch (err) {
+          return settle(err);
+        }
+        return out instanceof Promise ? out.then(convertResult, settle) : convertResult(out);
+      },
+      memoryBytes: () => memory?.buffer.byteLength ?? 0,
+      dispose: () => host?.close(),
+    };
+  }
+}

@@ -1,0 +1,128 @@
+// From a registry entry to a verified, compiled Program: path resolved inside
+// its directory, SHA-256 checked before compiling, compiled once per hash,
+// capabilities checked once per entry.
+
+import { readFile } from "node:fs/promises";
+import { ProcessError } from "../process/exit.ts";
+import type { Registry, WasmEntry } from "../registry/types.ts";
+import { detectKind, readCoreInfo } from "./binary.ts";
+import { checkCapabilities, type CapabilityCheck } from "./capabilities.ts";
+import { ComponentProgram, type ComponentImportProvider } from "./component.ts";
+import { CoreProgram, type CoreImportProvider } from "./core.ts";
+import { sha256Hex } from "./hash.ts";
+import { PathEscapeError, resolveInside } from "./locate.ts";
+import type { Program } from "./program.ts";
+import { loadTranspiled } from "./transpile-cache.ts";
+
+export interface LoaderOptions {
+  cacheDir?: string;
+  coreImports: CoreImportProvider;
+  componentImports: ComponentImportProvider;
+  capabilities: CapabilityCheck;
+}
+
+export interface LoaderStats {
+  compiled: number;
+  transpiled: number;
+  transpileCacheHits: number;
+}
+
+const fail = (entry: WasmEntry, message: string) => new ProcessError("spawn", `${entry.id}: ${message}`);
+
+export class ProgramLoader {
+  readonly #registry: Registry;
+  readonly #opts: LoaderOptions;
+  readonly #byHash = new Map<string, Promise<Program>>();
+  readonly #byEntry = new Map<string, Promise<Program>>();
+  /** Entries already verified: lets a spawn take the synchronous path. */
+  readonly #ready = new Map<string, Program>();
+  readonly stats: LoaderStats = { compiled: 0, transpiled: 0, transpileCacheHits: 0 };
+
+  constructor(registry: Registry, opts: LoaderOptions) {
+    this.#registry = registry;
+    this.#opts = opts;
+  }
+
+  /** The program if this entry was loaded before (no I/O, no await). */
+  peek(entry: WasmEntry): Program | undefined {
+    return this.#ready.get(entry.id);
+  }
+
+  load(entry: WasmEntry): Promise<Program> {
+    let p = this.#byEntry.get(entry.id);
+    if (!p) {
+      p = this.#loadEntry(entry).then((program) => {
+        this.#ready.set(entry.id, program);
+        return program;
+      });
+      // A failed load is not cached: the file may be fixed and the spawn retried.
+      p.catch(() => this.#byEntry.delete(entry.id));
+      this.#byEntry.set(entry.id, p);
+    }
+    return p;
+  }
+
+  async #loadEntry(entry: WasmEntry): Promise<Program> {
+    const fsEntry = this.#registry.entries.get(entry.fs);
+    if (!fsEntry || fsEntry.kind !== "fs.directory") throw fail(entry, `fs ${entry.fs} is not an fs.directory`);
+    let file: string;
+    try {
+      file = await resolveInside(fsEntry.directory, entry.path);
+    } catch (err) {
+      if (err instanceof PathEscapeError) throw fail(entry, `${err.message}; keep binaries inside the fs.directory`);
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+        throw fail(entry, `binary ${entry.path} not found in fs.directory ${entry.fs} (${fsEntry.directory})`);
+      }
+      throw fail(entry, `cannot open ${entry.path} in ${fsEntry.directory}: ${(err as Error).message}`);
+    }
+    const bytes = new Uint8Array(await readFile(file)) as Uint8Array<ArrayBuffer>;
+    const actual = sha256Hex(bytes);
+    if (actual !== entry.hash) {
+      throw fail(entry, `hash mismatch for ${entry.path}: expected sha256:${entry.hash}, actual sha256:${actual}; update the entry's hash if the binary changed on purpose`);
+    }
+    const program = await this.#programFor(entry, bytes, actual);
+    const denied = checkCapabilities(program, entry.imports, this.#opts.capabilities);
+    if (denied) throw fail(entry, denied);
+    if (program.kind === "core" && !program.methods.includes(entry.method)) {
+      throw fail(entry, `method ${entry.method} is not an exported function (exports: ${program.methods.join(", ") || "none"})`);
+    }
+    return program;
+  }
+
+  #programFor(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, hash: string): Promise<Program> {
+    let p = this.#byHash.get(hash);
+    if (!p) {
+      p = this.#compile(entry, bytes, hash);
+      p.catch(() => this.#byHash.delete(hash));
+      this.#byHash.set(hash, p);
+    }
+    return p;
+  }
+
+  async #compile(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, hash: string): Promise<Program> {
+    let kind;
+    try {
+      kind = detectKind(bytes);
+    } catch (err) {
+      throw fail(entry, `${entry.path}: ${(err as Error).message}`);
+    }
+    if (kind === "core") {
+      let module: WebAssembly.Module;
+      try {
+        module = await WebAssembly.compile(bytes);
+      } catch (err) {
+        throw fail(entry, `${entry.path} is not a valid WebAssembly module: ${(err as Error).message}`);
+      }
+      this.stats.compiled++;
+      return new CoreProgram(hash, module, readCoreInfo(bytes), this.#opts.coreImports);
+    }
+    try {
+      const transpiled = await loadTranspiled(bytes, hash, this.#opts.cacheDir);
+      if (transpiled.cached) this.stats.transpileCacheHits++;
+      else this.stats.transpiled++;
+      return new ComponentProgram(hash, transpiled, this.#opts.componentImports);
+    } catch (err) {
+      throw fail(entry, `${entry.path} is not a valid WebAssembly component: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// What the process core sees of a loaded binary: something it can instantiate
+// and call. Core modules and components both look like this; neither knows
+// about pids, mailboxes or supervision.
+
+import type { WasmEntry } from "../registry/types.ts";
+
+/** The host side handed to one instance: its I/O and its WASI configuration. */
+export interface ProcessIO {
+  entry: WasmEntry;
+  /** argv as the guest sees it (argv[0] is the entry's name). */
+  argv: string[];
+  /** Environment the guest sees (already resolved from env.variable entries). */
+  env: Record<string, string>;
+  /** Guest path → host directory, with read-only flags. */
+  mounts: { guest: string; host: string; readOnly: boolean }[];
+  cwd?: string;
+  stdout: (chunk: Uint8Array) => void;
+  stderr: (chunk: Uint8Array) => void;
+  /** Reads stdin; null at end of input. */
+  stdin?: () => Promise<Uint8Array | null>;
+  /** Called around every host wait, so the process machine can show it. */
+  onSuspend: () => void;
+  /** Throws once the process has ended, so a guest resumed after a kill unwinds instead of running on. */
+  onResume: () => void;
+  /** Aborted when the process ends (killed, cancelled, limit): pending host waits should give up at once. */
+  signal?: AbortSignal;
+}
+
+export interface Instance {
+  /** Runs the entry's method. Synchronous guests return their value directly. */
+  call(args: unknown[]): unknown;
+  /** Bytes of linear memory in use (sum over the instance's memories). */
+  memoryBytes(): number;
+  /** Frees host resources (open files, timers); called once when the process ends. */
+  dispose?(): void;
+}
+
+/** The host imports bound to one core instance. */
+export interface CoreHostBinding {
+  imports: WebAssembly.Imports;
+  /** True when some import suspends (JSPI): the method is then called through WebAssembly.promising. */
+  suspends: boolean;
+  bindMemory(memory: WebAssembly.Memory): void;
+  /** Turns a host-originated unwind (e.g. WASI proc_exit) into a return value or a ProcessError. */
+  settle?(err: unknown): { value: unknown } | undefined;
+  close(): void;
+}
+
+export interface Program {
+  kind: "core" | "component";
+  hash: string;
+  /** Imports the binary asks for (core: "module.name"; component: interface names). */
+  imports: string[];
+  /** Names callable as `method`. */
+  methods: string[];
+  instantiate(io: ProcessIO): Instance | Promise<Instance>;
+}

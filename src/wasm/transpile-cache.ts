@@ -1,0 +1,95 @@
+// Components are transpiled by jco once per hash and kept on disk, so a second
+// `wippy run` imports the generated JS instead of transpiling again.
+
+import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { sha256Hex } from "./hash.ts";
+
+/** Transpile options; part of the cache key, so changing them invalidates old output. */
+export const TRANSPILE_OPTIONS = {
+  name: "component",
+  instantiation: "async",
+  asyncMode: "jspi",
+  asyncExports: ["*"],
+  asyncImports: [] as string[],
+  noTypescript: true,
+} as const;
+
+const CACHE_FORMAT = "1";
+const JCO_VERSION = "1.35.0";
+
+export interface TranspiledComponent {
+  dir: string;
+  /** The generated `instantiate(getCoreModule, imports, instantiateCore)`. */
+  instantiate: (
+    getCoreModule: (name: string) => WebAssembly.Module,
+    imports: Record<string, unknown>,
+    instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
+  ) => Promise<Record<string, unknown>>;
+  coreModules: Map<string, WebAssembly.Module>;
+  imports: string[];
+  exports: [string, "function" | "instance"][];
+  /** True when this load read the disk cache instead of running jco. */
+  cached: boolean;
+}
+
+interface Meta {
+  imports: string[];
+  exports: [string, "function" | "instance"][];
+}
+
+export function defaultCacheDir(): string {
+  const env = process.env.WIPPY_CACHE_DIR;
+  if (env) return env;
+  const xdg = process.env.XDG_CACHE_HOME;
+  return join(xdg && xdg.length > 0 ? xdg : join(homedir(), ".cache"), "wippy");
+}
+
+function cacheKey(hash: string): string {
+  return sha256Hex(new TextEncoder().encode([CACHE_FORMAT, JCO_VERSION, JSON.stringify(TRANSPILE_OPTIONS), hash].join("\n"))).slice(0, 32);
+}
+
+async function readCached(dir: string): Promise<Meta | null> {
+  try {
+    return JSON.parse(await readFile(join(dir, "meta.json"), "utf8")) as Meta;
+  } catch {
+    return null;
+  }
+}
+
+async function transpileToDisk(bytes: Uint8Array, dir: string): Promise<Meta> {
+  const { transpile } = await import("@bytecodealliance/jco");
+  const out = await transpile(bytes, { ...TRANSPILE_OPTIONS, asyncExports: [...TRANSPILE_OPTIONS.asyncExports], asyncImports: [...TRANSPILE_OPTIONS.asyncImports] });
+  const meta: Meta = { imports: out.imports, exports: out.exports };
+  // Write beside, then rename: a reader never sees half a cache entry.
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  for (const [name, content] of Object.entries(out.files)) {
+    if (name.endsWith(".d.ts")) continue;
+    const file = join(tmp, name);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, content);
+  }
+  await writeFile(join(tmp, "meta.json"), JSON.stringify(meta));
+  await mkdir(dirname(dir), { recursive: true });
+  try {
+    await rename(tmp, dir);
+  } catch {
+    await rm(tmp, { recursive: true, force: true }); // another process won the race; its copy is identical
+  }
+  return meta;
+}
+
+export async function loadTranspiled(bytes: Uint8Array, hash: string, cacheDir = defaultCacheDir()): Promise<TranspiledComponent> {
+  const dir = join(cacheDir, "components", cacheKey(hash));
+  let meta = await readCached(dir);
+  const cached = meta !== null;
+  if (!meta) meta = await transpileToDisk(bytes, dir);
+  const coreModules = new Map<string, WebAssembly.Module>();
+  for (const name of await readdir(dir)) {
+    if (name.endsWith(".wasm")) coreModules.set(name, await WebAssembly.compile(await readFile(join(dir, name))));
+  }
+  const mod = (await import(pathToFileURL(join(dir, "component.js")).href)) as Pick<TranspiledComponent, "instantiate">;
+  return { dir, instantiate: mod.instantiate, coreModules, imports: meta.imports, exports: meta.exports, cached };
+}

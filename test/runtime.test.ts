@@ -1,0 +1,224 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { Runtime } from "../src/index.ts";
+import { captureStdio, makeProject } from "./helpers/project.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const cacheDir = mkdtempSync(join(tmpdir(), "wippy-cache-"));
+const opened: Runtime[] = [];
+afterEach(async () => {
+  for (const r of opened.splice(0)) await r.close(100);
+});
+
+async function open(yaml: string, binaries: Record<string, string> = {}) {
+  const project = makeProject(yaml, binaries);
+  const io = captureStdio();
+  const runtime = await Runtime.open({ root: project.root, cacheDir, stdio: io.stdio });
+  opened.push(runtime);
+  return { runtime, project, io };
+}
+
+const CORE = `
+namespace: t
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: hosts, kind: process.host, host: { max_processes: 3 } }
+  - { name: compute, kind: process.wasm, fs: bin, path: /compute.wasm, hash: "{{hash:wasm/compute.wasm}}", method: compute }
+  - { name: trap, kind: process.wasm, fs: bin, path: /compute.wasm, hash: "{{hash:wasm/compute.wasm}}", method: trap }
+  - { name: divide, kind: process.wasm, fs: bin, path: /compute.wasm, hash: "{{hash:wasm/compute.wasm}}", method: divide }
+  - { name: fdiv, kind: process.wasm, fs: bin, path: /compute.wasm, hash: "{{hash:wasm/compute.wasm}}", method: fdiv }
+  - { name: missing_export, kind: process.wasm, fs: bin, path: /compute.wasm, hash: "{{hash:wasm/compute.wasm}}", method: nope }
+  - { name: wrong_hash, kind: process.wasm, fs: bin, path: /compute.wasm, hash: "sha256:${"0".repeat(64)}", method: compute }
+  - { name: missing_file, kind: process.wasm, fs: bin, path: /absent.wasm, hash: "sha256:${"0".repeat(64)}", method: compute }
+  - { name: not_wasm, kind: process.wasm, fs: bin, path: /notes.wasm, hash: "{{hash:wasm/notes.wasm}}", method: compute }
+  - { name: mul, kind: function.wasm, fs: bin, path: /compute.wasm, hash: "{{hash:wasm/compute.wasm}}", method: compute }
+`;
+
+async function openCore() {
+  const project = makeProject(CORE, { "wasm/compute.wasm": "core/compute.wasm" }, { "wasm/notes.wasm": "these are not wasm bytes" });
+  const runtime = await Runtime.open({ root: project.root, cacheDir, stdio: captureStdio().stdio });
+  opened.push(runtime);
+  return runtime;
+}
+
+describe("core module processes", () => {
+  it("spawnMonitored → EXIT with the method's value (the seed's 6 × 7)", async () => {
+    const rt = await openCore();
+    const pid = await rt.process.spawnMonitored("t:compute", "t:hosts", 6, 7);
+    expect(pid).toMatch(/^\{t:hosts\|[0-9A-Za-z]+\}$/);
+    expect(await rt.process.receive(1000)).toEqual({ type: "EXIT", from: pid, value: 42 });
+    expect(rt.processes()).toEqual([]);
+  });
+
+  it("a trapping guest ends with an EXIT error of kind trap", async () => {
+    const rt = await openCore();
+    const pid = await rt.process.spawnMonitored("t:trap", "t:hosts");
+    const ev = await rt.process.receive(1000);
+    expect(ev).toMatchObject({ type: "EXIT", from: pid, error: { kind: "trap" } });
+    expect((ev as { error: { message: string } }).error.message).toMatch(/unreachable/);
+    const pid2 = await rt.process.spawnMonitored("t:divide", "t:hosts", 1, 0);
+    expect(await rt.process.receive(1000)).toMatchObject({ from: pid2, error: { kind: "trap", message: expect.stringMatching(/divide by zero/) } });
+  });
+
+  it("checks argument count and type against the exported signature", async () => {
+    const rt = await openCore();
+    expect(await rt.process.exec("t:compute", "t:hosts", 6)).toEqual({
+      error: { kind: "spawn", message: "compute takes 2 arguments (i32, i32), got 1" },
+    });
+    expect(await rt.process.exec("t:compute", "t:hosts", 6, "seven")).toMatchObject({
+      error: { kind: "spawn", message: expect.stringContaining('argument 2 of compute must be a number (i32), got "seven"') },
+    });
+    expect(await rt.process.exec("t:compute", "t:hosts", 1.5, 2)).toMatchObject({ error: { kind: "spawn" } });
+    expect(await rt.process.exec("t:compute", "t:hosts", "6", "7")).toEqual({ value: 42 });
+    expect(await rt.process.exec("t:fdiv", "t:hosts", 1, 4)).toEqual({ value: 0.25 });
+  });
+
+  it("bad binaries give a clear spawn error naming the entry", async () => {
+    const rt = await openCore();
+    const cases: [string, RegExp][] = [
+      ["t:missing_export", /t:missing_export: method nope is not an exported function \(exports: .*compute/],
+      ["t:wrong_hash", /t:wrong_hash: hash mismatch for \/compute\.wasm: expected sha256:0{64}, actual sha256:[0-9a-f]{64}/],
+      ["t:missing_file", /t:missing_file: binary \/absent\.wasm not found in fs\.directory t:bin/],
+      ["t:not_wasm", /t:not_wasm: \/notes\.wasm: not a WebAssembly binary/],
+    ];
+    for (const [id, message] of cases) {
+      const result = await rt.process.exec(id, "t:hosts");
+      expect(result).toMatchObject({ error: { kind: "spawn" } });
+      expect((result as { error: { message: string } }).error.message).toMatch(message);
+    }
+    expect(rt.processes()).toEqual([]);
+  });
+
+  it("spawn into a missing or full host is an error, not a crash", async () => {
+    const rt = await openCore();
+    await expect(rt.process.spawn("t:compute", "t:nohost", 1, 2)).rejects.toThrow(/no process.host t:nohost/);
+    await expect(rt.process.spawn("t:nothing", "t:hosts")).rejects.toThrow(/no entry t:nothing/);
+    await expect(rt.process.spawn("t:mul", "t:hosts")).rejects.toThrow(/function.wasm, not a process.wasm/);
+  });
+
+  it("function.wasm entries are called, not spawned", async () => {
+    const rt = await openCore();
+    expect(await rt.call("t:mul", 3, 5)).toBe(15);
+    await expect(rt.call("t:compute", 3, 5)).rejects.toThrow(/not a function.wasm/);
+  });
+
+  it("compiles once per hash: spawning again does not recompile", async () => {
+    const rt = await openCore();
+    for (let i = 0; i < 5; i++) await rt.process.exec("t:compute", "t:hosts", i, 2);
+    await rt.process.exec("t:trap", "t:hosts");
+    expect(rt.loaderStats.compiled).toBe(1);
+  });
+});
+
+describe("process machine", () => {
+  it("goes init → stepping → closed for a synchronous guest", async () => {
+    const states: string[] = [];
+    const project = makeProject(CORE, { "wasm/compute.wasm": "core/compute.wasm" }, { "wasm/notes.wasm": "x" });
+    const rt = await Runtime.open({
+      root: project.root,
+      cacheDir,
+      inspect: (ev) => {
+        if (ev.type === "@xstate.snapshot" && ev.actorRef.id.startsWith("{t:hosts")) {
+          states.push(String((ev.snapshot as { value: unknown }).value));
+        }
+      },
+    });
+    opened.push(rt);
+    await rt.process.exec("t:compute", "t:hosts", 2, 3);
+    expect(states).toEqual(["init", "stepping", "closed"]);
+  });
+});
+
+describe("monitors and links", () => {
+  it("monitoring a pid that is gone delivers EXIT noproc at once", async () => {
+    const rt = await openCore();
+    rt.process.monitor("{t:hosts|gone}");
+    expect(await rt.process.receive(100)).toMatchObject({ type: "EXIT", from: "{t:hosts|gone}", error: { kind: "noproc" } });
+  });
+
+  it("a linked failure takes down a process that does not trap links; LINK_DOWN when it does", async () => {
+    const rt = await openCore();
+    const watcher = rt.newProcess();
+    rt.process.monitor(watcher.pid);
+    await watcher.spawnLinked("t:trap", "t:hosts");
+    expect(await rt.process.receive(1000)).toMatchObject({ type: "EXIT", from: watcher.pid, error: { kind: "link" } });
+
+    const trapper = rt.newProcess();
+    trapper.setOptions({ trapLinks: true });
+    const pid = await trapper.spawnLinked("t:trap", "t:hosts");
+    expect(await trapper.receive(1000)).toMatchObject({ type: "LINK_DOWN", from: pid, error: { kind: "trap" } });
+    // a normal exit sends nothing over a link
+    await trapper.spawnLinked("t:compute", "t:hosts", 1, 1);
+    expect(await trapper.receive(50)).toBeNull();
+  });
+
+  it("receive times out with null", async () => {
+    const rt = await openCore();
+    expect(await rt.process.receive(20)).toBeNull();
+  });
+});
+
+const COMPONENTS = `
+namespace: c
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: hosts, kind: process.host }
+  - { name: greet, kind: process.wasm, fs: bin, path: /greet.wasm, hash: "{{hash:wasm/greet.wasm}}", method: greet }
+  - { name: point, kind: process.wasm, fs: bin, path: /types.wasm, hash: "{{hash:wasm/types.wasm}}", method: point }
+  - { name: sum, kind: process.wasm, fs: bin, path: /types.wasm, hash: "{{hash:wasm/types.wasm}}", method: sum }
+  - { name: div, kind: process.wasm, fs: bin, path: /types.wasm, hash: "{{hash:wasm/types.wasm}}", method: checked-div }
+  - { name: boom, kind: process.wasm, fs: bin, path: /types.wasm, hash: "{{hash:wasm/types.wasm}}", method: boom }
+  - { name: double, kind: process.wasm, fs: bin, path: /types.wasm, hash: "{{hash:wasm/types.wasm}}", method: "calc#double" }
+  - { name: double_fq, kind: process.wasm, fs: bin, path: /types.wasm, hash: "{{hash:wasm/types.wasm}}", method: "test:types/calc#double" }
+  - { name: nope, kind: process.wasm, fs: bin, path: /types.wasm, hash: "{{hash:wasm/types.wasm}}", method: "calc#triple" }
+`;
+
+describe("component processes", () => {
+  const binaries = { "wasm/greet.wasm": "components/greet/greet.wasm", "wasm/types.wasm": "components/types/types.wasm" };
+
+  it("passes and returns WIT values: string, record, list, result, interface functions", async () => {
+    const { runtime: rt } = await open(COMPONENTS, binaries);
+    const p = rt.process;
+    expect(await p.exec("c:greet", "c:hosts", "Ada")).toEqual({ value: "Hello, Ada!" });
+    expect(await p.exec("c:point", "c:hosts", 3, -4)).toEqual({ value: { x: 3, y: -4 } });
+    expect(await p.exec("c:sum", "c:hosts", [1, 2, 3, 2147483647])).toMatchObject({ value: 2147483653n });
+    expect(await p.exec("c:div", "c:hosts", 7, 2)).toEqual({ value: 3 });
+    expect(await p.exec("c:double", "c:hosts", 21)).toEqual({ value: 42 });
+    expect(await p.exec("c:double_fq", "c:hosts", 5)).toEqual({ value: 10 });
+  });
+
+  it("a result err becomes an EXIT error; a trap is kind trap", async () => {
+    const { runtime: rt } = await open(COMPONENTS, binaries);
+    const pid = await rt.process.spawnMonitored("c:div", "c:hosts", 1, 0);
+    expect(await rt.process.receive(5000)).toEqual({
+      type: "EXIT",
+      from: pid,
+      error: { kind: "exit", message: "division by zero", value: "division by zero" },
+    });
+    expect(await rt.process.exec("c:boom", "c:hosts")).toMatchObject({ error: { kind: "trap" } });
+  });
+
+  it("missing export and wrong argument count are spawn errors", async () => {
+    const { runtime: rt } = await open(COMPONENTS, binaries);
+    expect(await rt.process.exec("c:nope", "c:hosts", 1)).toMatchObject({
+      error: { kind: "spawn", message: expect.stringMatching(/method calc#triple is not exported by the component \(exports: .*double/) },
+    });
+    expect(await rt.process.exec("c:greet", "c:hosts")).toMatchObject({ error: { kind: "spawn", message: "greet takes 1 argument, got 0" } });
+  });
+
+  it("goes init → stepping → closed", async () => {
+    const states: string[] = [];
+    const project = makeProject(COMPONENTS, binaries);
+    const rt = await Runtime.open({
+      root: project.root,
+      cacheDir,
+      inspect: (ev) => {
+        if (ev.type === "@xstate.snapshot" && ev.actorRef.id.startsWith("{c:hosts")) states.push(String((ev.snapshot as { value: unknown }).value));
+      },
+    });
+    opened.push(rt);
+    expect(await rt.process.exec("c:greet", "c:hosts", "Bo")).toEqual({ value: "Hello, Bo!" });
+    expect(states).toEqual(["init", "stepping", "closed"]);
+  });
+});
