@@ -5,6 +5,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+const actorId = (ref: unknown) => (ref as { id: string }).id;
+const stateOf = (snapshot: unknown) => String((snapshot as { value: unknown }).value);
 const cacheDir = mkdtempSync(join(tmpdir(), "wippy-cache-"));
 const opened: Runtime[] = [];
 afterEach(async () => {
@@ -119,9 +121,7 @@ describe("process machine", () => {
       root: project.root,
       cacheDir,
       inspect: (ev) => {
-        if (ev.type === "@xstate.snapshot" && ev.actorRef.id.startsWith("{t:hosts")) {
-          states.push(String((ev.snapshot as { value: unknown }).value));
-        }
+        if (ev.type === "@xstate.snapshot" && actorId(ev.actorRef).startsWith("{t:hosts")) states.push(stateOf(ev.snapshot));
       },
     });
     opened.push(rt);
@@ -204,7 +204,7 @@ describe("component processes", () => {
     expect(await rt.process.exec("c:nope", "c:hosts", 1)).toMatchObject({
       error: { kind: "spawn", message: expect.stringMatching(/method calc#triple is not exported by the component \(exports: .*double/) },
     });
-    expect(await rt.process.exec("c:greet", "c:hosts")).toMatchObject({ error: { kind: "spawn", message: "greet takes 1 argument, got 0" } });
+    expect(await rt.process.exec("c:greet", "c:hosts")).toMatchObject({ error: { kind: "spawn", message: "greet takes 1 argument (name: string), got 0" } });
   });
 
   it("goes init → stepping → closed", async () => {
@@ -214,11 +214,23 @@ describe("component processes", () => {
       root: project.root,
       cacheDir,
       inspect: (ev) => {
-        if (ev.type === "@xstate.snapshot" && ev.actorRef.id.startsWith("{c:hosts")) states.push(String((ev.snapshot as { value: unknown }).value));
+        if (ev.type === "@xstate.snapshot" && actorId(ev.actorRef).startsWith("{c:hosts")) states.push(stateOf(ev.snapshot));
       },
     });
     opened.push(rt);
     expect(await rt.process.exec("c:greet", "c:hosts", "Bo")).toEqual({ value: "Hello, Bo!" });
     expect(states).toEqual(["init", "stepping", "closed"]);
+  });
+});
+
+describe("component argument types", () => {
+  it("checks WIT types and converts command-line strings", async () => {
+    const { runtime: rt } = await open(COMPONENTS, { "wasm/greet.wasm": "components/greet/greet.wasm", "wasm/types.wasm": "components/types/types.wasm" });
+    expect(await rt.process.exec("c:double", "c:hosts", "21")).toEqual({ value: 42 });
+    expect(await rt.process.exec("c:double", "c:hosts", "abc")).toMatchObject({
+      error: { kind: "spawn", message: 'argument 1 (x) of calc#double must be an integer (s32), got "abc"' },
+    });
+    expect(await rt.process.exec("c:greet", "c:hosts", 5)).toMatchObject({ error: { kind: "spawn", message: expect.stringContaining("must be a string, got 5") } });
+    expect(await rt.process.exec("c:sum", "c:hosts", [1, "x"])).toMatchObject({ error: { kind: "spawn", message: expect.stringContaining("[1]") } });
   });
 });

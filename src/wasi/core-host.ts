@@ -16,7 +16,7 @@ export const coreImports: CoreImportProvider = (io, info) => {
     imports: host.imports,
     suspends: true,
     bindMemory: (memory) => host.bindMemory(memory),
-    settle(err) {
+    settle(err: unknown) {
       if (!(err instanceof WasiExit)) return undefined;
       // A WASI command that exits with 0 returns 0; any other status is an EXIT error of kind `exit`.
       if (err.code === 0) return { value: 0 };

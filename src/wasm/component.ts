@@ -4,6 +4,7 @@
 import { ProcessError } from "../process/exit.ts";
 import type { Instance, Program, ProcessIO } from "./program.ts";
 import type { TranspiledComponent } from "./transpile-cache.ts";
+import { coerceArgs, signatureKey } from "./wit.ts";
 
 /** Builds the import object for one instance from what the component asks for. */
 export type ComponentImportProvider = (io: ProcessIO, requested: string[]) => Record<string, unknown>;
@@ -25,7 +26,7 @@ export function findExport(exports: Record<string, unknown>, method: string): Fn
   for (const [key, value] of Object.entries(exports)) {
     if (typeof value !== "object" || value === null) continue;
     const k = unversioned(key);
-    if (k === iface || k.endsWith(`/${iface}`)) {
+    if (k === iface || k.endsWith(`/${iface}`) || iface.endsWith(`/${k}`)) {
       const f = (value as Record<string, unknown>)[camel(func)];
       if (typeof f === "function") return f as Fn;
     }
@@ -93,9 +94,11 @@ export class ComponentProgram implements Program {
     if (!fn) {
       throw new ProcessError("spawn", `method ${method} is not exported by the component (exports: ${listMethods(exports).join(", ") || "none"})`);
     }
+    const params = this.transpiled.signatures[signatureKey(method)];
     return {
       call: async (args) => {
-        if (args.length !== fn.length) {
+        if (params) args = coerceArgs(args, params, method);
+        else if (args.length !== fn.length) {
           throw new ProcessError("spawn", `${method} takes ${fn.length} argument${fn.length === 1 ? "" : "s"}, got ${args.length}`);
         }
         try {

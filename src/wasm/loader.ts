@@ -12,6 +12,7 @@ import { CoreProgram, type CoreImportProvider } from "./core.ts";
 import { sha256Hex } from "./hash.ts";
 import { PathEscapeError, resolveInside } from "./locate.ts";
 import type { Program } from "./program.ts";
+import { debug } from "../log.ts";
 import { loadTranspiled } from "./transpile-cache.ts";
 
 export interface LoaderOptions {
@@ -117,9 +118,12 @@ export class ProgramLoader {
       return new CoreProgram(hash, module, readCoreInfo(bytes), this.#opts.coreImports);
     }
     try {
+      const started = performance.now();
       const transpiled = await loadTranspiled(bytes, hash, this.#opts.cacheDir);
+      const ms = (performance.now() - started).toFixed(0);
       if (transpiled.cached) this.stats.transpileCacheHits++;
       else this.stats.transpiled++;
+      debug(`${transpiled.cached ? "loaded cached transpilation of" : "transpiled"} component ${entry.path} (sha256:${hash.slice(0, 12)}…) in ${ms} ms`);
       return new ComponentProgram(hash, transpiled, this.#opts.componentImports);
     } catch (err) {
       throw fail(entry, `${entry.path} is not a valid WebAssembly component: ${(err as Error).message}`);

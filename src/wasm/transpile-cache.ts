@@ -6,6 +6,7 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { sha256Hex } from "./hash.ts";
+import { exportedSignatures, type WitSignatures } from "./wit.ts";
 
 /** Transpile options; part of the cache key, so changing them invalidates old output. */
 export const TRANSPILE_OPTIONS = {
@@ -17,7 +18,7 @@ export const TRANSPILE_OPTIONS = {
   noTypescript: true,
 } as const;
 
-const CACHE_FORMAT = "1";
+const CACHE_FORMAT = "2";
 const JCO_VERSION = "1.35.0";
 
 export interface TranspiledComponent {
@@ -31,6 +32,7 @@ export interface TranspiledComponent {
   coreModules: Map<string, WebAssembly.Module>;
   imports: string[];
   exports: [string, "function" | "instance"][];
+  signatures: WitSignatures;
   /** True when this load read the disk cache instead of running jco. */
   cached: boolean;
 }
@@ -38,6 +40,8 @@ export interface TranspiledComponent {
 interface Meta {
   imports: string[];
   exports: [string, "function" | "instance"][];
+  /** Parameters of every exported function, read from the component's WIT. */
+  signatures: WitSignatures;
 }
 
 export function defaultCacheDir(): string {
@@ -60,9 +64,10 @@ async function readCached(dir: string): Promise<Meta | null> {
 }
 
 async function transpileToDisk(bytes: Uint8Array, dir: string): Promise<Meta> {
-  const { transpile } = await import("@bytecodealliance/jco");
+  const { transpile, componentWit } = await import("@bytecodealliance/jco");
+  const signatures = exportedSignatures(await componentWit(bytes));
   const out = await transpile(bytes, { ...TRANSPILE_OPTIONS, asyncExports: [...TRANSPILE_OPTIONS.asyncExports], asyncImports: [...TRANSPILE_OPTIONS.asyncImports] });
-  const meta: Meta = { imports: out.imports, exports: out.exports };
+  const meta: Meta = { imports: out.imports, exports: out.exports, signatures };
   // Write beside, then rename: a reader never sees half a cache entry.
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   for (const [name, content] of Object.entries(out.files)) {
@@ -91,5 +96,5 @@ export async function loadTranspiled(bytes: Uint8Array, hash: string, cacheDir =
     if (name.endsWith(".wasm")) coreModules.set(name, await WebAssembly.compile(await readFile(join(dir, name))));
   }
   const mod = (await import(pathToFileURL(join(dir, "component.js")).href)) as Pick<TranspiledComponent, "instantiate">;
-  return { dir, instantiate: mod.instantiate, coreModules, imports: meta.imports, exports: meta.exports, cached };
+  return { dir, instantiate: mod.instantiate, coreModules, imports: meta.imports, exports: meta.exports, signatures: meta.signatures, cached };
 }

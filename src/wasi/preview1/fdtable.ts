@@ -1,0 +1,107 @@
+// The guest's descriptor table: what each fd number stands for on the host.
+// Stdio entries wrap the process's streams; files own one node:fs FileHandle;
+// directories hold a host path only (every path op re-resolves beneath it).
+
+import type { FileHandle } from "node:fs/promises";
+import { Errno, fail } from "./errno.ts";
+
+/** One mount as the guest sees it (shared by every directory opened beneath it). */
+export interface Preopen {
+  /** Guest path, reported by fd_prestat_dir_name. */
+  name: string;
+  /** Host directory (absolute). */
+  host: string;
+  readOnly: boolean;
+  /** realpath of `host`, computed on first need. */
+  real?: Promise<string>;
+}
+
+interface EntryBase {
+  rightsBase: bigint;
+  rightsInheriting: bigint;
+  /** fdflags as last set (append, nonblock, sync family). */
+  flags: number;
+}
+
+export interface StdioEntry extends EntryBase {
+  kind: "stdin" | "stdout" | "stderr";
+}
+
+export interface FileEntry extends EntryBase {
+  kind: "file";
+  handle: FileHandle;
+  mount: Preopen;
+  /** The guest's own offset: reads and writes are positional so append can be toggled. */
+  position: bigint;
+}
+
+export interface DirListingEntry {
+  name: Uint8Array;
+  ino: bigint;
+  type: number;
+}
+
+export interface DirEntry extends EntryBase {
+  kind: "dir";
+  /** Absolute host path of this directory. */
+  host: string;
+  /** Path components of this directory below its mount's root. */
+  rel: string[];
+  mount: Preopen;
+  /** Set on the descriptors the guest got at start (they answer fd_prestat_get). */
+  preopen: boolean;
+  /** Snapshot taken at readdir cookie 0, so later cookies stay stable. */
+  listing?: DirListingEntry[];
+}
+
+export type Entry = StdioEntry | FileEntry | DirEntry;
+
+export class FdTable {
+  readonly #entries = new Map<number, Entry>();
+
+  get(fd: number): Entry {
+    const entry = this.#entries.get(fd >>> 0);
+    if (!entry) return fail(Errno.BADF);
+    return entry;
+  }
+
+  has(fd: number): boolean {
+    return this.#entries.has(fd >>> 0);
+  }
+
+  set(fd: number, entry: Entry): void {
+    this.#entries.set(fd >>> 0, entry);
+  }
+
+  /** Lowest free number from 3 up: stdio numbers are never handed out again implicitly. */
+  add(entry: Entry): number {
+    let fd = 3;
+    while (this.#entries.has(fd)) fd++;
+    this.#entries.set(fd, entry);
+    return fd;
+  }
+
+  /** Removes the entry and releases its host handle. */
+  async close(fd: number): Promise<void> {
+    const entry = this.get(fd);
+    this.#entries.delete(fd >>> 0);
+    if (entry.kind === "file") await entry.handle.close();
+  }
+
+  /** Moves `from` onto `to` (which must be open), closing what `to` held. */
+  async renumber(from: number, to: number): Promise<void> {
+    const entry = this.get(from);
+    const target = this.get(to);
+    if (from >>> 0 === to >>> 0) return;
+    this.#entries.delete(from >>> 0);
+    this.#entries.set(to >>> 0, entry);
+    if (target.kind === "file") await target.handle.close().catch(() => undefined);
+  }
+
+  async closeAll(): Promise<void> {
+    const handles: FileHandle[] = [];
+    for (const entry of this.#entries.values()) if (entry.kind === "file") handles.push(entry.handle);
+    this.#entries.clear();
+    await Promise.allSettled(handles.map((h) => h.close()));
+  }
+}

@@ -1,0 +1,130 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { makeProject, REPO } from "./helpers/project.ts";
+
+const BIN = join(REPO, "bin", "wippy.js");
+
+function wippy(cwd: string, args: string[], env: Record<string, string> = {}, input?: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, WIPPY_CACHE_DIR: env.WIPPY_CACHE_DIR ?? mkdtempSync(join(tmpdir(), "wippy-cli-cache-")), ...env },
+    input: input ?? "",
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const hello = join(REPO, "examples", "hello");
+const compute = join(REPO, "examples", "compute");
+
+describe("wippy CLI", () => {
+  it("runs the seed's greet command", () => {
+    const r = wippy(hello, ["run", "greet", "Ada"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("Hello, Ada!\n");
+    expect(r.code).toBe(0);
+  });
+
+  it("lists commands with their short text", () => {
+    const r = wippy(hello, ["run", "list"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^greet\s+Greet someone via WASM$/m);
+  });
+
+  it("runs any process.wasm entry with -x and prints its value", () => {
+    const r = wippy(compute, ["run", "-x", "myns:compute_worker", "6", "7"]);
+    expect(r).toMatchObject({ code: 0, stdout: "42\n" });
+  });
+
+  it("the second run reuses the transpiled component from the disk cache", () => {
+    const cache = mkdtempSync(join(tmpdir(), "wippy-cli-cache-"));
+    const first = wippy(hello, ["run", "greet", "Ada"], { WIPPY_CACHE_DIR: cache, WIPPY_LOG: "debug" });
+    expect(first.stderr).toMatch(/wippy: transpiled component \/component\.wasm/);
+    const files = readdirSync(join(cache, "components"));
+    expect(files).toHaveLength(1);
+    const js = readFileSync(join(cache, "components", files[0]!, "component.js"), "utf8");
+    const second = wippy(hello, ["run", "greet", "Bob"], { WIPPY_CACHE_DIR: cache, WIPPY_LOG: "debug" });
+    expect(second.stdout).toBe("Hello, Bob!\n");
+    expect(second.stderr).toMatch(/loaded cached transpilation of component/);
+    expect(second.stderr).not.toMatch(/wippy: transpiled/);
+    expect(readFileSync(join(cache, "components", files[0]!, "component.js"), "utf8")).toBe(js);
+  });
+
+  it("fails with one line and status 1 for a bad command, a trap, wrong arguments", () => {
+    const none = wippy(hello, ["run", "nope"]);
+    expect(none).toMatchObject({ code: 1, stdout: "" });
+    expect(none.stderr).toBe("wippy: no command nope; commands: greet\n");
+    const args = wippy(compute, ["run", "-x", "myns:compute_worker", "6"]);
+    expect(args.code).toBe(1);
+    expect(args.stderr).toBe("wippy: myns:compute_worker failed (spawn): compute takes 2 arguments (i32, i32), got 1\n");
+    const project = makeProject(
+      `namespace: t
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: hosts, kind: process.host }
+  - { name: term, kind: terminal.host }
+  - { name: trap, kind: process.wasm, fs: bin, path: /c.wasm, hash: "{{hash:wasm/c.wasm}}", method: trap }
+`,
+      { "wasm/c.wasm": "core/compute.wasm" },
+    );
+    const trap = wippy(project.root, ["run", "-x", "t:trap"]);
+    expect(trap.code).toBe(1);
+    expect(trap.stderr).toMatch(/^wippy: t:trap failed \(trap\): wasm trap: unreachable[^\n]*\n$/);
+  });
+
+  it("says which host is missing", () => {
+    const noTerminal = makeProject(
+      `namespace: t
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: hosts, kind: process.host }
+  - { name: c, kind: process.wasm, fs: bin, path: /c.wasm, hash: "{{hash:wasm/c.wasm}}", method: answer, meta: { command: { name: answer } } }
+`,
+      { "wasm/c.wasm": "core/compute.wasm" },
+    );
+    const r = wippy(noTerminal.root, ["run", "answer"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/needs a terminal\.host entry/);
+    const noHost = makeProject(
+      `namespace: t
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: term, kind: terminal.host }
+  - { name: c, kind: process.wasm, fs: bin, path: /c.wasm, hash: "{{hash:wasm/c.wasm}}", method: answer, meta: { command: { name: answer } } }
+`,
+      { "wasm/c.wasm": "core/compute.wasm" },
+    );
+    const r2 = wippy(noHost.root, ["run", "answer"]);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/needs a process\.host entry/);
+  });
+
+  it("lint reports every registry error at once; registry list and show", () => {
+    const bad = makeProject(`namespace: t
+entries:
+  - { name: a, kind: nope }
+  - { name: b, kind: process.host, host: { workers: -1 } }
+`);
+    const lint = wippy(bad.root, ["lint"]);
+    expect(lint.code).toBe(1);
+    expect(lint.stderr.trim().split("\n")).toHaveLength(2);
+    expect(lint.stderr).toMatch(/src\/app\.yaml:3: entry t:a.*kind/);
+    expect(lint.stderr).toMatch(/src\/app\.yaml:4: entry t:b, field host\.workers/);
+    expect(wippy(hello, ["lint"])).toMatchObject({ code: 0, stdout: "ok: 4 entries in 1 file\n" });
+    const list = wippy(hello, ["registry", "list", "--kind", "process.wasm"]);
+    expect(list.stdout).toBe("myns:greet  process.wasm\n");
+    const show = wippy(hello, ["registry", "show", "myns:greet"]);
+    expect(show.stdout).toMatch(/^# src\/main\.yaml:\d+\n/);
+    expect(show.stdout).toMatch(/method: greet/);
+  });
+
+  it("--help", () => {
+    const r = wippy(hello, ["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/wippy run list/);
+  });
+});
