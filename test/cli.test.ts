@@ -128,3 +128,66 @@ entries:
     expect(r.stdout).toMatch(/wippy run list/);
   });
 });
+
+describe("the package", () => {
+  it("is importable by name from plain Node (.mjs) and runs the compute example", () => {
+    const r = spawnSync(
+      process.execPath,
+      ["--input-type=module", "-e", `import { Runtime } from "wippy-wasm"; const rt = await Runtime.open({ root: "examples/compute" }); console.log(JSON.stringify(await rt.process.exec("myns:compute_worker", "myns:processes", 6, 7))); await rt.close();`],
+      { cwd: REPO, encoding: "utf8", timeout: 60_000 },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe('{"value":42}\n');
+  });
+
+  it("examples/compute/main.ts prints the seed's 42", () => {
+    const r = spawnSync(process.execPath, [join(REPO, "examples", "compute", "main.ts")], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("42\n");
+  });
+});
+
+describe("WASI commands (preview1 core modules)", () => {
+  const yaml = `namespace: t
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: hosts, kind: process.host }
+  - { name: term, kind: terminal.host }
+  - { name: code, kind: env.variable, variable: HELLO_EXIT }
+  - { name: greeting, kind: env.variable, default: "hi there" }
+  - name: hello
+    kind: process.wasm
+    fs: bin
+    path: /hello.wasm
+    hash: "{{hash:wasm/hello.wasm}}"
+    method: _start
+    imports: [wasi:cli, wasi:io, wasi:clocks]
+    wasi:
+      env:
+        - { id: code, name: EXIT_CODE }
+        - { id: greeting, name: GREETING }
+  - { name: cat, kind: process.wasm, fs: bin, path: /cat.wasm, hash: "{{hash:wasm/cat.wasm}}", method: _start, imports: [wasi:cli, wasi:io] }
+  - { name: crash, kind: process.wasm, fs: bin, path: /crash.wasm, hash: "{{hash:wasm/crash.wasm}}", method: _start, imports: [wasi:cli] }
+`;
+  const project = makeProject(yaml, { "wasm/hello.wasm": "c/hello.core.wasm", "wasm/cat.wasm": "c/cat.core.wasm", "wasm/crash.wasm": "c/crash.core.wasm" });
+
+  it("prints the guest's own output, argv[0] is the entry's name, exits 0", () => {
+    const r = wippy(project.root, ["run", "-x", "t:hello", "a", "b c"]);
+    expect(r.stdout).toBe("hello from wasi\nhello\na\nb c\nhi there\n");
+    expect(r.stderr).toBe("to stderr\n");
+    expect(r.code).toBe(0);
+  });
+
+  it("exits with the guest's exit status, printing nothing more", () => {
+    const r = wippy(project.root, ["run", "-x", "t:hello"], { HELLO_EXIT: "7" });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toBe("to stderr\n");
+  });
+
+  it("stdin reaches the guest; a crash is one line and status 1", () => {
+    expect(wippy(project.root, ["run", "-x", "t:cat"], {}, "line one\nline two\n")).toMatchObject({ code: 0, stdout: "line one\nline two\n" });
+    const crash = wippy(project.root, ["run", "-x", "t:crash"]);
+    expect(crash.code).toBe(1);
+    expect(crash.stderr).toMatch(/^wippy: t:crash failed \(trap\): [^\n]+\n$/);
+  });
+});

@@ -6,11 +6,8 @@ import type { Registry, WasmEntry } from "../registry/index.ts";
 import { Runtime } from "../runtime.ts";
 import { CliError } from "./main.ts";
 import { TerminalStdin } from "./stdin.ts";
+import { isWasiCommand } from "../wasm/program.ts";
 
-/** WASI commands print their own output; their return value is not printed. */
-function isWasiCommand(entry: WasmEntry): boolean {
-  return entry.method === "_start" || /^wasi:cli\/run(@[^#]*)?#run$/.test(entry.method);
-}
 
 function hostIds(registry: Registry, kind: "process.host" | "terminal.host"): string[] {
   return [...registry.entries.values()].filter((e) => e.kind === kind).map((e) => e.id).sort();
@@ -40,7 +37,7 @@ export async function runAttached(registry: Registry, entry: WasmEntry, args: st
       return 1;
     }
     const { value } = result;
-    if (!isWasiCommand(entry) && value !== undefined && value !== null) {
+    if (!isWasiCommand(entry.method) && value !== undefined && value !== null) {
       process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}\n`);
     }
     return 0;

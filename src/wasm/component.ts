@@ -2,7 +2,7 @@
 // process with the WASI imports the entry grants, called with WIT values.
 
 import { ProcessError } from "../process/exit.ts";
-import type { Instance, Program, ProcessIO } from "./program.ts";
+import { isWasiCommand, type Instance, type Program, type ProcessIO } from "./program.ts";
 import type { TranspiledComponent } from "./transpile-cache.ts";
 import { coerceArgs, signatureKey } from "./wit.ts";
 
@@ -95,9 +95,11 @@ export class ComponentProgram implements Program {
       throw new ProcessError("spawn", `method ${method} is not exported by the component (exports: ${listMethods(exports).join(", ") || "none"})`);
     }
     const params = this.transpiled.signatures[signatureKey(method)];
+    const command = isWasiCommand(method);
     return {
       call: async (args) => {
-        if (params) args = coerceArgs(args, params, method);
+        if (command) args = [];
+        else if (params) args = coerceArgs(args, params, method);
         else if (args.length !== fn.length) {
           throw new ProcessError("spawn", `${method} takes ${fn.length} argument${fn.length === 1 ? "" : "s"}, got ${args.length}`);
         }

@@ -4,7 +4,7 @@
 
 import { ProcessError } from "../process/exit.ts";
 import type { CoreInfo, FuncSignature, ValType } from "./binary.ts";
-import type { CoreHostBinding, Instance, Program, ProcessIO } from "./program.ts";
+import { isWasiCommand, type CoreHostBinding, type Instance, type Program, type ProcessIO } from "./program.ts";
 
 const I32_MIN = -(2 ** 31);
 const U32_MAX = 2 ** 32 - 1;
@@ -106,6 +106,7 @@ export class CoreProgram implements Program {
     const memory = exported instanceof WebAssembly.Memory ? exported : undefined;
     if (memory) host?.bindMemory(memory);
     const raw = instance.exports[method] as (...a: unknown[]) => unknown;
+    const command = isWasiCommand(method);
     // A guest whose imports suspend must be entered through a promising wrapper.
     const fn = host?.suspends ? WebAssembly.promising(raw) : raw;
     const settle = (err: unknown): unknown => {
@@ -115,7 +116,7 @@ export class CoreProgram implements Program {
     };
     return {
       call: (args) => {
-        const converted = convertArgs(args, sig, method);
+        const converted = convertArgs(command ? [] : args, sig, method);
         let out: unknown;
         try {
           out = fn(...converted);

@@ -55,3 +55,11 @@ export interface Program {
   methods: string[];
   instantiate(io: ProcessIO): Instance | Promise<Instance>;
 }
+
+/**
+ * A WASI command (`_start`, `wasi:cli/run#run`): spawn arguments become its
+ * argv, not parameters, and it prints its own output.
+ */
+export function isWasiCommand(method: string): boolean {
+  return method === "_start" || /^wasi:cli\/run(@[^#]*)?#run$/.test(method);
+}
