@@ -28,7 +28,7 @@ export interface FnGroup {
 export function need(entry: Entry, rights: bigint): void {
   if (hasAll(entry.rightsBase, rights)) return;
   const missing = rights & ~entry.rightsBase;
-  if (entry.kind !== "stdin" && entry.kind !== "stdout" && entry.kind !== "stderr") {
+  if (entry.kind === "file" || entry.kind === "dir") {
     if (entry.mount.readOnly && (missing & MUTATING_RIGHTS) !== 0n) fail(Errno.ROFS);
   }
   fail(Errno.NOTCAPABLE);

@@ -42,7 +42,6 @@ export function errnoName(errno: number): string {
 const fromNode = new Map<string, number>(Object.entries(Errno).map(([k, v]) => [`E${k}`, v]));
 fromNode.set("EWOULDBLOCK", Errno.AGAIN);
 fromNode.set("EOPNOTSUPP", Errno.NOTSUP);
-fromNode.set("ECANCELLED", Errno.CANCELED);
 fromNode.set("ERR_FS_FILE_TOO_LARGE", Errno.FBIG);
 fromNode.set("ERR_OUT_OF_RANGE", Errno.INVAL);
 fromNode.set("ERR_INVALID_ARG_VALUE", Errno.INVAL);

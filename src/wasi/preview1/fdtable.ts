@@ -56,6 +56,8 @@ export interface DirEntry extends EntryBase {
 
 export type Entry = StdioEntry | FileEntry | DirEntry;
 
+const MAX_FDS = 1024;
+
 export class FdTable {
   readonly #entries = new Map<number, Entry>();
 
@@ -73,8 +75,15 @@ export class FdTable {
     this.#entries.set(fd >>> 0, entry);
   }
 
+  /** No room for another descriptor (checked before a host file is opened). */
+  get full(): boolean {
+    return this.#entries.size >= MAX_FDS;
+  }
+
   /** Lowest free number from 3 up: stdio numbers are never handed out again implicitly. */
   add(entry: Entry): number {
+    // One process must not exhaust the whole runtime's host descriptors.
+    if (this.full) fail(Errno.MFILE);
     let fd = 3;
     while (this.#entries.has(fd)) fd++;
     this.#entries.set(fd, entry);

@@ -85,6 +85,9 @@ function nowNs(): bigint {
 /** fd_filestat_set_times / path_filestat_set_times, exact as the guest sees it. */
 export async function setTimes(target: TimeTarget, atim: bigint, mtim: bigint, flags: number): Promise<void> {
   checkFstflags(flags);
+  // u64 arguments arrive as signed i64.
+  atim = BigInt.asUintN(64, atim);
+  mtim = BigInt.asUintN(64, mtim);
   const before = await target.stat();
   const current = timesOf(before);
   // A field the guest leaves alone is written back as it was (libuv has no "omit").

@@ -116,15 +116,17 @@ export class GuestMemory {
     return out;
   }
 
-  /** Gathers iovecs into one copied buffer (for writes). */
-  gather(iovs: Iovec[]): Uint8Array {
+  /** Gathers iovecs, in order and up to `max` bytes, into one copied buffer (for writes). */
+  gather(iovs: Iovec[], max: number): Uint8Array {
     let total = 0;
     for (const iov of iovs) total += iov.len;
-    const out = new Uint8Array(total);
+    const out = new Uint8Array(Math.min(total, max));
     let at = 0;
     for (const iov of iovs) {
-      out.set(this.bytes(iov.ptr, iov.len), at);
-      at += iov.len;
+      if (at >= out.byteLength) break;
+      const n = Math.min(iov.len, out.byteLength - at);
+      out.set(this.bytes(iov.ptr, n), at);
+      at += n;
     }
     return out;
   }

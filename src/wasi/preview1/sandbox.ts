@@ -6,7 +6,7 @@
 // final component itself.
 
 import type { BigIntStats } from "node:fs";
-import { lstat, readlink, realpath } from "node:fs/promises";
+import { lstat, readlink, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { Errno, errnoOf, fail } from "./errno.ts";
 import type { DirEntry, Preopen } from "./fdtable.ts";
@@ -36,6 +36,10 @@ export function readPath(mem: GuestMemory, ptr: number, len: number): string {
   return path;
 }
 
+async function statDir(path: string): Promise<BigIntStats> {
+  return await stat(path, { bigint: true });
+}
+
 async function lstatOrNull(path: string): Promise<BigIntStats | null> {
   try {
     return await lstat(path, { bigint: true });
@@ -57,26 +61,25 @@ export async function resolve(dir: DirEntry, path: string, follow: boolean): Pro
   const dotFinal = last === "." || last === ".." || (raw.every((c) => c === "" || c === "."));
   const queue = raw.filter((c) => c !== "" && c !== ".");
   const stack: string[] = [];
-  let stat: BigIntStats | null = null;
+  let finalStat: BigIntStats | null = null;
+  // Set when the walk ends on a directory reached by ".." (or nothing at all).
+  let statFinal = true;
   let links = 0;
-  let finalIsSelf = true;
   while (queue.length > 0) {
     const c = queue.shift()!;
-    if (c === ".") continue;
     if (c === "..") {
       if (stack.length === 0) fail(Errno.NOTCAPABLE, "path leaves its directory");
       stack.pop();
-      finalIsSelf = true;
+      statFinal = true;
       continue;
     }
-    const isLast = queue.every((q) => q === ".");
+    const isLast = queue.length === 0;
     const host = join(dir.host, ...stack, c);
     const st = await lstatOrNull(host);
     if (st === null) {
       if (!isLast) fail(Errno.NOENT);
       stack.push(c);
-      stat = null;
-      finalIsSelf = false;
+      statFinal = false;
       break;
     }
     if (st.isSymbolicLink() && (!isLast || follow || trailingSlash)) {
@@ -90,13 +93,14 @@ export async function resolve(dir: DirEntry, path: string, follow: boolean): Pro
     if (!isLast && !st.isDirectory()) fail(Errno.NOTDIR);
     stack.push(c);
     if (isLast) {
-      stat = st;
-      finalIsSelf = false;
+      finalStat = st;
+      statFinal = false;
     }
   }
   const host = join(dir.host, ...stack);
-  if (finalIsSelf) stat = await lstat(host, { bigint: true });
-  return { host, parts: stack, stat, trailingSlash, dotFinal };
+  // The descriptor's own directory may be reached through a symlinked mount root: follow it.
+  if (statFinal) finalStat = stack.length === 0 ? await statDir(host) : await lstat(host, { bigint: true });
+  return { host, parts: stack, stat: finalStat, trailingSlash, dotFinal };
 }
 
 /** The path to give the kernel: a trailing slash keeps its "must be a directory" meaning. */

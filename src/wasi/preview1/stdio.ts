@@ -34,6 +34,11 @@ export class StdinReader {
     while (!this.ready) await this.#fill();
   }
 
+  /** Starts reading ahead without waiting (for non-blocking reads). */
+  prefetch(): void {
+    if (!this.ready) void this.#fill();
+  }
+
   /** Takes up to `max` buffered bytes (empty at EOF or when nothing is buffered). */
   take(max: number): Uint8Array {
     const n = Math.min(max, this.#buffer.byteLength);

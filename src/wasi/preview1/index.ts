@@ -1,0 +1,164 @@
+// Our WASI preview1 host (`wasi_snapshot_preview1`) for core modules.
+//
+// Every function that may wait on the host is a JSPI `WebAssembly.Suspending`
+// import: only the calling process waits, the event loop keeps running. No
+// function throws into the guest except WasiExit (and the process's own
+// onResume, which unwinds a guest whose process has ended); every other
+// failure becomes an errno.
+
+import { resolve as resolvePath } from "node:path";
+import type { ProcessIO } from "../../wasm/program.ts";
+import { argsEnvFunctions } from "./args-env.ts";
+import { clockFunctions } from "./clock.ts";
+import type { Ctx, FnGroup, HostFn } from "./context.ts";
+import { Errno, errnoOf } from "./errno.ts";
+import { fdIoFunctions } from "./fd-io.ts";
+import { fdFunctions } from "./fd.ts";
+import { FdTable, type Preopen } from "./fdtable.ts";
+import { GuestMemory } from "./memory.ts";
+import { pathFunctions } from "./path.ts";
+import { pollFunctions } from "./poll.ts";
+import { procFunctions, WasiExit } from "./proc.ts";
+import { randomFunctions } from "./random.ts";
+import { preopenRights, STDIN_RIGHTS, STDOUT_RIGHTS } from "./rights.ts";
+import { sockFunctions } from "./sock.ts";
+import { StdinReader } from "./stdio.ts";
+
+export { WasiExit };
+export { Errno } from "./errno.ts";
+
+export interface Preview1Options {
+  io: ProcessIO;
+  /** Granted WASI interface groups, e.g. "wasi:cli", "wasi:filesystem". */
+  granted: ReadonlySet<string>;
+}
+
+export interface Preview1Host {
+  /** The import object: { wasi_snapshot_preview1: {...} }; blocking functions are wrapped in WebAssembly.Suspending. */
+  imports: WebAssembly.Imports;
+  /** Must be called right after instantiation with the instance's exported memory. */
+  bindMemory(memory: WebAssembly.Memory): void;
+  /** Closes every open host file handle (called when the process ends, however it ends). */
+  close(): Promise<void>;
+}
+
+const GROUPS: Record<string, string> = {};
+const assign = (group: string, names: string): void => {
+  for (const n of names.split(/\s+/).filter(Boolean)) GROUPS[n] = group;
+};
+// fd_* serve stdio as well as files, so they gate as wasi:cli; files are only
+// reachable through preopens, which exist only when wasi:filesystem is granted.
+assign(
+  "wasi:cli",
+  `args_get args_sizes_get environ_get environ_sizes_get proc_exit proc_raise sched_yield
+   fd_advise fd_allocate fd_close fd_datasync fd_fdstat_get fd_fdstat_set_flags fd_fdstat_set_rights
+   fd_filestat_get fd_filestat_set_size fd_filestat_set_times fd_pread fd_prestat_get fd_prestat_dir_name
+   fd_pwrite fd_read fd_readdir fd_renumber fd_seek fd_sync fd_tell fd_write`,
+);
+assign("wasi:clocks", "clock_res_get clock_time_get");
+assign("wasi:random", "random_get");
+assign(
+  "wasi:filesystem",
+  `path_create_directory path_filestat_get path_filestat_set_times path_link path_open path_readlink
+   path_remove_directory path_rename path_symlink path_unlink_file`,
+);
+assign("wasi:io", "poll_oneoff");
+assign("wasi:sockets", "sock_accept sock_recv sock_send sock_shutdown");
+
+/** Which WASI interface group a preview1 function belongs to (for capability gating at spawn). */
+export function interfaceOfPreview1Function(name: string): string | undefined {
+  return Object.hasOwn(GROUPS, name) ? GROUPS[name] : undefined;
+}
+
+/** Every preview1 function this host provides. */
+export const PREVIEW1_FUNCTIONS: readonly string[] = Object.keys(GROUPS);
+
+// JSPI is not in TypeScript's lib yet.
+const Jspi = WebAssembly as unknown as {
+  Suspending: new (fn: (...args: never[]) => unknown) => object;
+};
+
+type Callable = (...args: unknown[]) => number | Promise<number>;
+
+function toErrno(err: unknown): number {
+  if (err instanceof WasiExit) throw err;
+  return errnoOf(err);
+}
+
+/** Turns every failure except WasiExit into an errno, sync or async. */
+function guard(fn: HostFn): Callable {
+  const f = fn as unknown as Callable;
+  return (...args) => {
+    try {
+      const r = f(...args);
+      return r instanceof Promise ? r.then(undefined, toErrno) : r;
+    } catch (err) {
+      return toErrno(err);
+    }
+  };
+}
+
+export function createPreview1Host(opts: Preview1Options): Preview1Host {
+  const { io, granted } = opts;
+  const mem = new GuestMemory();
+  const fds = new FdTable();
+  fds.set(0, { kind: "stdin", rightsBase: STDIN_RIGHTS, rightsInheriting: 0n, flags: 0 });
+  fds.set(1, { kind: "stdout", rightsBase: STDOUT_RIGHTS, rightsInheriting: 0n, flags: 0 });
+  fds.set(2, { kind: "stderr", rightsBase: STDOUT_RIGHTS, rightsInheriting: 0n, flags: 0 });
+  if (granted.has("wasi:filesystem")) {
+    for (const m of io.mounts) {
+      const mount: Preopen = { name: m.guest, host: resolvePath(m.host), readOnly: m.readOnly };
+      const rights = preopenRights(m.readOnly);
+      fds.add({
+        kind: "dir",
+        host: mount.host,
+        rel: [],
+        mount,
+        preopen: true,
+        rightsBase: rights.base,
+        rightsInheriting: rights.inheriting,
+        flags: 0,
+      });
+    }
+  }
+  const ctx: Ctx = { io, mem, fds, stdin: new StdinReader(io.stdin) };
+
+  // Only a real host wait shows as `suspended`; onResume may throw to unwind an ended process.
+  const suspending = (fn: Callable): object =>
+    new Jspi.Suspending((...args: unknown[]) => {
+      const r = fn(...args);
+      if (!(r instanceof Promise)) return r;
+      io.onSuspend();
+      return r.finally(() => io.onResume());
+    });
+  const denied = (): number => Errno.NOTCAPABLE;
+
+  const exports: Record<string, unknown> = {};
+  const groups: FnGroup[] = [
+    argsEnvFunctions(ctx),
+    clockFunctions(ctx),
+    randomFunctions(ctx),
+    fdFunctions(ctx),
+    fdIoFunctions(ctx),
+    pathFunctions(ctx),
+    pollFunctions(ctx),
+    procFunctions(ctx),
+    sockFunctions(ctx),
+  ];
+  const allowed = (name: string): boolean => {
+    const group = GROUPS[name];
+    return group !== undefined && granted.has(group);
+  };
+  for (const g of groups) {
+    for (const [name, fn] of Object.entries(g.sync ?? {})) exports[name] = allowed(name) ? guard(fn) : denied;
+    for (const [name, fn] of Object.entries(g.suspending ?? {})) {
+      exports[name] = allowed(name) ? suspending(guard(fn)) : denied;
+    }
+  }
+
+  return {
+    imports: { wasi_snapshot_preview1: exports as WebAssembly.ModuleImports },
+    bindMemory: (memory) => mem.bind(memory),
+    close: () => fds.closeAll(),
+  };
+}
