@@ -123,7 +123,9 @@ export class CoreProgram implements Program {
         } catch (err) {
           return settle(err);
         }
-        return out instanceof Promise ? out.then(convertResult, settle) : convertResult(out);
+        // A WASI command that returns from _start has exited with status 0.
+        const done = command ? () => 0 : convertResult;
+        return out instanceof Promise ? out.then(done, settle) : done(out);
       },
       memoryBytes: () => memory?.buffer.byteLength ?? 0,
       dispose: () => host?.close(),
