@@ -16,6 +16,7 @@ entries:
   - { name: data, kind: fs.directory, directory: ./data }
   - { name: out, kind: fs.directory, directory: ./out }
   - { name: hosts, kind: process.host }
+  - { name: small, kind: process.host, host: { max_processes: 2 } }
   - { name: secret, kind: env.variable, variable: WIPPY_TEST_SECRET }
   - { name: sleeper, kind: process.wasm, fs: bin, path: /sleeper.wasm, hash: "{{hash:wasm/sleeper.wasm}}", method: _start, imports: [wasi:cli, wasi:clocks, wasi:io] }
   - { name: cat, kind: process.wasm, fs: bin, path: /cat.wasm, hash: "{{hash:wasm/cat.wasm}}", method: _start, imports: [wasi:cli, wasi:io] }
@@ -176,5 +177,30 @@ describe("sandbox", () => {
     expect(await rt.process.exec("t:cat_no_cli", "t:hosts")).toMatchObject({
       error: { kind: "spawn", message: expect.stringMatching(/^t:cat_no_cli: imports wasi:cli but the entry does not grant it/) },
     });
+  });
+});
+
+describe("hosts, monitors and links with live processes", () => {
+  it("spawning past max_processes is an error; a slot frees when a process ends", async () => {
+    const { runtime: rt } = await open();
+    const a = await rt.process.spawnMonitored("t:sleeper", "t:small", "5000");
+    await rt.process.spawn("t:sleeper", "t:small", "5000");
+    await expect(rt.process.spawn("t:sleeper", "t:small", "10")).rejects.toThrow("process host t:small is full (max_processes: 2)");
+    rt.process.terminate(a);
+    expect(await rt.process.receive(1000)).toMatchObject({ from: a, error: { kind: "killed" } });
+    await expect(rt.process.spawn("t:sleeper", "t:small", "10")).resolves.toMatch(/^\{t:small\|/);
+  });
+
+  it("unmonitor stops the EXIT; unlink stops the link", async () => {
+    const { runtime: rt } = await open();
+    const pid = await rt.process.spawnMonitored("t:sleeper", "t:hosts", "30");
+    rt.process.unmonitor(pid);
+    const watcher = rt.newProcess();
+    rt.process.monitor(watcher.pid);
+    const linked = await watcher.spawnLinked("t:sleeper", "t:hosts", "5000");
+    watcher.unlink(linked);
+    rt.process.terminate(linked);
+    expect(await rt.process.receive(200)).toBeNull(); // neither the unmonitored EXIT nor the watcher's death
+    expect(rt.table.get(watcher.pid)).toBeDefined();
   });
 });
