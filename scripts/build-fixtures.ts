@@ -51,6 +51,7 @@ interface Fixture {
 const EXAMPLES: Array<[string, string]> = [
   ["examples/compute/wasm/worker.wasm", "fixtures/core/compute.wasm"],
   ["examples/hello/wasm/component.wasm", "fixtures/components/greet/greet.wasm"],
+  ["examples/file-processor/wasm/processor.wasm", "fixtures/c/processor.core.wasm"],
 ];
 
 const read = (rel: string): string => readFileSync(join(ROOT, rel), "utf8");

@@ -1,5 +1,7 @@
-// Runs the official WASI preview1 conformance programs (wasi-testsuite) against
-// our own preview1 host, src/wasi/preview1.
+// Runs the official WASI preview1 conformance programs (wasi-testsuite)
+// through the runtime: every program becomes a `process.wasm` entry of a
+// throwaway project and is run with `runtime.process.exec`, as any user's
+// entry would be.
 //
 //   npm run conformance -- /tmp/wasi-testsuite            # every suite found below the folder
 //   npm run conformance -- /tmp/wasi-testsuite --timeout 20000 --filter path_
@@ -7,23 +9,41 @@
 //
 // The programs are another project's built code: fetch them outside this
 // repository (see /work/shared/wasi-testsuite/README.md); this runner only reads
-// them. Each NAME.wasm runs with NAME.json's args, env and root (copied to a
-// scratch folder and mounted read-write at "/", as the suite's wasmtime adapter
-// does with `--dir root::/`), and passes when its exit code matches and its
-// stdout/stderr start with the expected text.
+// them. For each NAME.wasm (with NAME.json's args, env and root) it writes a
+// temp project whose `src/app.yaml` holds
 //
-// Tests run one after another in this process; a test past its timeout is
-// abandoned (its pending host waits are aborted), but a guest spinning in pure
-// wasm cannot be stopped from here.
+//   - an `fs.directory` for the folder holding NAME.wasm,
+//   - a `process.host`,
+//   - one `env.variable` per test variable (the value as its `default:`),
+//   - when the test has a `root`: an `fs.directory` for a scratch copy of it,
+//     mounted read-write at "/" (the suite's wasmtime adapter does `--dir root::/`),
+//   - the `process.wasm` entry: `hash: sha256:<computed>`, `method: _start`,
+//     every WASI group in `imports`, and `wasi: { args, env, mounts }`.
+//
+// The runtime makes argv[0] the entry's name, so the entry is named after the
+// program (sanitized to the registry's name characters). No program of the
+// suite looks at argv[0]'s text: the AssemblyScript args tests check only the
+// count (1 + args) and argv[1..].
+//
+// The EXIT becomes an exit code: `{ value: 0 }` → 0, an error of kind `exit` →
+// its `code`; anything else (trap, spawn error, ...) fails the test with that
+// error. A test passes when its exit code matches and its stdout/stderr start
+// with the expected text.
+//
+// Tests run one after another; a test past its timeout is abandoned (the
+// runtime is closed, which cancels and then kills the process), but a guest
+// spinning in pure wasm cannot be stopped from here.
 //
 // Exit status: 0 when everything passed, 1 otherwise.
 
-import { cp, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, join, relative, resolve } from "node:path";
-import type { WasmEntry } from "../src/registry/types.ts";
-import { createPreview1Host, WasiExit } from "../src/wasi/preview1/index.ts";
-import type { ProcessIO } from "../src/wasm/program.ts";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { stringify } from "yaml";
+import type { ExitResult } from "../src/process/exit.ts";
+import { WASI_INTERFACES } from "../src/registry/types.ts";
+import { Runtime } from "../src/runtime.ts";
 
 interface Spec {
   args: string[];
@@ -35,16 +55,14 @@ interface Spec {
 }
 
 interface Outcome {
-  exitCode: number;
+  exitCode: number | null;
   stdout: string;
   stderr: string;
   note?: string;
 }
 
-const ALL_GRANTS = new Set(["wasi:cli", "wasi:io", "wasi:clocks", "wasi:filesystem", "wasi:random", "wasi:sockets"]);
-
-// JSPI is not in TypeScript's lib yet.
-const promising = (WebAssembly as unknown as { promising: (f: unknown) => () => Promise<unknown> }).promising;
+const NS = "conformance";
+const HOST = `${NS}:processes`;
 
 interface Cli {
   folder: string;
@@ -115,69 +133,102 @@ async function readSpec(wasmPath: string): Promise<Spec> {
   return spec;
 }
 
-async function runOne(wasmPath: string, spec: Spec, timeoutMs: number): Promise<Outcome> {
-  const name = basename(wasmPath);
-  const decoder = { out: [] as Uint8Array[], err: [] as Uint8Array[] };
-  const scratch = spec.root ? await mkdtemp(join(tmpdir(), "wasi-conformance-")) : null;
-  if (scratch && spec.root) await cp(join(wasmPath, "..", spec.root), scratch, { recursive: true });
-  const abort = new AbortController();
-  let ended = false;
-  const io: ProcessIO = {
-    entry: { method: "_start", imports: [...ALL_GRANTS] } as unknown as WasmEntry,
-    argv: [name, ...spec.args],
-    env: spec.env,
-    mounts: scratch ? [{ guest: "/", host: scratch, readOnly: false }] : [],
-    stdout: (chunk) => void decoder.out.push(chunk.slice()),
-    stderr: (chunk) => void decoder.err.push(chunk.slice()),
-    onSuspend: () => {},
-    onResume: () => {
-      if (ended) throw new Error("test timed out");
-    },
-    signal: abort.signal,
+/** An entry name (the guest's argv[0]) from a file name: the registry allows [A-Za-z0-9_.-]. */
+function entryName(file: string): string {
+  return basename(file, ".wasm").replace(/[^A-Za-z0-9_.-]/g, "_") || "test";
+}
+
+/** Strings go through `${env:...}` substitution at load; `$${env:` keeps them literal. */
+function literal(text: string): string {
+  return text.replaceAll("${env:", () => "$${env:");
+}
+
+/** The throwaway project's registry for one test. */
+function registryYaml(opts: { name: string; wasmDir: string; wasmFile: string; hash: string; spec: Spec; rootDir: string | null }): string {
+  const { name, spec } = opts;
+  const envEntries = Object.entries(spec.env).map(([variable, value], i) => ({
+    id: `env_${i}`,
+    variable,
+    value,
+  }));
+  const wasi: Record<string, unknown> = {
+    args: spec.args.map(literal),
+    env: envEntries.map((e) => ({ id: `${NS}:${e.id}`, name: e.variable })),
   };
-  const host = createPreview1Host({ io, granted: ALL_GRANTS });
+  if (opts.rootDir) wasi.mounts = [{ fs: `${NS}:scratch_root`, guest: "/" }];
+  const entries: Record<string, unknown>[] = [
+    { name: "test_binaries", kind: "fs.directory", directory: literal(opts.wasmDir) },
+    ...(opts.rootDir ? [{ name: "scratch_root", kind: "fs.directory", directory: literal(opts.rootDir) }] : []),
+    { name: "processes", kind: "process.host" },
+    ...envEntries.map((e) => ({ name: e.id, kind: "env.variable", default: literal(e.value) })),
+    {
+      name,
+      kind: "process.wasm",
+      fs: `${NS}:test_binaries`,
+      path: `/${literal(opts.wasmFile)}`,
+      hash: `sha256:${opts.hash}`,
+      method: "_start",
+      imports: [...WASI_INTERFACES],
+      wasi,
+    },
+  ];
+  return stringify({ version: "1.0", namespace: NS, entries });
+}
+
+function exitCodeOf(result: ExitResult): { exitCode: number | null; note?: string } {
+  if ("error" in result) {
+    const { kind, code, message } = result.error;
+    if (kind === "exit" && typeof code === "number") return { exitCode: code };
+    return { exitCode: null, note: `EXIT error ${kind}: ${message}` };
+  }
+  if (result.value === 0) return { exitCode: 0 };
+  return { exitCode: null, note: `EXIT value ${JSON.stringify(result.value)} (a command's EXIT is { value: 0 } or an error)` };
+}
+
+async function runOne(wasmPath: string, spec: Spec, timeoutMs: number): Promise<Outcome> {
+  const name = entryName(wasmPath);
+  const out: Uint8Array[] = [];
+  const err: Uint8Array[] = [];
   const text = (chunks: Uint8Array[]): string => Buffer.concat(chunks).toString("utf8");
+  const project = await mkdtemp(join(tmpdir(), "wasi-conformance-"));
+  let runtime: Runtime | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
-    const module = await WebAssembly.compile(await readFile(wasmPath));
-    const instance = await WebAssembly.instantiate(module, host.imports);
-    const memory = instance.exports.memory;
-    if (!(memory instanceof WebAssembly.Memory)) throw new Error("the module exports no memory");
-    host.bindMemory(memory);
-    const start = promising(instance.exports._start);
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        ended = true;
-        abort.abort();
-        reject(new Error(`timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
+    const rootDir = spec.root ? join(project, "root") : null;
+    if (rootDir && spec.root) await cp(join(dirname(wasmPath), spec.root), rootDir, { recursive: true });
+    else if (rootDir) await mkdir(rootDir);
+    const hash = createHash("sha256").update(await readFile(wasmPath)).digest("hex");
+    const yaml = registryYaml({ name, wasmDir: dirname(wasmPath), wasmFile: basename(wasmPath), hash, spec, rootDir });
+    await mkdir(join(project, "src"));
+    await writeFile(join(project, "src", "app.yaml"), yaml);
+    runtime = await Runtime.open({
+      root: project,
+      // Nothing of this process's environment leaks into the registry or the guest.
+      env: {},
+      cacheDir: join(project, ".cache"),
+      stdio: {
+        stdout: (_pid, chunk) => void out.push(chunk.slice()),
+        stderr: (_pid, chunk) => void err.push(chunk.slice()),
+      },
     });
-    let exitCode = 0;
-    let note: string | undefined;
-    try {
-      await Promise.race([start(), timeout]);
-    } catch (err) {
-      if (err instanceof WasiExit) exitCode = err.code;
-      else if (err instanceof WebAssembly.RuntimeError) {
-        // As wasmtime reports a trap on Unix (abort).
-        exitCode = 134;
-        note = `trap: ${err.message}`;
-      } else throw err;
-    }
-    return { exitCode, stdout: text(decoder.out), stderr: text(decoder.err), ...(note ? { note } : {}) };
-  } catch (err) {
-    return { exitCode: -1, stdout: text(decoder.out), stderr: text(decoder.err), note: `host error: ${(err as Error).message}` };
+    const timeout = new Promise<"timeout">((res) => {
+      timer = setTimeout(() => res("timeout"), timeoutMs);
+    });
+    const result = await Promise.race([runtime.process.exec(`${NS}:${name}`, HOST), timeout]);
+    if (result === "timeout") return { exitCode: null, stdout: text(out), stderr: text(err), note: `timed out after ${timeoutMs} ms` };
+    return { ...exitCodeOf(result), stdout: text(out), stderr: text(err) };
+  } catch (e) {
+    return { exitCode: null, stdout: text(out), stderr: text(err), note: `runner error: ${(e as Error).message}` };
   } finally {
     clearTimeout(timer);
-    ended = true;
-    await host.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    await runtime?.close(100);
+    await rm(project, { recursive: true, force: true });
   }
 }
 
 function failureReason(spec: Spec, got: Outcome): string | null {
   const reasons: string[] = [];
-  if (got.exitCode !== spec.exit_code) reasons.push(`exit code ${got.exitCode}, expected ${spec.exit_code}`);
+  if (got.exitCode !== spec.exit_code) reasons.push(got.exitCode === null ? `no exit code, expected ${spec.exit_code}` : `exit code ${got.exitCode}, expected ${spec.exit_code}`);
   if (!got.stdout.startsWith(spec.stdout)) reasons.push(`stdout ${JSON.stringify(got.stdout.slice(0, 200))} does not start with ${JSON.stringify(spec.stdout)}`);
   if (!got.stderr.startsWith(spec.stderr)) reasons.push(`stderr does not start with ${JSON.stringify(spec.stderr)}`);
   if (reasons.length === 0) return null;
