@@ -104,8 +104,12 @@ export class ComponentProgram implements Program {
           throw new ProcessError("spawn", `${method} takes ${fn.length} argument${fn.length === 1 ? "" : "s"}, got ${args.length}`);
         }
         try {
-          return await fn(...args);
+          const value = await fn(...args);
+          return command ? 0 : value; // run's ok: a command that ended normally
         } catch (err) {
+          // A WASI command that exits with status 0 ends normally (SPEC section 3).
+          if (err instanceof ProcessError && err.kind === "exit" && err.code === 0) return 0;
+          if (command && asResultError(err)) throw new ProcessError("exit", "exited with status 1", { code: 1 });
           throw asResultError(err) ?? err;
         }
       },

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { sha256Hex } from "./hash.ts";
 import { exportedSignatures, type WitSignatures } from "./wit.ts";
+import { ASYNC_IMPORTS } from "../wasi/p2/async-imports.ts";
 
 /** Transpile options; part of the cache key, so changing them invalidates old output. */
 export const TRANSPILE_OPTIONS = {
@@ -14,11 +15,12 @@ export const TRANSPILE_OPTIONS = {
   instantiation: "async",
   asyncMode: "jspi",
   asyncExports: ["*"],
-  asyncImports: [] as string[],
+  // The WASI host's blocking functions: they return Promises and suspend only their guest.
+  asyncImports: [...ASYNC_IMPORTS],
   noTypescript: true,
 } as const;
 
-const CACHE_FORMAT = "2";
+const CACHE_FORMAT = "3";
 const JCO_VERSION = "1.35.0";
 
 export interface TranspiledComponent {
