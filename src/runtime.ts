@@ -14,6 +14,8 @@ import type { ProcessIO } from "./wasm/program.ts";
 import { componentImports } from "./wasi/component-host.ts";
 import { coreImports, preview1Group } from "./wasi/core-host.ts";
 import { buildProcessIO, type Stdio } from "./process/io.ts";
+import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
+import type { SupervisorInput } from "../supervisors/spec.ts";
 
 export interface RuntimeOptions extends LoadOptions {
   /** An already loaded registry (skips reading YAML). */
@@ -26,6 +28,8 @@ export interface RuntimeOptions extends LoadOptions {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Start `auto_start` services and supervisors (default true). */
   autoStart?: boolean;
+  /** Receives every supervision event (child starts, restarts, exits), from the auto_start trees on. */
+  onSupervisorEvent?: (event: SupervisionEvent) => void;
 }
 
 const DEFAULT_CANCEL_TIMEOUT_MS = 5000;
@@ -37,12 +41,15 @@ export class Runtime implements Spawner {
   readonly hosts = new Map<string, ProcessHost>();
   /** The calling program's own mailbox, as a process. */
   readonly process: ProcessHandle;
+  /** The supervision trees (see startSupervisor / supervisor). */
+  readonly supervision: Supervision;
   readonly #loader: ProgramLoader;
   readonly #stdio: Stdio;
   readonly #inspect: RuntimeOptions["inspect"];
   readonly #env: Record<string, string | undefined>;
   #handles = 0;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   private constructor(registry: Registry, opts: RuntimeOptions) {
     this.registry = registry;
@@ -64,12 +71,27 @@ export class Runtime implements Spawner {
     }
     this.hosts.set(RUNTIME_HOST, new ProcessHost(RUNTIME_HOST));
     this.process = this.newProcess();
+    this.supervision = new Supervision(this, opts.inspect ? { inspect: opts.inspect } : {});
+    if (opts.onSupervisorEvent) this.supervision.on(opts.onSupervisorEvent);
   }
 
   /** Loads the registry and starts what is marked `auto_start`. */
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
     const registry = opts.registry ?? (await loadRegistry(opts));
-    return new Runtime(registry, opts);
+    const runtime = new Runtime(registry, opts);
+    if (opts.autoStart !== false) runtime.supervision.startAutoStart();
+    return runtime;
+  }
+
+  /** Starts a supervision tree built in code; children may also be registry service/supervisor IDs. */
+  startSupervisor(input: SupervisorInput): SupervisorRef {
+    if (this.#closing) throw new ProcessError("spawn", "the runtime is closed");
+    return new SupervisorRef(this.supervision, this.supervision.startFromInput(input).id);
+  }
+
+  /** A started supervisor (top-level or nested) by ID: `children()`, `stop()`, `pid`. */
+  supervisor(id: string): SupervisorRef {
+    return this.supervision.ref(id);
   }
 
   get loaderStats(): LoaderStats {
@@ -154,9 +176,15 @@ export class Runtime implements Spawner {
     });
   }
 
-  /** Ends every process (CANCEL, then kill after `timeoutMs`) and waits for their EXITs. */
-  async close(timeoutMs = DEFAULT_CANCEL_TIMEOUT_MS): Promise<void> {
-    if (this.#closed) return;
+  /** Stops the supervision trees in order, then ends every other process (CANCEL, then kill after `timeoutMs`) and waits for their EXITs. */
+  close(timeoutMs = DEFAULT_CANCEL_TIMEOUT_MS): Promise<void> {
+    this.#closing ??= this.#close(timeoutMs);
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    // Supervision trees first, latest started first, each child within its stop_timeout.
+    await this.supervision.stopAll("runtime closing");
     this.#closed = true;
     const pending: Promise<void>[] = [];
     for (const rec of [...this.table.all()]) {

@@ -1,0 +1,143 @@
+// All supervision trees of a runtime: starting them (from the registry or from
+// code), finding supervisors by ID, and stopping the top-level ones in
+// reverse start order when the runtime closes.
+
+import type { InspectionEvent, Observer } from "xstate";
+import type { ChildInfo, SupervisorClock } from "../../supervisors/bookkeeping.ts";
+import { normalizeSupervisor, type SupervisorInput, type SupervisorSpec } from "../../supervisors/spec.ts";
+import type { SupervisorPhase } from "../../machines/supervisor.ts";
+import type { ExitResult } from "../process/exit.ts";
+import type { Registry } from "../registry/types.ts";
+import { autoStartSpecs, childFromRegistry } from "./registry-specs.ts";
+import { SupervisorProcess, type SupervisionEvent, type SupervisionRuntime } from "./supervisor-process.ts";
+
+export interface SupervisionHost extends SupervisionRuntime {
+  readonly registry: Registry;
+  readonly hosts: ReadonlyMap<string, unknown>;
+}
+
+export interface SupervisionOptions {
+  clock?: SupervisorClock;
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+/** A supervisor by ID: always the current incarnation (a restarted supervisor has a new pid). */
+export class SupervisorRef {
+  readonly id: string;
+  readonly #tree: Supervision;
+  constructor(tree: Supervision, id: string) {
+    this.#tree = tree;
+    this.id = id;
+  }
+  get #proc(): SupervisorProcess {
+    const p = this.#tree.find(this.id);
+    if (!p) throw new Error(`no supervisor ${this.id} has been started`);
+    return p;
+  }
+  get pid(): string {
+    return this.#proc.pid;
+  }
+  get phase(): SupervisorPhase {
+    return this.#proc.phase;
+  }
+  /** `[{ id, pid, state, restarts }]` in start order; pid is null while a child is restarting. */
+  children(): ChildInfo[] {
+    return this.#proc.children();
+  }
+  /** Orderly shutdown of this supervisor and everything under it. */
+  stop(reason?: string): Promise<ExitResult> {
+    return this.#proc.stop(reason);
+  }
+  /** Resolves when the current incarnation ends. */
+  get done(): Promise<ExitResult> {
+    return this.#proc.done;
+  }
+}
+
+export class Supervision {
+  readonly #host: SupervisionHost;
+  readonly #opts: SupervisionOptions;
+  /** Latest incarnation of every supervisor ID, nested ones included. */
+  readonly #byId = new Map<string, SupervisorProcess>();
+  /** Live top-level supervisors in start order. */
+  readonly #top: SupervisorProcess[] = [];
+  readonly #listeners = new Set<(e: SupervisionEvent) => void>();
+
+  constructor(host: SupervisionHost, opts: SupervisionOptions = {}) {
+    this.#host = host;
+    this.#opts = opts;
+  }
+
+  on(listener: (e: SupervisionEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  find(id: string): SupervisorProcess | undefined {
+    return this.#byId.get(id);
+  }
+
+  ref(id: string): SupervisorRef {
+    if (!this.#byId.has(id)) throw new Error(`no supervisor ${id} has been started${this.#byId.size > 0 ? ` (started: ${[...this.#byId.keys()].join(", ")})` : ""}`);
+    return new SupervisorRef(this, id);
+  }
+
+  /** Top-level supervisors that are running, in start order. */
+  running(): SupervisorProcess[] {
+    return [...this.#top];
+  }
+
+  /** Starts what the registry marks auto_start. */
+  startAutoStart(): SupervisorProcess[] {
+    return autoStartSpecs(this.#host.registry).map((spec) => this.start(spec));
+  }
+
+  /** Validates a tree built in code (children may be registry entry IDs) and starts it. */
+  startFromInput(input: SupervisorInput): SupervisorProcess {
+    const { registry, hosts } = this.#host;
+    const spec = normalizeSupervisor(input, {
+      resolve: (id) => childFromRegistry(registry, id),
+      checkService: (c) => {
+        const e = registry.entries.get(c.process);
+        if (!e) return `process ${c.process}: no such entry in the registry`;
+        if (e.kind !== "process.wasm") return `process ${c.process} is a ${e.kind}, not a process.wasm entry`;
+        if (!hosts.has(c.host)) return `host ${c.host}: no such process.host`;
+        return undefined;
+      },
+    });
+    return this.start(spec);
+  }
+
+  start(spec: SupervisorSpec): SupervisorProcess {
+    const live = this.#byId.get(spec.id);
+    if (live && !live.result) throw new Error(`supervisor ${spec.id} is already running as ${live.pid}`);
+    const sup = new SupervisorProcess(this.#host, spec, {
+      ...(this.#opts.clock ? { clock: this.#opts.clock } : {}),
+      ...(this.#opts.inspect ? { inspect: this.#opts.inspect } : {}),
+      notify: (e) => this.#notify(e),
+      register: (s) => this.#byId.set(s.id, s),
+    });
+    this.#top.push(sup);
+    sup.done.then(() => this.#ended(sup));
+    return sup.start();
+  }
+
+  /** Stops the top-level supervisors one after another, latest first. */
+  async stopAll(reason = "runtime closing"): Promise<void> {
+    for (let sup = this.#top.at(-1); sup; sup = this.#top.at(-1)) {
+      await sup.stop(reason);
+      this.#ended(sup);
+    }
+  }
+
+  #ended(sup: SupervisorProcess): void {
+    const i = this.#top.indexOf(sup);
+    if (i < 0) return;
+    this.#top.splice(i, 1);
+    // #byId keeps the last incarnations, so an ended tree can still be inspected; starting the ID again replaces them.
+  }
+
+  #notify(e: SupervisionEvent): void {
+    for (const l of this.#listeners) l(e);
+  }
+}

@@ -1,0 +1,12 @@
+// Supervision logic without a runtime: specs, strategies, restart types,
+// intensity, backoff and the bookkeeping that combines them.
+export { planRestart, type RestartPlan } from "./strategies.ts";
+export { shouldRestart, isNormalExit } from "./restart-policy.ts";
+export { addRestart, exceedsIntensity, wouldExceed } from "./intensity.ts";
+export { backoffDelay, stableAfter, nextAttempt, attemptsExhausted, DEFAULT_RESTART, STABLE_MIN_MS } from "./backoff.ts";
+export {
+  normalizeSupervisor, SupervisorSpecError, DEFAULT_INTENSITY, DEFAULT_PERIOD_MS, DEFAULT_STOP_TIMEOUT_MS,
+  type ChildSpec, type ServiceChildSpec, type SupervisorChildSpec, type CustomChildSpec, type SupervisorSpec,
+  type ChildInput, type SupervisorInput, type NormalizeOptions,
+} from "./spec.ts";
+export { SupervisorBook, describeExit, type ChildInfo, type ChildState, type ChildRecord, type Assessment, type SupervisorClock } from "./bookkeeping.ts";
