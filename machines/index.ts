@@ -1,2 +1,6 @@
 // The XState machines, importable on their own (Stately inspector, visualizers).
 export { processMachine, type ProcessState, type ProcessMachineEvent, type ProcessMachineContext } from "./process.ts";
+export {
+  supervisorMachine, supervisorPhase, type SupervisorPhase, type SupervisorMachineEvent, type SupervisorMachineContext,
+  type SupervisorMachineInput, type SupervisorEmitted, type ChildOutcome,
+} from "./supervisor.ts";

@@ -52,6 +52,8 @@ const EXAMPLES: Array<[string, string]> = [
   ["examples/compute/wasm/worker.wasm", "fixtures/core/compute.wasm"],
   ["examples/hello/wasm/component.wasm", "fixtures/components/greet/greet.wasm"],
   ["examples/file-processor/wasm/processor.wasm", "fixtures/c/processor.core.wasm"],
+  ["examples/supervision-tree/wasm/worker.wasm", "fixtures/core/compute.wasm"],
+  ["examples/supervision-tree/wasm/sleeper.wasm", "fixtures/c/sleeper.core.wasm"],
 ];
 
 const read = (rel: string): string => readFileSync(join(ROOT, rel), "utf8");

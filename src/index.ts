@@ -8,3 +8,9 @@ export type { Stdio } from "./process/io.ts";
 export { loadRegistry, RegistryError, type LoadOptions, type RegistryIssue } from "./registry/index.ts";
 export type * from "./registry/types.ts";
 export { processMachine, type ProcessState } from "../machines/process.ts";
+export { supervisorMachine, type SupervisorPhase } from "../machines/supervisor.ts";
+export { Supervision, SupervisorRef, SupervisorProcess, formatSupervisionEvent, type SupervisionEvent } from "./supervision/index.ts";
+export {
+  SupervisorSpecError, normalizeSupervisor, planRestart, shouldRestart, backoffDelay,
+  type SupervisorInput, type ChildInput, type SupervisorSpec, type ChildSpec, type ChildInfo, type ChildState,
+} from "../supervisors/index.ts";

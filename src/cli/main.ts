@@ -6,6 +6,7 @@ import { Runtime } from "../runtime.ts";
 import { HELP, parseArgs, UsageError, type CliArgs } from "./args.ts";
 import { registryList, registryShow, runList } from "./listing.ts";
 import { runAttached } from "./run-attached.ts";
+import { formatSupervisionEvent } from "../supervision/format.ts";
 
 export async function main(argv: string[]): Promise<number> {
   let args: CliArgs;
@@ -82,13 +83,24 @@ function findEntry(registry: Registry, id: string): WasmEntry {
   return e;
 }
 
-/** `wippy run` without a command: the runtime with its auto_start tree until SIGINT/SIGTERM. */
+/** `wippy run` without a command: the runtime with its auto_start tree until SIGINT/SIGTERM, one log line per start, restart and stop. */
 async function runForever(registry: Registry, _args: CliArgs): Promise<number> {
-  const runtime = await Runtime.open({ registry });
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
+  const log = (line: string) => void process.stderr.write(`wippy: ${line}\n`);
+  const runtime = await Runtime.open({
+    registry,
+    onSupervisorEvent: (e) => {
+      const line = formatSupervisionEvent(e);
+      if (line) log(line);
+    },
   });
+  const trees = runtime.supervision.running().map((s) => s.id);
+  log(trees.length > 0 ? `running ${trees.join(", ")}; Ctrl-C to stop` : "nothing is marked auto_start; running until Ctrl-C");
+  const signal = await new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  log(`${signal}: stopping the supervision tree`);
   await runtime.close();
+  log("stopped");
   return 0;
 }
