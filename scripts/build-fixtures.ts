@@ -188,6 +188,7 @@ const ALL: Fixture[] = [
   cCommand("crash"),
   cCommand("exit3"),
   cReactor("greet_reactor", "greet-reactor"),
+  cReactor("cpu", "cpu"),
 ];
 
 function hasClang(): boolean {

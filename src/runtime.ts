@@ -13,6 +13,7 @@ import { ProgramLoader, type LoaderStats } from "./wasm/loader.ts";
 import type { ProcessIO } from "./wasm/program.ts";
 import { componentImports } from "./wasi/component-host.ts";
 import { coreImports, preview1Group } from "./wasi/core-host.ts";
+import { Budget } from "./process/budget.ts";
 import { buildProcessIO, type Stdio } from "./process/io.ts";
 import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
 import type { SupervisorInput } from "../supervisors/spec.ts";
@@ -155,8 +156,10 @@ export class Runtime implements Spawner {
       throw new ProcessError("spawn", entry ? `${id} is a ${entry.kind}, not a function.wasm entry` : `no entry ${id} in the registry${suggest(id, this.registry)}`);
     }
     const program = await this.#loader.load(entry);
-    const io = buildProcessIO(entry, args, { pid: id, env: this.#env, registry: this.registry, stdio: this.#stdio, suspend() {}, resume() {} });
+    const budget = new Budget(entry.limits);
+    const io = buildProcessIO(entry, args, { pid: id, env: this.#env, registry: this.registry, stdio: this.#stdio, suspend() {}, resume() {}, budget });
     const instance = await program.instantiate(io);
+    budget.start();
     try {
       return await instance.call(args);
     } finally {
@@ -173,6 +176,8 @@ export class Runtime implements Spawner {
       signal: proc.signal,
       suspend: () => proc.suspend(),
       resume: () => proc.resume(),
+      budget: proc.budget,
+      preempt: () => proc.preempt(),
     });
   }
 
@@ -205,7 +210,7 @@ export class Runtime implements Spawner {
 }
 
 function hostFor(e: ProcessHostEntry): ProcessHost {
-  return new ProcessHost(e.id, { ...(e.maxProcesses !== undefined ? { maxProcesses: e.maxProcesses } : {}), limits: e.limits });
+  return new ProcessHost(e.id, { ...(e.maxProcesses !== undefined ? { maxProcesses: e.maxProcesses } : {}), limits: e.limits, preempt: e.preempt ?? true });
 }
 
 function suggest(id: string, registry: Registry): string {

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { Runtime, type RuntimeOptions } from "../src/index.ts";
 import type { WasmEntry } from "../src/registry/types.ts";
 import { ASYNC_IMPORTS, createP2Imports } from "../src/wasi/p2/index.ts";
+import { Budget } from "../src/process/budget.ts";
 import type { ProcessIO } from "../src/wasm/program.ts";
 import { captureStdio, makeProject } from "./helpers/project.ts";
 
@@ -315,6 +316,8 @@ function host(opts: { granted?: string[]; env?: Record<string, string>; argv?: s
   const io: ProcessIO = {
     entry: { id: "t:x", imports: opts.granted ?? ALL_GROUPS } as unknown as WasmEntry,
     argv: opts.argv ?? ["x"],
+    budget: new Budget({}),
+    onPreempt: () => {},
     env: opts.env ?? {},
     mounts: opts.mounts ?? [],
     stdout: () => {},

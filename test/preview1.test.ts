@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WasmEntry } from "../src/registry/types.ts";
 import { createPreview1Host, Errno, interfaceOfPreview1Function, WasiExit } from "../src/wasi/preview1/index.ts";
+import { Budget } from "../src/process/budget.ts";
 import type { ProcessIO } from "../src/wasm/program.ts";
 
 const promising = (WebAssembly as unknown as { promising: (f: unknown) => (...a: unknown[]) => Promise<unknown> }).promising;
@@ -39,6 +40,8 @@ async function instantiate(module: WebAssembly.Module, opts: Options = {}) {
   const io: ProcessIO = {
     entry: { method: "_start" } as unknown as WasmEntry,
     argv: opts.argv ?? ["prog"],
+    budget: new Budget({}),
+    onPreempt: () => {},
     env: opts.env ?? {},
     mounts: opts.mounts ?? [],
     stdout: (c) => void out.push(c.slice()),

@@ -13,7 +13,8 @@ const BIN = join(REPO, "bin", "wippy.js");
 const EXAMPLE = join(REPO, "examples", "supervision-tree");
 const PID = String.raw`\{app:processes\|[0-9A-Za-z]+\}`;
 
-function runFor(ms: number, signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs until `restarts` restart lines appeared (at most `ms`; a cold cache makes the start slow), then signals. */
+function runFor(ms: number, signal: NodeJS.Signals, restarts = 3): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, "run"], {
       cwd: EXAMPLE,
@@ -23,8 +24,16 @@ function runFor(ms: number, signal: NodeJS.Signals): Promise<{ code: number | nu
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill(signal), ms);
+    let signalled = false;
+    const stop = () => {
+      if (!signalled) child.kill(signal);
+      signalled = true;
+    };
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+      if (stderr.split("wippy: restart ").length > restarts) setTimeout(stop, 100);
+    });
+    const timer = setTimeout(stop, ms);
     const hard = setTimeout(() => child.kill("SIGKILL"), ms + 15_000);
     child.on("error", reject);
     child.on("close", (code) => {
@@ -37,7 +46,7 @@ function runFor(ms: number, signal: NodeJS.Signals): Promise<{ code: number | nu
 
 describe("wippy run (no command) in examples/supervision-tree", () => {
   it.each(["SIGINT", "SIGTERM"] as const)("logs restarts and shuts the tree down in order on %s", async (signal) => {
-    const r = await runFor(2000, signal);
+    const r = await runFor(10_000, signal);
     const lines = r.stderr.trim().split("\n");
     expect(r.code, r.stderr).toBe(0);
     expect(lines[0]).toMatch(/^wippy: supervisor \{runtime\|\w+\} app:root started$/);

@@ -11,12 +11,15 @@ export class ProcessHost {
   readonly maxProcesses: number;
   /** Default limits for processes on this host; an entry's own limits override them. */
   readonly limits: Limits;
+  /** Instrumented with preemption points (the default); false for trusted CPU-bound work. */
+  readonly preempt: boolean;
   #count = 0;
 
-  constructor(id: string, opts: { maxProcesses?: number; limits?: Limits } = {}) {
+  constructor(id: string, opts: { maxProcesses?: number; limits?: Limits; preempt?: boolean } = {}) {
     this.id = id;
     this.maxProcesses = opts.maxProcesses ?? Number.POSITIVE_INFINITY;
     this.limits = opts.limits ?? {};
+    this.preempt = opts.preempt ?? true;
   }
 
   get count(): number {

@@ -3,6 +3,7 @@
 
 import type { Registry, WasmEntry } from "../registry/types.ts";
 import type { ProcessIO } from "../wasm/program.ts";
+import type { Budget } from "./budget.ts";
 import { ProcessError } from "./exit.ts";
 
 export interface Stdio {
@@ -20,6 +21,9 @@ export interface IOContext {
   signal?: AbortSignal;
   suspend: () => void;
   resume: () => void;
+  budget: Budget;
+  /** The guest yields the thread (preemption); defaults to nothing to show. */
+  preempt?: () => void;
 }
 
 /** Values as guest argv: strings as they are, everything else as JSON. */
@@ -62,6 +66,8 @@ export function buildProcessIO(entry: WasmEntry, args: unknown[], ctx: IOContext
     stderr: (chunk) => stdio.stderr(pid, chunk),
     onSuspend: ctx.suspend,
     onResume: ctx.resume,
+    budget: ctx.budget,
+    onPreempt: ctx.preempt ?? (() => {}),
   };
   if (entry.wasi.cwd !== undefined) io.cwd = entry.wasi.cwd;
   if (stdin) io.stdin = () => stdin(pid);

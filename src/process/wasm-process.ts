@@ -4,7 +4,8 @@
 
 import { createActor, type Actor, type InspectionEvent, type Observer } from "xstate";
 import { processMachine, type ProcessState } from "../../machines/process.ts";
-import type { WasmEntry } from "../registry/types.ts";
+import type { Limits, WasmEntry } from "../registry/types.ts";
+import { Budget } from "./budget.ts";
 import type { ProgramLoader } from "../wasm/loader.ts";
 import type { Instance, Program, ProcessIO } from "../wasm/program.ts";
 import { ProcessError, toExitError, type ExitError, type ExitResult } from "./exit.ts";
@@ -39,12 +40,17 @@ export class WasmProcess implements ProcessRecord {
   readonly links = new Set<string>();
   trapLinks = false;
   readonly wasmEntry: WasmEntry;
+  /** The host's default limits with the entry's own on top. */
+  readonly limits: Limits;
+  readonly budget: Budget;
   readonly #deps: WasmProcessDeps;
   readonly #host: ProcessHost;
   readonly #actor: Actor<typeof processMachine>;
   readonly #abort = new AbortController();
   #instance: Instance | undefined;
   #ended = false;
+  /** Waiting on the host (not merely preempted): the point where a cancel is honoured. */
+  #waiting = false;
   #cancelReason: unknown;
 
   constructor(deps: WasmProcessDeps, entry: WasmEntry, host: ProcessHost, pid: string) {
@@ -52,6 +58,8 @@ export class WasmProcess implements ProcessRecord {
     this.entry = entry.id;
     this.host = host.id;
     this.wasmEntry = entry;
+    this.limits = { ...host.limits, ...entry.limits };
+    this.budget = new Budget(this.limits);
     this.#deps = deps;
     this.#host = host;
     this.#actor = createActor(processMachine, {
@@ -81,6 +89,7 @@ export class WasmProcess implements ProcessRecord {
   /** For the I/O layer: the guest starts waiting on the host — a safe point to honour a cancel. */
   suspend(): void {
     if (this.#ended) return;
+    this.#waiting = true;
     this.#actor.send({ type: "SUSPEND" });
     if (this.#cancelReason !== undefined) this.#endCancelled();
   }
@@ -93,7 +102,7 @@ export class WasmProcess implements ProcessRecord {
     if (this.#ended) return;
     this.mailbox.deliver({ type: "CANCEL", from, reason });
     this.#cancelReason = reason ?? "cancelled";
-    if (this.state() === "suspended") {
+    if (this.#waiting) {
       this.#endCancelled();
       return;
     }
@@ -106,19 +115,30 @@ export class WasmProcess implements ProcessRecord {
     this.#finish({ error: { kind: "cancelled", message: typeof r === "string" ? r : JSON.stringify(r) ?? "cancelled" } });
   }
 
+  /** The guest gives the thread up for a turn (preemption): suspended, but not a wait, so no cancel point. */
+  preempt(): void {
+    if (!this.#ended) this.#actor.send({ type: "SUSPEND" });
+  }
+
   /** For the I/O layer: the wait is over; unwinds the guest if the process has ended meanwhile. */
   resume(): void {
     if (this.#ended) throw new ProcessEnded(`process ${this.pid} has ended`);
+    this.#waiting = false;
     this.#actor.send({ type: "RESUME" });
   }
 
   start(args: unknown[]): void {
-    const program = this.#deps.loader.peek(this.wasmEntry);
+    if (!this.#host.preempt && this.limits.fuel !== undefined) {
+      this.#finish({ error: { kind: "spawn", message: `${this.entry}: limits.fuel needs preemption, but process.host ${this.host} has preempt: false; drop the fuel limit or spawn on another host` } });
+      return;
+    }
+    const variant = this.#host.preempt ? "preempt" : "memory";
+    const program = this.#deps.loader.peek(this.wasmEntry, variant);
     if (program) {
       this.#init(program, args);
       return;
     }
-    this.#deps.loader.load(this.wasmEntry).then(
+    this.#deps.loader.load(this.wasmEntry, variant).then(
       (p) => this.#init(p, args),
       (err: unknown) => this.#finish({ error: spawnError(err) }),
     );
@@ -154,6 +174,14 @@ export class WasmProcess implements ProcessRecord {
     }
     this.#instance = instance;
     this.#actor.send({ type: "STEP" });
+    this.budget.start();
+    const maxMs = this.limits.maxExecutionMs;
+    if (maxMs !== undefined) {
+      // Ends a guest that waits or yields past its time; one that never yields cannot be
+      // stopped on this thread, which is why every module has preemption points.
+      const timer = setTimeout(() => this.kill(this.budget.timeLimit().toExitError()), maxMs);
+      this.#abort.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+    }
     let out: unknown;
     try {
       out = instance.call(args);

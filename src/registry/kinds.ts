@@ -86,6 +86,8 @@ function validateProcessHost(reader: FieldReader, base: EntryBase): ProcessHostE
     const workers = host.number("workers", positive);
     const maxProcesses = host.number("max_processes", positive);
     const queueSize = host.number("queue_size", positive);
+    const preempt = host.boolean("preempt", true);
+    if (!preempt) entry.preempt = false;
     if (workers !== undefined) entry.workers = workers;
     if (maxProcesses !== undefined) entry.maxProcesses = maxProcesses;
     if (queueSize !== undefined) entry.queueSize = queueSize;

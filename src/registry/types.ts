@@ -101,6 +101,8 @@ export interface ProcessHostEntry extends EntryBase {
   queueSize?: number;
   /** Default limits for processes on this host (an entry's own limits override them). */
   limits: Limits;
+  /** host.preempt: false turns preemption points off (trusted CPU-bound work); default true. */
+  preempt?: boolean;
 }
 
 export interface TerminalHostEntry extends EntryBase {

@@ -32,7 +32,7 @@ export function detectKind(bytes: Uint8Array): BinaryKind {
 
 const VALTYPES: Record<number, ValType> = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128" };
 
-class Reader {
+export class Reader {
   pos = 0;
   readonly bytes: Uint8Array;
   constructor(bytes: Uint8Array) {
@@ -147,4 +147,64 @@ export function readCoreInfo(bytes: Uint8Array): CoreInfo {
     if (sig) info.functions.set(e.name, sig);
   }
   return info;
+}
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+/**
+ * Keeps only the module, function and local names of a core module's name section.
+ * binaryen warns on stderr about the newer subsections (labels, types, fields…),
+ * and the traces only need function names.
+ */
+export function trimNameSection(bytes: Uint8Array): Uint8Array {
+  const r = new Reader(bytes);
+  r.pos = 8;
+  const parts: Uint8Array[] = [bytes.subarray(0, 8)];
+  let changed = false;
+  while (r.pos < bytes.length) {
+    const start = r.pos;
+    const id = r.byte();
+    const size = r.u32();
+    const body = r.pos;
+    const end = body + size;
+    r.pos = end;
+    if (id !== 0) {
+      parts.push(bytes.subarray(start, end));
+      continue;
+    }
+    const s = new Reader(bytes.subarray(body, end));
+    if (s.name() !== "name") {
+      parts.push(bytes.subarray(start, end));
+      continue;
+    }
+    const kept: Uint8Array[] = [];
+    while (s.pos < s.bytes.length) {
+      const subStart = s.pos;
+      const sub = s.byte();
+      const len = s.u32();
+      s.pos += len;
+      if (sub <= 2) kept.push(s.bytes.subarray(subStart, s.pos));
+      else changed = true;
+    }
+    const content = [...uleb(4), ...new TextEncoder().encode("name")];
+    const keptLen = kept.reduce((n, k) => n + k.length, 0);
+    parts.push(new Uint8Array([0, ...uleb(content.length + keptLen), ...content]), ...kept);
+  }
+  if (!changed) return bytes;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

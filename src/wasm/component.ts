@@ -2,6 +2,7 @@
 // process with the WASI imports the entry grants, called with WIT values.
 
 import { ProcessError } from "../process/exit.ts";
+import { isInstrumented, preemptImports } from "./preempt-imports.ts";
 import { isWasiCommand, type Instance, type Program, type ProcessIO } from "./program.ts";
 import type { TranspiledComponent } from "./transpile-cache.ts";
 import { coerceArgs, signatureKey } from "./wit.ts";
@@ -76,6 +77,8 @@ export class ComponentProgram implements Program {
     const memories: WebAssembly.Memory[] = [];
     const imports = this.#provideImports(io, this.imports);
     const { coreModules } = this.transpiled;
+    // one budget and one `state` for all the component's core modules
+    const wippy = preemptImports({ budget: io.budget, onPreempt: io.onPreempt, onResume: io.onResume });
     const exports = await this.transpiled.instantiate(
       (name) => {
         const m = coreModules.get(name);
@@ -84,11 +87,13 @@ export class ComponentProgram implements Program {
       },
       imports,
       async (module, imp) => {
-        const instance = await WebAssembly.instantiate(module, imp);
+        const instance = await WebAssembly.instantiate(module, isInstrumented(module) ? { ...imp, wippy } as WebAssembly.Imports : imp);
         for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory) memories.push(v);
         return instance;
       },
     );
+    const pages = memories.reduce((n, m) => n + m.buffer.byteLength, 0) / 65_536;
+    if (pages > io.budget.maxPages) throw io.budget.memoryLimit(pages - io.budget.maxPages);
     const method = io.entry.method;
     const fn = findExport(exports, method);
     if (!fn) {

@@ -4,6 +4,7 @@
 
 import { ProcessError } from "../process/exit.ts";
 import type { CoreInfo, FuncSignature, ValType } from "./binary.ts";
+import { isInstrumented, preemptImports } from "./preempt-imports.ts";
 import { isWasiCommand, type CoreHostBinding, type Instance, type Program, type ProcessIO } from "./program.ts";
 
 const I32_MIN = -(2 ** 31);
@@ -95,20 +96,30 @@ export class CoreProgram implements Program {
       throw new ProcessError("spawn", `method ${method} is not an exported function (exports: ${this.methods.join(", ") || "none"})`);
     }
     const host = this.#provideImports?.(io, this.info);
+    const preempt = isInstrumented(this.module);
+    const imports = preempt ? { ...host?.imports, wippy: preemptImports({ budget: io.budget, onPreempt: io.onPreempt, onResume: io.onResume }) } : host?.imports ?? {};
     let instance: WebAssembly.Instance;
+    let memory: WebAssembly.Memory | undefined;
     try {
-      instance = new WebAssembly.Instance(this.module, host?.imports ?? {});
+      instance = new WebAssembly.Instance(this.module, imports as WebAssembly.Imports);
+      const exported = instance.exports.memory;
+      memory = exported instanceof WebAssembly.Memory ? exported : undefined;
+      if (memory) {
+        host?.bindMemory(memory);
+        const pages = memory.buffer.byteLength / 65_536;
+        if (pages > io.budget.maxPages) throw io.budget.memoryLimit(pages - io.budget.maxPages);
+      }
+      // A reactor's constructors run once, before the first call.
+      const init = instance.exports._initialize;
+      if (typeof init === "function" && method !== "_initialize") (init as () => void)();
     } catch (err) {
       host?.close();
       throw err;
     }
-    const exported = instance.exports.memory;
-    const memory = exported instanceof WebAssembly.Memory ? exported : undefined;
-    if (memory) host?.bindMemory(memory);
     const raw = instance.exports[method] as (...a: unknown[]) => unknown;
     const command = isWasiCommand(method);
-    // A guest whose imports suspend must be entered through a promising wrapper.
-    const fn = host?.suspends ? WebAssembly.promising(raw) : raw;
+    // A guest that may suspend (a waiting import, a preemption point) is entered through promising.
+    const fn = host?.suspends || preempt ? WebAssembly.promising(raw) : raw;
     const settle = (err: unknown): unknown => {
       const settled = host?.settle?.(err);
       if (settled) return settled.value;

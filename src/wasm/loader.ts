@@ -13,7 +13,8 @@ import { sha256Hex } from "./hash.ts";
 import { PathEscapeError, resolveInside } from "./locate.ts";
 import type { Program } from "./program.ts";
 import { debug } from "../log.ts";
-import { loadTranspiled } from "./transpile-cache.ts";
+import { defaultCacheDir, loadTranspiled } from "./transpile-cache.ts";
+import { instrumentCached, type Instrumentation } from "./instrument-cache.ts";
 
 export interface LoaderOptions {
   cacheDir?: string;
@@ -26,6 +27,9 @@ export interface LoaderStats {
   compiled: number;
   transpiled: number;
   transpileCacheHits: number;
+  /** Core modules run through binaryen (fuel, preemption, max_memory). */
+  instrumented: number;
+  instrumentCacheHits: number;
 }
 
 const fail = (entry: WasmEntry, message: string) => new ProcessError("spawn", `${entry.id}: ${message}`);
@@ -37,7 +41,7 @@ export class ProgramLoader {
   readonly #byEntry = new Map<string, Promise<Program>>();
   /** Entries already verified: lets a spawn take the synchronous path. */
   readonly #ready = new Map<string, Program>();
-  readonly stats: LoaderStats = { compiled: 0, transpiled: 0, transpileCacheHits: 0 };
+  readonly stats: LoaderStats = { compiled: 0, transpiled: 0, transpileCacheHits: 0, instrumented: 0, instrumentCacheHits: 0 };
 
   constructor(registry: Registry, opts: LoaderOptions) {
     this.#registry = registry;
@@ -45,25 +49,27 @@ export class ProgramLoader {
   }
 
   /** The program if this entry was loaded before (no I/O, no await). */
-  peek(entry: WasmEntry): Program | undefined {
-    return this.#ready.get(entry.id);
+  peek(entry: WasmEntry, variant: Instrumentation = "preempt"): Program | undefined {
+    return this.#ready.get(`${entry.id}\0${variant}`);
   }
 
-  load(entry: WasmEntry): Promise<Program> {
-    let p = this.#byEntry.get(entry.id);
+  /** Every program is instrumented: `preempt` by default, `memory` for a host with `preempt: false`. */
+  load(entry: WasmEntry, variant: Instrumentation = "preempt"): Promise<Program> {
+    const key = `${entry.id}\0${variant}`;
+    let p = this.#byEntry.get(key);
     if (!p) {
-      p = this.#loadEntry(entry).then((program) => {
-        this.#ready.set(entry.id, program);
+      p = this.#loadEntry(entry, variant).then((program) => {
+        this.#ready.set(key, program);
         return program;
       });
       // A failed load is not cached: the file may be fixed and the spawn retried.
-      p.catch(() => this.#byEntry.delete(entry.id));
-      this.#byEntry.set(entry.id, p);
+      p.catch(() => this.#byEntry.delete(key));
+      this.#byEntry.set(key, p);
     }
     return p;
   }
 
-  async #loadEntry(entry: WasmEntry): Promise<Program> {
+  async #loadEntry(entry: WasmEntry, variant: Instrumentation): Promise<Program> {
     const fsEntry = this.#registry.entries.get(entry.fs);
     if (!fsEntry || fsEntry.kind !== "fs.directory") throw fail(entry, `fs ${entry.fs} is not an fs.directory`);
     let file: string;
@@ -81,7 +87,7 @@ export class ProgramLoader {
     if (actual !== entry.hash) {
       throw fail(entry, `hash mismatch for ${entry.path}: expected sha256:${entry.hash}, actual sha256:${actual}; update the entry's hash if the binary changed on purpose`);
     }
-    const program = await this.#programFor(entry, bytes, actual);
+    const program = await this.#programFor(entry, bytes, actual, variant);
     const denied = checkCapabilities(program, entry.imports, this.#opts.capabilities);
     if (denied) throw fail(entry, denied);
     if (program.kind === "core" && !program.methods.includes(entry.method)) {
@@ -90,17 +96,19 @@ export class ProgramLoader {
     return program;
   }
 
-  #programFor(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, hash: string): Promise<Program> {
-    let p = this.#byHash.get(hash);
+  #programFor(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, hash: string, variant: Instrumentation): Promise<Program> {
+    const key = `${hash}\0${variant}`;
+    let p = this.#byHash.get(key);
     if (!p) {
-      p = this.#compile(entry, bytes, hash);
-      p.catch(() => this.#byHash.delete(hash));
-      this.#byHash.set(hash, p);
+      p = this.#compile(entry, bytes, hash, variant);
+      p.catch(() => this.#byHash.delete(key));
+      this.#byHash.set(key, p);
     }
     return p;
   }
 
-  async #compile(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, hash: string): Promise<Program> {
+  async #compile(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, hash: string, variant: Instrumentation): Promise<Program> {
+    const cacheDir = this.#opts.cacheDir ?? defaultCacheDir();
     let kind;
     try {
       kind = detectKind(bytes);
@@ -114,12 +122,22 @@ export class ProgramLoader {
       } catch (err) {
         throw fail(entry, `${entry.path} is not a valid WebAssembly module: ${(err as Error).message}`);
       }
+      try {
+        const started = performance.now();
+        const out = await instrumentCached(bytes, variant, cacheDir);
+        if (out.cached) this.stats.instrumentCacheHits++;
+        else this.stats.instrumented++;
+        debug(`${out.cached ? "loaded cached instrumentation of" : "instrumented"} ${entry.path} (sha256:${hash.slice(0, 12)}…, ${variant}) in ${(performance.now() - started).toFixed(0)} ms`);
+        module = await WebAssembly.compile(out.bytes as Uint8Array<ArrayBuffer>);
+      } catch (err) {
+        throw fail(entry, `${entry.path} could not be instrumented for preemption and limits: ${(err as Error).message}`);
+      }
       this.stats.compiled++;
       return new CoreProgram(hash, module, readCoreInfo(bytes), this.#opts.coreImports);
     }
     try {
       const started = performance.now();
-      const transpiled = await loadTranspiled(bytes, hash, this.#opts.cacheDir);
+      const transpiled = await loadTranspiled(bytes, hash, cacheDir, variant);
       const ms = (performance.now() - started).toFixed(0);
       if (transpiled.cached) this.stats.transpileCacheHits++;
       else this.stats.transpiled++;

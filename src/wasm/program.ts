@@ -2,6 +2,7 @@
 // and call. Core modules and components both look like this; neither knows
 // about pids, mailboxes or supervision.
 
+import type { Budget } from "../process/budget.ts";
 import type { WasmEntry } from "../registry/types.ts";
 
 /** The host side handed to one instance: its I/O and its WASI configuration. */
@@ -22,6 +23,10 @@ export interface ProcessIO {
   onSuspend: () => void;
   /** Throws once the process has ended, so a guest resumed after a kill unwinds instead of running on. */
   onResume: () => void;
+  /** Fuel, time and memory limits, charged by the instrumented guest. */
+  budget: Budget;
+  /** The guest yields the thread to the others (preemption, not a wait on the host). */
+  onPreempt: () => void;
   /** Aborted when the process ends (killed, cancelled, limit): pending host waits should give up at once. */
   signal?: AbortSignal;
 }

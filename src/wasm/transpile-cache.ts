@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { sha256Hex } from "./hash.ts";
 import { exportedSignatures, type WitSignatures } from "./wit.ts";
 import { ASYNC_IMPORTS } from "../wasi/p2/async-imports.ts";
+import { instrumentCached, type Instrumentation } from "./instrument-cache.ts";
 
 /** Transpile options; part of the cache key, so changing them invalidates old output. */
 export const TRANSPILE_OPTIONS = {
@@ -88,14 +89,17 @@ async function transpileToDisk(bytes: Uint8Array, dir: string): Promise<Meta> {
   return meta;
 }
 
-export async function loadTranspiled(bytes: Uint8Array, hash: string, cacheDir = defaultCacheDir()): Promise<TranspiledComponent> {
+/** Transpiles (or reads the cache), then compiles each core module instrumented as `variant`. */
+export async function loadTranspiled(bytes: Uint8Array, hash: string, cacheDir = defaultCacheDir(), variant: Instrumentation = "preempt"): Promise<TranspiledComponent> {
   const dir = join(cacheDir, "components", cacheKey(hash));
   let meta = await readCached(dir);
   const cached = meta !== null;
   if (!meta) meta = await transpileToDisk(bytes, dir);
   const coreModules = new Map<string, WebAssembly.Module>();
   for (const name of await readdir(dir)) {
-    if (name.endsWith(".wasm")) coreModules.set(name, await WebAssembly.compile(await readFile(join(dir, name))));
+    if (!name.endsWith(".wasm")) continue;
+    const { bytes: core } = await instrumentCached(await readFile(join(dir, name)), variant, cacheDir);
+    coreModules.set(name, await WebAssembly.compile(core as Uint8Array<ArrayBuffer>));
   }
   const mod = (await import(pathToFileURL(join(dir, "component.js")).href)) as Pick<TranspiledComponent, "instantiate">;
   return { dir, instantiate: mod.instantiate, coreModules, imports: meta.imports, exports: meta.exports, signatures: meta.signatures, cached };

@@ -1,0 +1,80 @@
+// A process's CPU and memory budget, as the instrumented guest sees it. The guest
+// counts fuel down on its own and calls `charge` each time a grant runs out; here
+// we keep the total, check `fuel` and `max_execution_ms`, and decide when the
+// guest has had its turn (a time quantum) and should let the others run.
+
+import type { Limits } from "../registry/types.ts";
+import { ProcessError } from "./exit.ts";
+
+/** Units a guest runs between calls to the host. Small enough to keep the clock honest. */
+export const SLICE = 10_000;
+/** How long a guest runs before it yields the thread to the event loop and the other processes. */
+export const QUANTUM_MS = 5;
+const PAGE = 65_536;
+/** Wasm32's 4 GiB: the page count when there is no max_memory. */
+const MAX_PAGES = 65_536;
+
+export function limitMessage(name: "max_execution_ms" | "fuel" | "max_memory", value: number, detail: string): string {
+  return `${detail} (limit ${name}: ${value}); raise ${name} in the entry's limits or the process.host's defaults`;
+}
+
+export class Budget {
+  readonly limits: Limits;
+  /** Whole pages of linear memory the guest may reach. */
+  readonly maxPages: number;
+  #granted = 0;
+  #startedAt = 0;
+  #turnStartedAt = 0;
+
+  constructor(limits: Limits) {
+    this.limits = limits;
+    this.maxPages = limits.maxMemory === undefined ? MAX_PAGES : Math.min(MAX_PAGES, Math.floor(limits.maxMemory / PAGE));
+  }
+
+  /** The guest starts running (its step begins): the wall clock starts here. */
+  start(now = performance.now()): void {
+    this.#startedAt = now;
+    this.#turnStartedAt = now;
+  }
+
+  /** Fuel units handed out so far (each grant counts whole). */
+  get used(): number {
+    return this.#granted;
+  }
+
+  /**
+   * The guest's grant has run out: charge it, check the limits, hand out the next
+   * grant. Returns the guest's new counter (the grant less the unit being run).
+   */
+  charge(now = performance.now()): number {
+    const { fuel, maxExecutionMs } = this.limits;
+    if (maxExecutionMs !== undefined && now - this.#startedAt > maxExecutionMs) throw this.timeLimit();
+    let grant = SLICE;
+    if (fuel !== undefined) {
+      if (this.#granted >= fuel) throw new ProcessError("limit", limitMessage("fuel", fuel, "ran out of fuel"));
+      grant = Math.min(SLICE, fuel - this.#granted);
+    }
+    this.#granted += grant;
+    return grant - 1;
+  }
+
+  /** True when the guest has had its quantum and should give the thread up. */
+  turnIsOver(now = performance.now()): boolean {
+    return now - this.#turnStartedAt >= QUANTUM_MS;
+  }
+
+  /** The guest runs again after yielding. */
+  resumed(now = performance.now()): void {
+    this.#turnStartedAt = now;
+  }
+
+  timeLimit(): ProcessError {
+    const ms = this.limits.maxExecutionMs ?? 0;
+    return new ProcessError("limit", limitMessage("max_execution_ms", ms, `ran longer than ${ms} ms`));
+  }
+
+  memoryLimit(pages: number): ProcessError {
+    const max = this.limits.maxMemory ?? this.maxPages * PAGE;
+    return new ProcessError("limit", limitMessage("max_memory", max, `needed ${pages} more page${pages === 1 ? "" : "s"} of memory than max_memory allows`));
+  }
+}

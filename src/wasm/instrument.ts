@@ -1,0 +1,157 @@
+// Load-time instrumentation with binaryen, so that no guest can hold the thread.
+//
+// - fuel: binaryen's `log-execution` pass marks every function entry and loop header.
+//   Loop headers then count down a local (cheap: a register), function entries a
+//   global; when either runs out the guest calls the host (`yield_*`), which charges
+//   the process's fuel, checks its limits and may suspend it through JSPI.
+// - memory: every `memory.grow` is checked against the process's `max_memory`
+//   (binaryen's `instrument-memory` pass, filtered to `memory.grow`).
+// - export guards: the shared `state` global says whether the stack may be suspended.
+//   Only under an entry export called through WebAssembly.promising; never inside
+//   `cabi_realloc`, post-return or `_initialize`, which JS calls synchronously.
+//
+// Everything added is imported from the `wippy` module (see preemption.ts).
+
+import type binaryenApi from "binaryen";
+import { trimNameSection } from "./binary.ts";
+import { rewriteFuelSites } from "./fuel-sites.ts";
+
+type Binaryen = typeof binaryenApi;
+type BinaryenModule = binaryenApi.Module;
+type ExpressionRef = binaryenApi.ExpressionRef;
+
+export const PREEMPT_MODULE = "wippy";
+
+export interface InstrumentOptions {
+  /** Fuel counting and preemption points. */
+  fuel: boolean;
+  /** `memory.grow` checked against `max_memory`. */
+  memory: boolean;
+}
+
+/** Values of the `state` global: what is on the guest's stack. */
+export const STATE_IDLE = 0;
+/** Under an entry export: the yield may suspend. */
+export const STATE_ENTRY = 1;
+/** Under realloc / post-return / init, called synchronously by JS: it must not. */
+export const STATE_SYNC = 2;
+
+/** Exports JS calls synchronously: the stack under them must never suspend. */
+export function isSyncExport(name: string): boolean {
+  return name.startsWith("cabi_") || name === "_initialize" || name.startsWith("__");
+}
+
+let binaryenModule: Promise<Binaryen> | undefined;
+function loadBinaryen(): Promise<Binaryen> {
+  binaryenModule ??= import("binaryen").then((m) => m.default);
+  return binaryenModule;
+}
+
+const FUEL_MARK = "__wippy_fuel_mark";
+
+function importedFunctions(b: Binaryen, m: BinaryenModule): { name: string; module: string; base: string }[] {
+  const out = [];
+  for (let i = 0; i < m.getNumFunctions(); i++) {
+    const info = b.getFunctionInfo(m.getFunctionByIndex(i));
+    if (info.module) out.push({ name: info.name, module: info.module, base: info.base ?? "" });
+  }
+  return out;
+}
+
+/** Instruments a core module; returns new bytes. Throws if binaryen cannot read it. */
+export async function instrumentCore(bytes: Uint8Array, opts: InstrumentOptions): Promise<Uint8Array> {
+  const b = await loadBinaryen();
+  let m = b.readBinaryWithFeatures(trimNameSection(bytes), b.Features.All);
+  try {
+    const before = new Set(importedFunctions(b, m).map((f) => `${f.module}.${f.base}`));
+    // the fuel rewrite adds `state` itself: the text it parses refers to it
+    if (opts.fuel) m = addFuel(b, m);
+    else m.addGlobalImport("__wippy_state", PREEMPT_MODULE, "state", b.i32, true);
+    if (opts.memory && m.hasMemory() && !m.getMemoryInfo().is64) addMemoryCheck(b, m, before);
+    guardExports(b, m);
+    if (!m.validate()) throw new Error("instrumented module does not validate");
+    return m.emitBinary();
+  } finally {
+    m.dispose();
+  }
+}
+
+/**
+ * Marks entries and loop headers with log-execution, then rewrites the marks through
+ * the text form (binaryen.js cannot replace an expression in place). Returns the new
+ * module; the old one is disposed.
+ */
+function addFuel(b: Binaryen, m: BinaryenModule): BinaryenModule {
+  b.setPassArgument("log-execution", FUEL_MARK);
+  try {
+    m.runPasses(["log-execution"]);
+  } finally {
+    b.setPassArgument("log-execution", null);
+  }
+  const features = m.getFeatures();
+  const text = rewriteFuelSites(m.emitText(), FUEL_MARK);
+  m.dispose();
+  const next = b.parseText(text);
+  next.setFeatures(features);
+  return next;
+}
+
+function addMemoryCheck(b: Binaryen, m: BinaryenModule, before: Set<string>): void {
+  const { i32, none } = b;
+  b.setPassArgument("instrument-memory", "memory.grow");
+  try {
+    m.runPasses(["instrument-memory"]);
+  } finally {
+    b.setPassArgument("instrument-memory", null);
+  }
+  m.addGlobalImport("__wippy_max_pages", PREEMPT_MODULE, "max_pages", i32, false);
+  m.addFunctionImport("__wippy_memory_limit", PREEMPT_MODULE, "memory_limit", b.createType([i32]), none);
+  for (const f of importedFunctions(b, m)) {
+    // the pass imports every helper it might call (loads, stores, GC); only grow is used
+    if (f.module !== "env" || before.has(`env.${f.base}`)) continue;
+    m.removeFunction(f.name);
+    if (f.base === "memory_grow_pre") {
+      // (id, delta) -> delta; past max_pages the host ends the process
+      m.addFunction(f.name, b.createType([i32, i32]), i32, [], m.block(null, [
+        m.if(
+          m.i32.gt_u(m.i32.add(m.memory.size(), m.local.get(1, i32)), m.global.get("__wippy_max_pages", i32)),
+          m.call("__wippy_memory_limit", [m.local.get(1, i32)], none),
+        ),
+        m.local.get(1, i32),
+      ], i32));
+    } else if (f.base === "memory_grow_post") {
+      m.addFunction(f.name, b.createType([i32, i32]), i32, [], m.local.get(1, i32));
+    }
+  }
+}
+
+/** Wraps each exported function so `state` says whether its stack may suspend. */
+function guardExports(b: Binaryen, m: BinaryenModule): void {
+  const i32 = b.i32;
+  const exports: { name: string; value: string }[] = [];
+  for (let i = 0; i < m.getNumExports(); i++) {
+    const info = b.getExportInfo(m.getExportByIndex(i));
+    if (info.kind === b.ExternalFunction) exports.push({ name: info.name, value: info.value });
+  }
+  let n = 0;
+  for (const { name, value } of exports) {
+    const info = b.getFunctionInfo(m.getFunction(value));
+    const params = b.expandType(info.params);
+    const results = info.results;
+    const prev = params.length; // the first local after the params
+    const state = () => m.global.get("__wippy_state", i32);
+    // entry: ENTRY if nothing is on the stack, else what the caller had; sync: SYNC
+    const next: ExpressionRef = isSyncExport(name)
+      ? m.i32.const(STATE_SYNC)
+      : m.select(m.i32.eqz(m.local.get(prev, i32)), m.i32.const(STATE_ENTRY), m.local.get(prev, i32));
+    const call = m.call(value, params.map((t, i) => m.local.get(i, t)), results);
+    const body: ExpressionRef[] = [m.local.set(prev, state()), m.global.set("__wippy_state", next)];
+    body.push(results === b.none ? call : m.local.set(prev + 1, call));
+    body.push(m.global.set("__wippy_state", m.local.get(prev, i32)));
+    if (results !== b.none) body.push(m.local.get(prev + 1, results));
+    const wrapper = `__wippy_export_${n++}`;
+    m.addFunction(wrapper, info.params, results, results === b.none ? [i32] : [i32, results], m.block(null, body, results));
+    m.removeExport(name);
+    m.addFunctionExport(wrapper, name);
+  }
+}

@@ -1,0 +1,56 @@
+// The `wippy` imports of an instrumented module, bound to one process: where its
+// fuel counter refills, where it yields the thread, where it hits max_memory.
+// Every core module of one instance shares them (one `state`, one budget).
+
+import type { Budget } from "../process/budget.ts";
+import { PREEMPT_MODULE, STATE_IDLE } from "./instrument.ts";
+
+export interface PreemptHooks {
+  budget: Budget;
+  /** The guest gives the thread up (the process machine shows it suspended). */
+  onPreempt: () => void;
+  /** It runs again; throws if the process ended meanwhile, which unwinds the guest. */
+  onResume: () => void;
+}
+
+const instrumented = new WeakMap<WebAssembly.Module, boolean>();
+
+/** True when the module was instrumented (imports from `wippy`). */
+export function isInstrumented(module: WebAssembly.Module): boolean {
+  let v = instrumented.get(module);
+  if (v === undefined) {
+    v = WebAssembly.Module.imports(module).some((i) => i.module === PREEMPT_MODULE);
+    instrumented.set(module, v);
+  }
+  return v;
+}
+
+export function preemptImports(hooks: PreemptHooks): Record<string, unknown> {
+  const { budget } = hooks;
+  const yieldSync = () => budget.charge();
+  const yieldAsync = (): number | Promise<number> => {
+    const next = budget.charge();
+    if (!budget.turnIsOver()) return next;
+    hooks.onPreempt();
+    return new Promise<number>((resolve, reject) => {
+      setImmediate(() => {
+        try {
+          hooks.onResume();
+          budget.resumed();
+          resolve(next);
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  };
+  return {
+    state: new WebAssembly.Global({ value: "i32", mutable: true }, STATE_IDLE),
+    max_pages: new WebAssembly.Global({ value: "i32", mutable: false }, budget.maxPages),
+    yield_sync: yieldSync,
+    yield_async: new WebAssembly.Suspending(yieldAsync),
+    memory_limit: (pages: number) => {
+      throw budget.memoryLimit(pages);
+    },
+  };
+}
