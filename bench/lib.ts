@@ -1,0 +1,90 @@
+// Bench plumbing: run a measurement several times, keep median/min/max, and print
+// one table in which every figure stands next to a baseline measured in the same run.
+
+import { cpus, totalmem } from "node:os";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Runtime } from "../src/index.ts";
+import { captureStdio, makeProject } from "../test/helpers/project.ts";
+
+export const REPO = fileURLToPath(new URL("../", import.meta.url));
+
+export interface Stats {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]! };
+}
+
+export interface Row {
+  name: string;
+  unit: string;
+  value: Stats;
+  baselineName: string;
+  baseline?: Stats;
+  /** When the ratio reads better the other way round (throughput: higher is better). */
+  higherIsBetter?: boolean;
+  note?: string;
+}
+
+/** Runs `fn` `runs` times after `warmup` discarded runs; `fn` returns one sample. */
+export async function sample(runs: number, fn: () => Promise<number> | number, warmup = 1): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) out.push(await fn());
+  return out;
+}
+
+const fmt = (n: number): string => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+const fmtStats = (s: Stats) => `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`;
+
+export function ratio(row: Row): string {
+  if (!row.baseline) return "—";
+  const r = row.higherIsBetter ? row.baseline.median / row.value.median : row.value.median / row.baseline.median;
+  return `${r.toFixed(2)}×`;
+}
+
+export function table(rows: Row[]): string {
+  const head = "| benchmark | unit | median (min–max) | baseline | baseline median (min–max) | ratio |";
+  const lines = [head, "| --- | --- | --- | --- | --- | --- |"];
+  for (const r of rows) {
+    lines.push(`| ${r.name} | ${r.unit} | ${fmtStats(r.value)} | ${r.baselineName} | ${r.baseline ? fmtStats(r.baseline) : "—"} | ${ratio(r)} |`);
+  }
+  return lines.join("\n");
+}
+
+export function machine(): string {
+  const c = cpus();
+  return `${c.length} × ${c[0]?.model.trim() ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;
+}
+
+export function writeResults(rows: Row[], notes: string[]): string {
+  const text = [
+    "# Bench results",
+    "",
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} with \`npm run bench\`.`,
+    "Ratio: the figure over its baseline (for throughput, the baseline over the figure), so below 1 is faster than the baseline.",
+    "",
+    table(rows),
+    "",
+    ...notes.map((n) => `- ${n}`),
+    "",
+  ].join("\n");
+  writeFileSync(join(REPO, "bench", "RESULTS.md"), text);
+  return text;
+}
+
+/** A throwaway project (fixture binaries + YAML) opened as a Runtime. */
+export async function openProject(yaml: string, binaries: Record<string, string>): Promise<Runtime> {
+  const project = makeProject(yaml, binaries);
+  const cacheDir = mkdtempSync(join(tmpdir(), "wippy-bench-cache-"));
+  return Runtime.open({ root: project.root, cacheDir, stdio: captureStdio().stdio });
+}
