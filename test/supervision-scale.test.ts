@@ -50,7 +50,7 @@ describe("scale", () => {
     expect(large / small).toBeLessThan(30);
   }, 120_000);
 
-  it("no EXIT lost: 10 000 supervised processes ended by trap, kill, cancel, spawn failure, return and shutdown", async () => {
+  it("no EXIT lost: 10 000 supervised processes ended by trap, limit, kill, cancel, spawn failure, return and shutdown", async () => {
     const { runtime: rt, events } = await openSupervised();
     opened.push(rt);
     const SUPERVISORS = 10;
@@ -59,19 +59,20 @@ describe("scale", () => {
     for (let round = 0; round < 3; round++) {
       events.length = 0;
       const random = prng(42 + round);
-      type Plan = "value" | "trap" | "spawn" | "kill" | "cancel" | "shutdown";
-      const want: Record<Plan, ExitKind | "value"> = { value: "value", trap: "trap", spawn: "spawn", kill: "killed", cancel: "cancelled", shutdown: "cancelled" };
+      type Plan = "value" | "trap" | "spawn" | "limit" | "kill" | "cancel" | "shutdown";
+      const want: Record<Plan, ExitKind | "value"> = { value: "value", trap: "trap", spawn: "spawn", limit: "limit", kill: "killed", cancel: "cancelled", shutdown: "cancelled" };
       const plans = new Map<string, Plan>(); // child id → how it will end
       const sups = Array.from({ length: SUPERVISORS }, (_, s) => {
         const children: ChildInput[] = [];
         for (let i = 0; i < PER; i++) {
           const id = `s${s}c${i}`;
           const r = random();
-          const plan: Plan = r < 0.15 ? "value" : r < 0.3 ? "trap" : r < 0.4 ? "spawn" : r < 0.6 ? "kill" : r < 0.8 ? "cancel" : "shutdown";
+          const plan: Plan = r < 0.12 ? "value" : r < 0.24 ? "trap" : r < 0.32 ? "spawn" : r < 0.4 ? "limit" : r < 0.6 ? "kill" : r < 0.8 ? "cancel" : "shutdown";
           plans.set(id, plan);
           const tmp = { restart: "temporary" as const };
           if (plan === "value" || plan === "trap") children.push(behave(id, plan === "value" ? 0 : 1, tmp));
           else if (plan === "spawn") children.push({ id, process: "t:badhash", host: "t:hosts", input: [0], ...tmp });
+          else if (plan === "limit") children.push({ id, process: "t:fuelled", host: "t:hosts", input: [], ...tmp });
           else children.push(sleeper(id, tmp));
         }
         return rt.startSupervisor({ id: `nl${s}`, strategy: "one_for_one", intensity: 0, children });

@@ -241,8 +241,8 @@ describe("backoff", () => {
 describe("shutdown", () => {
   it("children stop in reverse start order; one past its stop_timeout ends killed", async () => {
     const { runtime: rt, events } = await open();
-    // A host-side child that ignores CANCEL (a WASM guest is always cancelled at its next host wait).
-    const sup = rt.startSupervisor({ id: "shut", children: [sleeper("first"), { id: "stubborn", start: () => rt.newProcess().pid, stopTimeout: 100 }, sleeper("last")] });
+    // A WASM guest that computes and never waits: CANCEL cannot reach it, so it is killed.
+    const sup = rt.startSupervisor({ id: "shut", children: [sleeper("first"), { id: "stubborn", process: "t:spinner", host: "t:hosts", input: [], stopTimeout: 100 }, sleeper("last")] });
     const t0 = Date.now();
     await sup.stop();
     expect(Date.now() - t0).toBeGreaterThanOrEqual(95);

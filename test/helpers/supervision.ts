@@ -1,6 +1,8 @@
 // Shared setup for the supervision tests: a project with a guest that returns
 // or traps on demand (compute.wasm `behave`), a long sleeper that cancel and
-// kill can end at once, and an entry whose hash is wrong (EXIT kind spawn).
+// kill can end at once, a guest that computes forever (`spinner`, no host waits),
+// one that runs out of fuel (EXIT kind limit) and an entry whose hash is wrong
+// (EXIT kind spawn).
 
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +19,8 @@ entries:
   - { name: hosts, kind: process.host, host: { max_processes: 100000 } }
   - { name: behave, kind: process.wasm, fs: bin, path: /compute.wasm, hash: "{{hash:wasm/compute.wasm}}", method: behave }
   - { name: sleeper, kind: process.wasm, fs: bin, path: /sleeper.wasm, hash: "{{hash:wasm/sleeper.wasm}}", method: _start, imports: [wasi:cli, wasi:clocks, wasi:io] }
+  - { name: spinner, kind: process.wasm, fs: bin, path: /compute.wasm, hash: "{{hash:wasm/compute.wasm}}", method: spin }
+  - { name: fuelled, kind: process.wasm, fs: bin, path: /compute.wasm, hash: "{{hash:wasm/compute.wasm}}", method: spin, limits: { fuel: 20000 } }
   - { name: badhash, kind: process.wasm, fs: bin, path: /compute.wasm, hash: "sha256:${"0".repeat(64)}", method: behave }
 `;
 
