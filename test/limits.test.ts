@@ -6,7 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { Runtime, type ExitResult } from "../src/index.ts";
+import { Runtime, type ExitResult, type RuntimeOptions } from "../src/index.ts";
 import { captureStdio, makeProject } from "./helpers/project.ts";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "wippy-limits-cache-"));
@@ -48,7 +48,7 @@ const BINARIES = {
   "wasm/sleeper.wasm": "c/sleeper.core.wasm",
 };
 
-type Inspect = NonNullable<Parameters<typeof Runtime.open>[0]["inspect"]>;
+type Inspect = NonNullable<RuntimeOptions["inspect"]>;
 
 async function open(yaml = YAML, inspect?: Inspect) {
   const project = makeProject(yaml, BINARIES);
@@ -172,7 +172,7 @@ describe("preemption", () => {
     const events: { pid: string; type: string }[] = [];
     const rt = await open(YAML, (ev) => {
       if (ev.type === "@xstate.event") {
-        const id = (ev.actorRef as { id: string }).id;
+        const id = (ev.actorRef as unknown as { id: string }).id;
         const type = (ev.event as { type: string }).type;
         if (id.startsWith("{t:hosts")) events.push({ pid: id, type });
       }
@@ -195,8 +195,8 @@ describe("preemption", () => {
   it("a host with preempt: false runs its guests without preemption points, and refuses fuel", async () => {
     const states: string[] = [];
     const rt = await open(YAML, (ev) => {
-      if (ev.type === "@xstate.snapshot" && (ev.actorRef as { id: string }).id.startsWith("{t:trusted")) {
-        states.push(String((ev.snapshot as { value: unknown }).value));
+      if (ev.type === "@xstate.snapshot" && (ev.actorRef as unknown as { id: string }).id.startsWith("{t:trusted")) {
+        states.push(String((ev.snapshot as unknown as { value: unknown }).value));
       }
     });
     expect(await rt.process.exec("t:sieve_c", "t:trusted", 20_000_000)).toEqual({ value: 1270607 });

@@ -44,7 +44,7 @@ export class Budget {
 
   /**
    * The guest's grant has run out: charge it, check the limits, hand out the next
-   * grant. Returns the guest's new counter (the grant less the unit being run).
+   * grant (the guest's new counter; at least 1, so a loop always moves on).
    */
   charge(now = performance.now()): number {
     const { fuel, maxExecutionMs } = this.limits;
@@ -55,7 +55,7 @@ export class Budget {
       grant = Math.min(SLICE, fuel - this.#granted);
     }
     this.#granted += grant;
-    return grant - 1;
+    return grant;
   }
 
   /** True when the guest has had its quantum and should give the thread up. */

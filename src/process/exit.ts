@@ -52,7 +52,7 @@ export class ProcessError extends Error {
 /** Classifies anything a guest call threw into an exit error. */
 export function toExitError(err: unknown, fallback: ExitKind = "trap"): ExitError {
   if (err instanceof ProcessError) return err.toExitError();
-  if (err instanceof WebAssembly.RuntimeError) return { kind: "trap", message: `wasm trap: ${err.message}` };
+  if (err instanceof WebAssembly.RuntimeError) return { kind: "trap", message: err.message.startsWith("wasm trap") ? err.message : `wasm trap: ${err.message}` };
   if (err instanceof RangeError && /call stack/i.test(err.message)) {
     return { kind: "trap", message: "wasm trap: call stack exhausted" };
   }

@@ -2,7 +2,8 @@
 //
 // - fuel: binaryen's `log-execution` pass marks every function entry and loop header.
 //   Loop headers then count down a local (cheap: a register), function entries a
-//   global; when either runs out the guest calls the host (`yield_*`), which charges
+//   global (rewritten in binaryen's IR, fuel-ir.ts; through the text form when that
+//   cannot see every mark, fuel-sites.ts); when either runs out the guest calls the host (`yield_*`), which charges
 //   the process's fuel, checks its limits and may suspend it through JSPI.
 // - memory: every `memory.grow` is checked against the process's `max_memory`
 //   (binaryen's `instrument-memory` pass, filtered to `memory.grow`).
@@ -14,6 +15,7 @@
 
 import type binaryenApi from "binaryen";
 import { trimNameSection } from "./binary.ts";
+import { rewriteFuelIR } from "./fuel-ir.ts";
 import { rewriteFuelSites } from "./fuel-sites.ts";
 
 type Binaryen = typeof binaryenApi;
@@ -27,6 +29,8 @@ export interface InstrumentOptions {
   fuel: boolean;
   /** `memory.grow` checked against `max_memory`. */
   memory: boolean;
+  /** Rewrite the fuel marks through the text form even when the IR walk could (tests compare both). */
+  viaText?: boolean;
 }
 
 /** Values of the `state` global: what is on the guest's stack. */
@@ -36,9 +40,12 @@ export const STATE_ENTRY = 1;
 /** Under realloc / post-return / init, called synchronously by JS: it must not. */
 export const STATE_SYNC = 2;
 
-/** Exports JS calls synchronously: the stack under them must never suspend. */
+/**
+ * Exports JS calls synchronously (jco's glue: realloc, post-return, resource
+ * destructors; instantiation: `_initialize`): the stack under them must never suspend.
+ */
 export function isSyncExport(name: string): boolean {
-  return name.startsWith("cabi_") || name === "_initialize" || name.startsWith("__");
+  return name.startsWith("cabi_") || name === "_initialize" || name.startsWith("__") || name.startsWith("[dtor]");
 }
 
 let binaryenModule: Promise<Binaryen> | undefined;
@@ -65,7 +72,7 @@ export async function instrumentCore(bytes: Uint8Array, opts: InstrumentOptions)
   try {
     const before = new Set(importedFunctions(b, m).map((f) => `${f.module}.${f.base}`));
     // the fuel rewrite adds `state` itself: the text it parses refers to it
-    if (opts.fuel) m = addFuel(b, m);
+    if (opts.fuel) m = addFuel(b, m, opts.viaText ?? false);
     else m.addGlobalImport("__wippy_state", PREEMPT_MODULE, "state", b.i32, true);
     if (opts.memory && m.hasMemory() && !m.getMemoryInfo().is64) addMemoryCheck(b, m, before);
     guardExports(b, m);
@@ -77,16 +84,32 @@ export async function instrumentCore(bytes: Uint8Array, opts: InstrumentOptions)
 }
 
 /**
- * Marks entries and loop headers with log-execution, then rewrites the marks through
- * the text form (binaryen.js cannot replace an expression in place). Returns the new
- * module; the old one is disposed.
+ * Marks entries and loop headers with log-execution, then rewrites the marks in the IR
+ * (fuel-ir.ts), or, if that walk cannot see every mark, through the text form
+ * (fuel-sites.ts). Returns the module to go on with (the text path makes a new one).
  */
-function addFuel(b: Binaryen, m: BinaryenModule): BinaryenModule {
+function addFuel(b: Binaryen, m: BinaryenModule, viaText: boolean): BinaryenModule {
   b.setPassArgument("log-execution", FUEL_MARK);
   try {
     m.runPasses(["log-execution"]);
   } finally {
     b.setPassArgument("log-execution", null);
+  }
+  const imported = importedFunctions(b, m);
+  const mark = imported.find((f) => f.module === FUEL_MARK);
+  if (!mark) {
+    m.addGlobalImport("__wippy_state", PREEMPT_MODULE, "state", b.i32, true);
+    return m; // no functions, nothing to count
+  }
+  const defined: string[] = [];
+  for (let i = 0; i < m.getNumFunctions(); i++) {
+    const info = b.getFunctionInfo(m.getFunctionByIndex(i));
+    if (!info.module) defined.push(info.name);
+  }
+  if (!viaText && rewriteFuelIR(b, m, mark.name, defined)) {
+    m.removeFunction(mark.name);
+    addFuelFunctions(b, m);
+    return m;
   }
   const features = m.getFeatures();
   const text = rewriteFuelSites(m.emitText(), FUEL_MARK);
@@ -94,6 +117,31 @@ function addFuel(b: Binaryen, m: BinaryenModule): BinaryenModule {
   const next = b.parseText(text);
   next.setFeatures(features);
   return next;
+}
+
+/** What the rewritten marks call (the same as fuel-sites.ts writes in text). */
+function addFuelFunctions(b: Binaryen, m: BinaryenModule): void {
+  const { i32, none } = b;
+  m.addGlobalImport("__wippy_state", PREEMPT_MODULE, "state", i32, true);
+  m.addFunctionImport("__wippy_yield_async", PREEMPT_MODULE, "yield_async", none, i32);
+  m.addFunctionImport("__wippy_yield_sync", PREEMPT_MODULE, "yield_sync", none, i32);
+  m.addGlobal("__wippy_fuel", i32, true, m.i32.const(0));
+  const fuel = () => m.global.get("__wippy_fuel", i32);
+  // refill: fuel = state == ENTRY ? yield_async() : yield_sync(); return fuel
+  m.addFunction("__wippy_refill", none, i32, [], m.block(null, [
+    m.global.set("__wippy_fuel", m.if(
+      m.i32.eq(m.global.get("__wippy_state", i32), m.i32.const(STATE_ENTRY)),
+      m.call("__wippy_yield_async", [], i32),
+      m.call("__wippy_yield_sync", [], i32),
+    )),
+    fuel(),
+  ], i32));
+  // entry: fuel -= 1; if (fuel < 0) refill(); return fuel (the function's loop budget)
+  m.addFunction("__wippy_fuel_entry", none, i32, [], m.block(null, [
+    m.global.set("__wippy_fuel", m.i32.sub(fuel(), m.i32.const(1))),
+    m.if(m.i32.lt_s(fuel(), m.i32.const(0)), m.drop(m.call("__wippy_refill", [], i32))),
+    fuel(),
+  ], i32));
 }
 
 function addMemoryCheck(b: Binaryen, m: BinaryenModule, before: Set<string>): void {

@@ -1,0 +1,96 @@
+// The instrumented module itself (src/wasm/instrument.ts), driven by hand: fuel
+// counting through both rewrites, the export guards that keep synchronous calls from
+// suspending, and the memory.grow check.
+
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { instrumentCore, STATE_IDLE } from "../src/wasm/instrument.ts";
+import { fixture } from "./helpers/project.ts";
+
+const CPU = readFileSync(fixture("c/cpu.core.wasm"));
+const COMPUTE = readFileSync(fixture("core/compute.wasm"));
+
+function imports(opts: { grant?: number; maxPages?: number; suspend?: boolean } = {}) {
+  const calls = { sync: 0, async: 0, suspended: 0, limit: [] as number[] };
+  const grant = opts.grant ?? 1000;
+  const state = new WebAssembly.Global({ value: "i32", mutable: true }, STATE_IDLE);
+  const wippy = {
+    state,
+    max_pages: new WebAssembly.Global({ value: "i32", mutable: false }, opts.maxPages ?? 65536),
+    yield_sync: () => (calls.sync++, grant),
+    yield_async: new WebAssembly.Suspending(() => {
+      calls.async++;
+      if (!opts.suspend) return grant;
+      calls.suspended++;
+      return new Promise<number>((r) => setImmediate(() => r(grant)));
+    }),
+    memory_limit: (pages: number) => {
+      calls.limit.push(pages);
+      throw new Error(`limit: ${pages} pages`);
+    },
+  };
+  return { calls, state, imports: { wippy } as unknown as WebAssembly.Imports };
+}
+
+async function cpu(viaText = false) {
+  const bytes = await instrumentCore(CPU, { fuel: true, memory: true, viaText });
+  return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+}
+
+describe("fuel counting", () => {
+  it("the IR rewrite and the text rewrite count the same: same result, same number of refills", async () => {
+    const counts: number[] = [];
+    for (const viaText of [false, true]) {
+      const { calls, imports: imp } = imports();
+      const inst = new WebAssembly.Instance(await cpu(viaText), imp);
+      (inst.exports._initialize as () => void)();
+      const sieve = WebAssembly.promising(inst.exports.sieve as (n: number) => number);
+      expect(await sieve(100_000)).toBe(9592);
+      counts.push(calls.async + calls.sync);
+    }
+    expect(counts[0]).toBeGreaterThan(100); // 100 000 outer iterations, 1 000 units a grant
+    expect(counts[1]).toBe(counts[0]);
+  });
+
+  it("a loop refills outside itself and goes on where it was, suspending when the host says so", async () => {
+    const { calls, imports: imp } = imports({ grant: 50, suspend: true });
+    const inst = new WebAssembly.Instance(await cpu(), imp);
+    (inst.exports._initialize as () => void)();
+    const sieve = WebAssembly.promising(inst.exports.sieve as (n: number) => number);
+    expect(await sieve(20_000)).toBe(2262);
+    expect(calls.suspended).toBeGreaterThan(100);
+  });
+
+  it("synchronous exports (_initialize, cabi_*) never take the suspending path; entry exports do", async () => {
+    const { calls, state, imports: imp } = imports({ grant: 1, suspend: true });
+    const inst = new WebAssembly.Instance(await cpu(), imp);
+    (inst.exports._initialize as () => void)(); // would throw a SuspendError if it suspended
+    expect(calls.sync).toBeGreaterThan(0);
+    expect(calls.async).toBe(0);
+    expect(state.value).toBe(STATE_IDLE);
+    const sieve = WebAssembly.promising(inst.exports.sieve as (n: number) => number);
+    expect(await sieve(100)).toBe(25);
+    expect(calls.async).toBeGreaterThan(0);
+    expect(state.value).toBe(STATE_IDLE);
+  });
+});
+
+describe("memory.grow", () => {
+  it("past max_pages calls memory_limit instead of growing; within it grows", async () => {
+    const module = new WebAssembly.Module((await instrumentCore(COMPUTE, { fuel: true, memory: true })) as Uint8Array<ArrayBuffer>);
+    const { calls, imports: imp } = imports({ maxPages: 3 });
+    const inst = new WebAssembly.Instance(module, imp);
+    // an entry export: its fuel refills may suspend, so it is entered through promising
+    const grow = WebAssembly.promising(inst.exports.grow as (n: number) => number);
+    expect(await grow(2)).toBe(3);
+    await expect(grow(1)).rejects.toThrow("limit: 1 pages");
+    expect(calls.limit).toEqual([1]);
+    expect((inst.exports.memory as WebAssembly.Memory).buffer.byteLength).toBe(3 * 65536);
+  });
+
+  it("with memory only (preempt: false) there are no fuel imports", async () => {
+    const module = new WebAssembly.Module((await instrumentCore(COMPUTE, { fuel: false, memory: true })) as Uint8Array<ArrayBuffer>);
+    const names = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`).sort();
+    expect(names).toEqual(["wippy.max_pages", "wippy.memory_limit", "wippy.state"]);
+  });
+});
