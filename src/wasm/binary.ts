@@ -160,10 +160,65 @@ function uleb(n: number): number[] {
   return out;
 }
 
+/** Imported plus defined functions of a core module (the index space names refer to). */
+function functionCount(bytes: Uint8Array): number {
+  const r = new Reader(bytes);
+  r.pos = 8;
+  let count = 0;
+  while (r.pos < bytes.length) {
+    const id = r.byte();
+    const size = r.u32();
+    const end = r.pos + size;
+    if (id === 3) count += r.u32();
+    if (id === 2) {
+      for (let n = r.u32(); n > 0; n--) {
+        r.name();
+        r.name();
+        const kind = r.byte();
+        if (kind === 0) {
+          count++;
+          r.u32();
+        } else if (kind === 1) {
+          r.valtype();
+          r.limits();
+        } else if (kind === 2) r.limits();
+        else if (kind === 3) {
+          r.valtype();
+          r.byte();
+        } else if (kind === 4) {
+          r.byte();
+          r.u32();
+        } else throw new Error("unknown import kind");
+      }
+    }
+    r.pos = end;
+  }
+  return count;
+}
+
+/** Function names (name subsection 1), checked entry by entry; undefined when malformed. */
+function functionNames(bytes: Uint8Array, functions: number): Uint8Array | undefined {
+  const s = new Reader(bytes);
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
+  const count = s.u32();
+  let last = -1;
+  for (let i = 0; i < count; i++) {
+    const index = s.u32();
+    if (index <= last || index >= functions) return undefined;
+    last = index;
+    const len = s.u32();
+    if (s.pos + len > bytes.length) return undefined;
+    utf8.decode(bytes.subarray(s.pos, s.pos + len));
+    s.pos += len;
+  }
+  return s.pos === bytes.length ? bytes : undefined;
+}
+
 /**
- * Keeps only the module, function and local names of a core module's name section.
- * binaryen warns on stderr about the newer subsections (labels, types, fields…),
- * and the traces only need function names.
+ * Keeps, of a core module's custom sections, only the function names of its name
+ * section (what traces show). binaryen prints warnings on stderr about the rest (local
+ * names out of range, newer subsections, malformed names) that V8 ignores; a name
+ * section that does not parse is dropped whole.
  */
 export function trimNameSection(bytes: Uint8Array): Uint8Array {
   const r = new Reader(bytes);
@@ -181,23 +236,23 @@ export function trimNameSection(bytes: Uint8Array): Uint8Array {
       parts.push(bytes.subarray(start, end));
       continue;
     }
-    const s = new Reader(bytes.subarray(body, end));
-    if (s.name() !== "name") {
-      parts.push(bytes.subarray(start, end));
-      continue;
+    changed = true;
+    let names: Uint8Array | undefined;
+    try {
+      const s = new Reader(bytes.subarray(body, end));
+      if (s.name() !== "name") continue;
+      while (s.pos < s.bytes.length) {
+        const sub = s.byte();
+        const len = s.u32();
+        if (sub === 1) names = functionNames(s.bytes.subarray(s.pos, s.pos + len), functionCount(bytes));
+        s.pos += len;
+      }
+    } catch {
+      names = undefined;
     }
-    const kept: Uint8Array[] = [];
-    while (s.pos < s.bytes.length) {
-      const subStart = s.pos;
-      const sub = s.byte();
-      const len = s.u32();
-      s.pos += len;
-      if (sub <= 2) kept.push(s.bytes.subarray(subStart, s.pos));
-      else changed = true;
-    }
-    const content = [...uleb(4), ...new TextEncoder().encode("name")];
-    const keptLen = kept.reduce((n, k) => n + k.length, 0);
-    parts.push(new Uint8Array([0, ...uleb(content.length + keptLen), ...content]), ...kept);
+    if (!names) continue;
+    const content = [...uleb(4), ...new TextEncoder().encode("name"), 1, ...uleb(names.length)];
+    parts.push(new Uint8Array([0, ...uleb(content.length + names.length), ...content]), names);
   }
   if (!changed) return bytes;
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

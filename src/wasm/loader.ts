@@ -32,7 +32,17 @@ export interface LoaderStats {
   instrumentCacheHits: number;
 }
 
-const fail = (entry: WasmEntry, message: string) => new ProcessError("spawn", `${entry.id}: ${message}`);
+const fail = (entry: WasmEntry, message: string) => new ProcessError("spawn", `${entry.id}: ${oneLine(message)}`);
+
+/** Tool errors (jco, wasm-tools) come as "Caused by:" chains over several lines: one line, please. */
+export function oneLine(message: string): string {
+  return message
+    .split("\n")
+    .map((l) => l.trim().replace(/^\d+: /, ""))
+    .filter((l) => l !== "" && l !== "Caused by:")
+    .join(": ")
+    .replace(/:: /g, ": ");
+}
 
 export class ProgramLoader {
   readonly #registry: Registry;
