@@ -2,7 +2,7 @@
 // one table in which every figure stands next to a baseline measured in the same run.
 
 import { cpus, totalmem } from "node:os";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -78,7 +78,15 @@ export function writeResults(rows: Row[], notes: string[]): string {
     ...notes.map((n) => `- ${n}`),
     "",
   ].join("\n");
-  writeFileSync(join(REPO, "bench", "RESULTS.md"), text);
+  const file = join(REPO, "bench", "RESULTS.md");
+  // keep the soak section (npm run soak writes it; it takes minutes, so it is not rerun here)
+  let soak = "";
+  try {
+    soak = /\n## Soak\n[\s\S]*$/.exec(readFileSync(file, "utf8"))?.[0] ?? "";
+  } catch {
+    // first run
+  }
+  writeFileSync(file, soak ? `${text.trimEnd()}\n${soak}` : text);
   return text;
 }
 

@@ -4,3 +4,4 @@ export {
   supervisorMachine, supervisorPhase, type SupervisorPhase, type SupervisorMachineEvent, type SupervisorMachineContext,
   type SupervisorMachineInput, type SupervisorEmitted, type ChildOutcome,
 } from "./supervisor.ts";
+export { hostMachine, type HostMachineContext, type HostMachineEvent, type HostMachineInput } from "./host.ts";

@@ -37,7 +37,9 @@ export type SupervisorMachineEvent =
   /** Orderly shutdown (CANCEL, runtime.close, the parent). */
   | { type: "STOP"; reason: string }
   /** Stop everything and exit with this error (e.g. a linked process failed). */
-  | { type: "FAIL"; error: ExitError };
+  | { type: "FAIL"; error: ExitError }
+  /** The children the last step asked for have been spawned (the effects ran). */
+  | { type: "STARTED" };
 
 export type ChildOutcome = "restart" | "ended" | "give-up" | "planned" | "shutdown";
 
@@ -189,7 +191,10 @@ export const supervisorMachine = setup({
         starting: {
           entry: "startAll",
           always: { guard: "allStarted", target: "running" },
-          on: { CHILD_FAILED: { target: "#supervisor.stopping", actions: "recordStartFailure" } },
+          on: {
+            CHILD_FAILED: { target: "#supervisor.stopping", actions: "recordStartFailure" },
+            STARTED: { guard: "allStarted", target: "running" },
+          },
         },
         running: {
           on: {

@@ -183,7 +183,7 @@ function cReactor(name: string, world: string): Fixture {
  * examples/NAME/guest/{app.js,world.wit}, with jco's WASI 0.2.12 WIT as deps, to
  * examples/NAME/wasm/FILE. `disable` turns StarlingMonkey features (and their imports) off.
  */
-function jsExample(name: string, file: string, disable: string[]): Fixture {
+function jsExample(name: string, file: string, disable: ("random" | "stdio" | "clocks" | "http" | "fetch-event")[]): Fixture {
   return {
     name,
     group: "js",

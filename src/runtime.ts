@@ -68,7 +68,7 @@ export class Runtime implements Spawner {
       capabilities: { preview1Group },
     });
     for (const e of registry.entries.values()) {
-      if (e.kind === "process.host") this.hosts.set(e.id, hostFor(e));
+      if (e.kind === "process.host") this.hosts.set(e.id, hostFor(e, opts.inspect));
     }
     this.hosts.set(RUNTIME_HOST, new ProcessHost(RUNTIME_HOST));
     this.process = this.newProcess();
@@ -206,11 +206,17 @@ export class Runtime implements Spawner {
     }
     await Promise.all(pending);
     for (const rec of [...this.table.all()]) rec.kill({ kind: "killed", message: "runtime closed" });
+    for (const host of this.hosts.values()) host.close();
   }
 }
 
-function hostFor(e: ProcessHostEntry): ProcessHost {
-  return new ProcessHost(e.id, { ...(e.maxProcesses !== undefined ? { maxProcesses: e.maxProcesses } : {}), limits: e.limits, preempt: e.preempt ?? true });
+function hostFor(e: ProcessHostEntry, inspect: RuntimeOptions["inspect"]): ProcessHost {
+  return new ProcessHost(e.id, {
+    ...(e.maxProcesses !== undefined ? { maxProcesses: e.maxProcesses } : {}),
+    limits: e.limits,
+    preempt: e.preempt ?? true,
+    ...(inspect ? { inspect } : {}),
+  });
 }
 
 function suggest(id: string, registry: Registry): string {

@@ -4,7 +4,9 @@ export interface CliArgs {
   src?: string;
   root?: string;
   help: boolean;
-  inspect: boolean;
+  /** --inspect [PORT]: 0 when given without a port. */
+  inspect?: number;
+  /** --observe [PORT]: 0 when given without a port. */
   observe?: number;
   kind?: string;
   execute?: string;
@@ -14,7 +16,7 @@ export interface CliArgs {
 export class UsageError extends Error {}
 
 export function parseArgs(argv: string[]): CliArgs {
-  const out: CliArgs = { help: false, inspect: false, words: [] };
+  const out: CliArgs = { help: false, words: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     // Once `run` has its target, every later word belongs to the guest.
@@ -36,11 +38,12 @@ export function parseArgs(argv: string[]): CliArgs {
     else if (a.startsWith("--root=")) out.root = a.slice(7);
     else if (a === "--kind") out.kind = take();
     else if (a.startsWith("--kind=")) out.kind = a.slice(7);
-    else if (a === "--inspect") out.inspect = true;
-    else if (a === "--observe") {
+    else if (a === "--inspect" || a === "--observe") {
       const next = argv[i + 1];
-      if (next !== undefined && /^\d+$/.test(next)) out.observe = Number(argv[++i]);
-      else out.observe = 0;
+      const port = next !== undefined && /^\d+$/.test(next) ? Number(argv[++i]) : 0;
+      if (port > 65535) throw new UsageError(`${a} ${port}: a port is 1–65535`);
+      if (a === "--inspect") out.inspect = port;
+      else out.observe = port;
     } else if (a === "-x" || a === "--execute") {
       out.execute = take();
       if (out.words.length === 0) out.words.push("run");
@@ -66,7 +69,9 @@ Options:
   --src DIR        folder of the YAML definition files (default: wippy.lock's
                    directories.src, else ./src if it exists, else .)
   --root DIR       project root (default: the folder holding wippy.lock, else .)
-  --inspect        connect the live actor tree to the Stately inspector
-  --observe [PORT] serve the live observer page on 127.0.0.1
+  --inspect [PORT] report every process, supervisor and host actor to the
+                   Stately inspector (a page on 127.0.0.1:PORT, default 8080)
+  --observe [PORT] serve the live observer page on 127.0.0.1:PORT (default 9090):
+                   supervision tree, process states, restarts, memory, exits
   -h, --help       this help
 `;

@@ -7,6 +7,8 @@ import { HELP, parseArgs, UsageError, type CliArgs } from "./args.ts";
 import { registryList, registryShow, runList } from "./listing.ts";
 import { runAttached } from "./run-attached.ts";
 import { formatSupervisionEvent } from "../supervision/format.ts";
+import { startWatchers } from "./watch.ts";
+import { TaggedLines } from "./tagged-lines.ts";
 
 export async function main(argv: string[]): Promise<number> {
   let args: CliArgs;
@@ -34,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
       if (sub === "list") return print(runList(registry));
       if (sub === undefined) return await runForever(registry, args);
       const entry = args.execute !== undefined ? findEntry(registry, sub) : findCommand(registry, sub);
-      return await runAttached(registry, entry, rest);
+      return await runAttached(registry, entry, rest, args);
     }
     return fail(`unknown command ${command}; see wippy --help`);
   } catch (err) {
@@ -83,24 +85,45 @@ function findEntry(registry: Registry, id: string): WasmEntry {
   return e;
 }
 
-/** `wippy run` without a command: the runtime with its auto_start tree until SIGINT/SIGTERM, one log line per start, restart and stop. */
-async function runForever(registry: Registry, _args: CliArgs): Promise<number> {
+/**
+ * `wippy run` without a command: the runtime with its auto_start tree until SIGINT or
+ * SIGTERM. One log line per start, restart, exit and stop, and every line a guest writes
+ * to stderr, each tagged with pid and entry (terminal.host hide_logs: true keeps the
+ * lifecycle lines out; guest output always shows).
+ */
+async function runForever(registry: Registry, args: CliArgs): Promise<number> {
   const log = (line: string) => void process.stderr.write(`wippy: ${line}\n`);
-  const runtime = await Runtime.open({
+  const hideLogs = [...registry.entries.values()].some((e) => e.kind === "terminal.host" && e.hideLogs);
+  const watchers = await startWatchers(args, log);
+  let runtime: Runtime | undefined;
+  const tag = (pid: string) => {
+    const entry = runtime?.table.get(pid)?.entry;
+    return entry ? `${pid} ${entry}` : pid;
+  };
+  const stderr = new TaggedLines((pid, line) => process.stderr.write(`[${tag(pid)}] ${line}\n`));
+  runtime = await Runtime.open({
     registry,
+    ...watchers.runtimeOptions,
+    stdio: { stdout: (_pid, chunk) => process.stdout.write(chunk), stderr: (pid, chunk) => stderr.write(pid, chunk) },
     onSupervisorEvent: (e) => {
-      const line = formatSupervisionEvent(e);
+      const line = hideLogs ? null : formatSupervisionEvent(e);
       if (line) log(line);
     },
   });
+  await watchers.attach(runtime);
   const trees = runtime.supervision.running().map((s) => s.id);
   log(trees.length > 0 ? `running ${trees.join(", ")}; Ctrl-C to stop` : "nothing is marked auto_start; running until Ctrl-C");
+  // nothing else may be keeping Node alive (no tree, no server): this does until a signal
+  const keepAlive = setInterval(() => {}, 1 << 30);
   const signal = await new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
+  clearInterval(keepAlive);
   log(`${signal}: stopping the supervision tree`);
   await runtime.close();
+  stderr.flush();
+  await watchers.stop();
   log("stopped");
   return 0;
 }

@@ -7,27 +7,31 @@ import { Runtime } from "../runtime.ts";
 import { CliError } from "./main.ts";
 import { TerminalStdin } from "./stdin.ts";
 import { isWasiCommand } from "../wasm/program.ts";
-
+import type { CliArgs } from "./args.ts";
+import { startWatchers } from "./watch.ts";
 
 function hostIds(registry: Registry, kind: "process.host" | "terminal.host"): string[] {
   return [...registry.entries.values()].filter((e) => e.kind === kind).map((e) => e.id).sort();
 }
 
-export async function runAttached(registry: Registry, entry: WasmEntry, args: string[]): Promise<number> {
+export async function runAttached(registry: Registry, entry: WasmEntry, args: string[], cli?: CliArgs): Promise<number> {
   if (hostIds(registry, "terminal.host").length === 0) {
     throw new CliError("running a command needs a terminal.host entry in the registry; add one (kind: terminal.host)");
   }
   const host = hostIds(registry, "process.host")[0];
   if (!host) throw new CliError("running a command needs a process.host entry in the registry; add one (kind: process.host)");
+  const watchers = await startWatchers(cli ?? { help: false, words: [] }, (line) => process.stderr.write(`wippy: ${line}\n`));
   const stdin = new TerminalStdin(process.stdin);
   const runtime = await Runtime.open({
     registry,
+    ...watchers.runtimeOptions,
     stdio: {
       stdout: (_pid, chunk) => process.stdout.write(chunk),
       stderr: (_pid, chunk) => process.stderr.write(chunk),
       stdin: () => stdin.read(),
     },
   });
+  await watchers.attach(runtime);
   try {
     const result = await runtime.process.exec(entry.id, host, ...args);
     if (isExitError(result)) {
@@ -44,5 +48,6 @@ export async function runAttached(registry: Registry, entry: WasmEntry, args: st
   } finally {
     stdin.close();
     await runtime.close(0);
+    await watchers.stop();
   }
 }

@@ -1,6 +1,8 @@
 // A process host: a named group of processes with a capacity (SPEC section 3).
 
 import { customAlphabet } from "nanoid";
+import { createActor, type Actor, type InspectionEvent, type Observer } from "xstate";
+import { hostMachine } from "../../machines/host.ts";
 import type { Limits } from "../registry/types.ts";
 import { ProcessError } from "./exit.ts";
 
@@ -14,12 +16,21 @@ export class ProcessHost {
   /** Instrumented with preemption points (the default); false for trusted CPU-bound work. */
   readonly preempt: boolean;
   #count = 0;
+  /** The host as an actor, only when someone inspects: a spawn pays nothing for it otherwise. */
+  readonly #actor: Actor<typeof hostMachine> | undefined;
 
-  constructor(id: string, opts: { maxProcesses?: number; limits?: Limits; preempt?: boolean } = {}) {
+  constructor(
+    id: string,
+    opts: { maxProcesses?: number; limits?: Limits; preempt?: boolean; inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void) } = {},
+  ) {
     this.id = id;
     this.maxProcesses = opts.maxProcesses ?? Number.POSITIVE_INFINITY;
     this.limits = opts.limits ?? {};
     this.preempt = opts.preempt ?? true;
+    if (opts.inspect) {
+      const capacity = Number.isFinite(this.maxProcesses) ? this.maxProcesses : null;
+      this.#actor = createActor(hostMachine, { id, input: { id, capacity }, inspect: opts.inspect }).start();
+    }
   }
 
   get count(): number {
@@ -32,10 +43,18 @@ export class ProcessHost {
       throw new ProcessError("spawn", `process host ${this.id} is full (max_processes: ${this.maxProcesses}); raise host.max_processes or wait for processes to end`);
     }
     this.#count++;
-    return `{${this.id}|${nanoid()}}`;
+    const pid = `{${this.id}|${nanoid()}}`;
+    this.#actor?.send({ type: "ADMIT", pid });
+    return pid;
   }
 
   release(): void {
     this.#count--;
+    this.#actor?.send({ type: "RELEASE" });
+  }
+
+  /** The runtime is closing. */
+  close(): void {
+    this.#actor?.send({ type: "CLOSE" });
   }
 }

@@ -249,6 +249,8 @@ export class SupervisorProcess implements ProcessRecord {
         this.#post({ type: "CHILD_FAILED", index: i, error: toExitError(err, "spawn"), at: this.#clock.now() });
       }
     }
+    // spawning happened outside the machine: let it see that its children are up
+    this.#post({ type: "STARTED" });
   }
 
   #spawnChild(spec: ChildSpec): string {

@@ -1,0 +1,53 @@
+// A process host (a `process.host` entry) as a value: how many processes it holds
+// against its capacity, open until the runtime closes. The host reports admissions
+// and releases; the machine is what the Stately inspector shows for it.
+
+import { assign, setup } from "xstate";
+
+export interface HostMachineInput {
+  id: string;
+  /** max_processes; null for no limit. */
+  capacity: number | null;
+}
+
+export interface HostMachineContext extends HostMachineInput {
+  processes: number;
+  admitted: number;
+}
+
+export type HostMachineEvent =
+  | { type: "ADMIT"; pid: string }
+  | { type: "RELEASE" }
+  | { type: "CLOSE" };
+
+export const hostMachine = setup({
+  types: {
+    context: {} as HostMachineContext,
+    events: {} as HostMachineEvent,
+    input: {} as HostMachineInput,
+  },
+  guards: {
+    full: ({ context }) => context.capacity !== null && context.processes >= context.capacity,
+  },
+}).createMachine({
+  id: "process.host",
+  context: ({ input }) => ({ ...input, processes: 0, admitted: 0 }),
+  initial: "open",
+  states: {
+    open: {
+      on: {
+        ADMIT: { target: "open", actions: assign({ processes: ({ context }) => context.processes + 1, admitted: ({ context }) => context.admitted + 1 }) },
+        RELEASE: { target: "open", actions: assign({ processes: ({ context }) => Math.max(0, context.processes - 1) }) },
+        CLOSE: "closed",
+      },
+      always: { guard: "full", target: "full" },
+    },
+    full: {
+      on: {
+        RELEASE: { target: "open", actions: assign({ processes: ({ context }) => Math.max(0, context.processes - 1) }) },
+        CLOSE: "closed",
+      },
+    },
+    closed: { type: "final" },
+  },
+});

@@ -1,0 +1,39 @@
+// --inspect and --observe for the CLI: start what was asked for around a runtime, say
+// where to look (one line each, on stderr), and stop it again.
+
+import type { Runtime, RuntimeOptions } from "../runtime.ts";
+import { startInspector, type InspectorRelay } from "../observe/inspector.ts";
+import { serveObserver, type ObserverServer } from "../observe/server.ts";
+import type { CliArgs } from "./args.ts";
+
+export const DEFAULT_INSPECT_PORT = 8080;
+export const DEFAULT_OBSERVE_PORT = 9090;
+
+export interface Watchers {
+  /** To pass to Runtime.open before the runtime exists. */
+  runtimeOptions: Pick<RuntimeOptions, "inspect">;
+  /** Once the runtime is open: the observer page. */
+  attach(runtime: Runtime): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startWatchers(args: CliArgs, log: (line: string) => void): Promise<Watchers> {
+  let relay: InspectorRelay | undefined;
+  let observer: ObserverServer | undefined;
+  if (args.inspect !== undefined) {
+    relay = await startInspector(args.inspect || DEFAULT_INSPECT_PORT);
+    log(`inspector: open ${relay.url} (the Stately inspector; events stay on ${relay.wsUrl})`);
+  }
+  return {
+    runtimeOptions: relay ? { inspect: relay.inspect } : {},
+    async attach(runtime) {
+      if (args.observe === undefined) return;
+      observer = await serveObserver(runtime, args.observe || DEFAULT_OBSERVE_PORT);
+      log(`observer: open ${observer.url}`);
+    },
+    async stop() {
+      await observer?.close();
+      await relay?.stop();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+// What the observer page shows, as plain data: the supervision trees, every process
+// with its state and memory, and the last exits with their reasons. Rebuilt from the
+// runtime on demand; exits are kept as they happen.
+
+import type { Runtime } from "../runtime.ts";
+import type { ExitResult } from "../process/exit.ts";
+import type { ProcessState } from "../../machines/process.ts";
+import { SupervisorProcess } from "../supervision/supervisor-process.ts";
+
+export interface TreeNode {
+  id: string;
+  pid: string | null;
+  kind: "supervisor" | "child";
+  /** The child's own state in its supervisor (running, restarting, stopped…) or the supervisor's phase. */
+  status: string;
+  /** The process machine's state, for a running WASM child. */
+  state?: ProcessState;
+  entry?: string;
+  restarts: number;
+  memory?: number;
+  children?: TreeNode[];
+}
+
+export interface ProcessRow {
+  pid: string;
+  entry: string;
+  host: string;
+  state: ProcessState;
+  memory: number;
+  startedAt: number;
+}
+
+export interface ExitRow {
+  at: number;
+  pid: string;
+  entry: string;
+  kind: string;
+  message: string;
+}
+
+export interface Observation {
+  at: number;
+  trees: TreeNode[];
+  processes: ProcessRow[];
+  exits: ExitRow[];
+  totals: { processes: number; stepping: number; suspended: number; exits: number; restarts: number; memory: number };
+}
+
+const MAX_EXITS = 50;
+
+export class RuntimeObserver {
+  readonly #runtime: Runtime;
+  readonly #exits: ExitRow[] = [];
+  #exitCount = 0;
+  readonly #off: () => void;
+
+  constructor(runtime: Runtime) {
+    this.#runtime = runtime;
+    this.#off = runtime.table.onExit((pid, result, record) => {
+      if (record.entry === "" && !(record instanceof SupervisorProcess)) return; // host-side mailboxes
+      this.#exitCount++;
+      this.#exits.unshift({ at: Date.now(), pid, entry: record instanceof SupervisorProcess ? record.id : record.entry, ...describe(result) });
+      if (this.#exits.length > MAX_EXITS) this.#exits.length = MAX_EXITS;
+    });
+  }
+
+  close(): void {
+    this.#off();
+  }
+
+  snapshot(): Observation {
+    const processes = this.#runtime.processes();
+    const byPid = new Map(processes.map((p) => [p.pid, p]));
+    const trees = this.#runtime.supervision.running().map((s) => this.#tree(s, byPid));
+    let restarts = 0;
+    const count = (n: TreeNode) => {
+      restarts += n.restarts;
+      n.children?.forEach(count);
+    };
+    trees.forEach(count);
+    return {
+      at: Date.now(),
+      trees,
+      processes,
+      exits: [...this.#exits],
+      totals: {
+        processes: processes.length,
+        stepping: processes.filter((p) => p.state === "stepping").length,
+        suspended: processes.filter((p) => p.state === "suspended").length,
+        exits: this.#exitCount,
+        restarts,
+        memory: processes.reduce((n, p) => n + p.memory, 0),
+      },
+    };
+  }
+
+  #tree(sup: SupervisorProcess, byPid: Map<string, ProcessRow>): TreeNode {
+    return {
+      id: sup.id,
+      pid: sup.pid,
+      kind: "supervisor",
+      status: sup.phase,
+      restarts: 0,
+      children: sup.children().map((c) => {
+        const rec = c.pid ? this.#runtime.table.get(c.pid) : undefined;
+        if (rec instanceof SupervisorProcess) return { ...this.#tree(rec, byPid), id: c.id, restarts: c.restarts };
+        const proc = c.pid ? byPid.get(c.pid) : undefined;
+        return {
+          id: c.id,
+          pid: c.pid,
+          kind: "child",
+          status: c.state,
+          restarts: c.restarts,
+          ...(proc ? { state: proc.state, entry: proc.entry, memory: proc.memory } : {}),
+        };
+      }),
+    };
+  }
+}
+
+function describe(result: ExitResult): { kind: string; message: string } {
+  if ("error" in result) return { kind: result.error.kind, message: result.error.message };
+  return { kind: "normal", message: `returned ${JSON.stringify(result.value) ?? String(result.value)}` };
+}

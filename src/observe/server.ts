@@ -1,0 +1,69 @@
+// `wippy run --observe [port]`: the observer page on 127.0.0.1, its state pushed as
+// server-sent events whenever it changes (checked every 200 ms), and /state as JSON.
+
+import { createServer, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Runtime } from "../runtime.ts";
+import { RuntimeObserver, type Observation } from "./model.ts";
+import { OBSERVER_PAGE } from "./page.ts";
+
+export interface ObserverServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const TICK_MS = 200;
+
+/** Starts the page server; port 0 picks a free port. */
+export async function serveObserver(runtime: Runtime, port = 0): Promise<ObserverServer> {
+  const observer = new RuntimeObserver(runtime);
+  const clients = new Set<ServerResponse>();
+  let last = "";
+  const payload = (o: Observation) => JSON.stringify(o);
+  const changed = (o: Observation): string | undefined => {
+    const key = JSON.stringify({ ...o, at: 0 });
+    if (key === last) return undefined;
+    last = key;
+    return payload(o);
+  };
+  const timer = setInterval(() => {
+    if (clients.size === 0) return;
+    const data = changed(observer.snapshot());
+    if (data) for (const c of clients) c.write(`data: ${data}\n\n`);
+  }, TICK_MS);
+  timer.unref();
+
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+    if (path === "/") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+      res.end(OBSERVER_PAGE);
+    } else if (path === "/state") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(payload(observer.snapshot()));
+    } else if (path === "/events") {
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+      res.write(`retry: 1000\ndata: ${payload(observer.snapshot())}\n\n`);
+      clients.add(res);
+      req.on("close", () => clients.delete(res));
+    } else {
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("not found: the observer serves /, /events and /state\n");
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(timer);
+        observer.close();
+        for (const c of clients) c.end();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,177 @@
+// Watching it run (issue 6): the Stately inspector relay receives every actor's
+// records, and the observer serves the tree, the processes and the exits, live.
+
+import { get } from "node:http";
+import { describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { Runtime } from "../src/index.ts";
+import { startInspector } from "../src/observe/inspector.ts";
+import { RuntimeObserver, type Observation } from "../src/observe/model.ts";
+import { serveObserver } from "../src/observe/server.ts";
+import { behave, openSupervised, sleeper, until } from "./helpers/supervision.ts";
+
+interface Record_ {
+  type: string;
+  sessionId?: string;
+  /** The actor's id (our pid, host or supervisor id), on @xstate.actor records. */
+  name?: string;
+  event?: { type: string };
+  snapshot?: { value?: unknown; status?: string };
+}
+
+describe("inspector", () => {
+  it("a viewer on the relay gets actor, event and snapshot records of a process from init to closed, and of its host", async () => {
+    const relay = await startInspector(0);
+    const received: Record_[] = [];
+    const viewer = new WebSocket(relay.wsUrl);
+    viewer.on("message", (data) => received.push(JSON.parse(data.toString()) as Record_));
+    await new Promise((r) => viewer.once("open", r));
+    const { runtime: rt } = await openSupervised(undefined, { inspect: relay.inspect });
+    try {
+      const pid = await rt.process.spawnMonitored("t:behave", "t:hosts", 0);
+      expect(await rt.process.receive(5000)).toMatchObject({ type: "EXIT", from: pid, value: 0 });
+      // the process actor's records: registered, its events, its snapshots through closed
+      const actor = await until(() => received.find((r) => r.type === "@xstate.actor" && r.name === pid), 5000, "the actor record");
+      const session = actor.sessionId;
+      await until(() => received.some((r) => r.sessionId === session && r.type === "@xstate.snapshot" && r.snapshot?.value === "closed"), 5000, "the closed snapshot");
+      const mine = received.filter((r) => r.sessionId === session);
+      expect(mine.filter((r) => r.type === "@xstate.event").map((r) => r.event?.type)).toEqual(expect.arrayContaining(["STEP", "CLOSE"]));
+      const states = mine.filter((r) => r.type === "@xstate.snapshot").map((r) => r.snapshot?.value);
+      expect(states[0]).toBe("init");
+      expect(states).toContain("stepping");
+      expect(states.at(-1)).toBe("closed");
+      // the host is an actor too, and it counted the admission
+      expect(received.some((r) => r.type === "@xstate.actor" && r.name === "t:hosts")).toBe(true);
+      expect(received.some((r) => r.type === "@xstate.event" && r.event?.type === "ADMIT")).toBe(true);
+      // and a supervisor
+      const sup = rt.startSupervisor({ id: "seen", children: [behave("ok", 0, { restart: "temporary" })] });
+      await until(() => received.some((r) => r.type === "@xstate.actor" && r.name === sup.pid), 5000, "the supervisor's actor record");
+    } finally {
+      viewer.close();
+      await rt.close(100);
+      await relay.stop();
+    }
+  });
+
+  it("the relay's page embeds the Stately inspector and connects to the relay", async () => {
+    const relay = await startInspector(0);
+    try {
+      const html = await fetchText(relay.url);
+      expect(html).toContain('src="https://stately.ai/inspect"');
+      expect(html).toContain(JSON.stringify(relay.wsUrl));
+    } finally {
+      await relay.stop();
+    }
+  });
+});
+
+function fetchText(url: string): Promise<string> {
+  return fetch(url).then((r) => r.text());
+}
+
+/** The first server-sent event whose data satisfies `want`. */
+function nextEvent(url: string, want: (o: Observation) => boolean, timeoutMs = 5000): Promise<Observation> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no matching event")), timeoutMs);
+    const req = get(url, (res) => {
+      let buf = "";
+      res.on("data", (c: Buffer) => {
+        buf += c.toString();
+        let at;
+        while ((at = buf.indexOf("\n\n")) >= 0) {
+          const block = buf.slice(0, at);
+          buf = buf.slice(at + 2);
+          const data = block.split("\n").find((l) => l.startsWith("data: "));
+          if (!data) continue;
+          const o = JSON.parse(data.slice(6)) as Observation;
+          if (want(o)) {
+            clearTimeout(timer);
+            req.destroy();
+            resolve(o);
+          }
+        }
+      });
+    });
+    req.on("error", () => undefined);
+  });
+}
+
+describe("observer", () => {
+  it("the model shows the tree with restart counts, each process's state and memory, and exits with reasons", async () => {
+    const { runtime: rt } = await openSupervised();
+    const observer = new RuntimeObserver(rt);
+    try {
+      rt.startSupervisor({ id: "root", children: [sleeper("steady"), behave("flaky", 1, { restart: { initialDelay: 0, maxDelay: 0 } }), { id: "inner", supervisor: { id: "inner", children: [sleeper("deep")] } }], intensity: 100 });
+      const o = await until(() => {
+        const s = observer.snapshot();
+        const flaky = s.trees[0]?.children?.find((c) => c.id === "flaky");
+        return flaky && flaky.restarts >= 2 && s.processes.some((p) => p.state === "suspended") ? s : undefined;
+      }, 5000, "two restarts of flaky");
+      const root = o.trees[0]!;
+      expect(root).toMatchObject({ id: "root", kind: "supervisor", status: "running" });
+      expect(root.children?.map((c) => c.id)).toEqual(["steady", "flaky", "inner"]);
+      expect(root.children?.[0]).toMatchObject({ kind: "child", entry: "t:sleeper", state: "suspended" });
+      expect(root.children?.[0]?.memory).toBeGreaterThan(0);
+      expect(root.children?.[2]).toMatchObject({ kind: "supervisor", children: [expect.objectContaining({ id: "deep" })] });
+      expect(o.exits.some((e) => e.entry === "t:behave" && e.kind === "trap" && /unreachable/.test(e.message))).toBe(true);
+      expect(o.totals.restarts).toBeGreaterThanOrEqual(2);
+      expect(o.totals.suspended).toBeGreaterThanOrEqual(2);
+    } finally {
+      observer.close();
+      await rt.close(100);
+    }
+  });
+
+  it("serves the page, /state, and pushes a new state over /events when something changes", async () => {
+    const { runtime: rt } = await openSupervised();
+    const server = await serveObserver(rt, 0);
+    try {
+      const html = await fetchText(server.url);
+      expect(html).toContain("<title>wippy observer</title>");
+      expect(html).toContain('new EventSource("/events")');
+      const first = JSON.parse(await fetchText(`${server.url}state`)) as Observation;
+      expect(first.processes).toEqual([]);
+      // pushed, not polled by the page: the state with a running process arrives on the stream
+      const pushed = nextEvent(`${server.url}events`, (o) => o.processes.some((p) => p.entry === "t:sleeper"));
+      await rt.process.spawnMonitored("t:sleeper", "t:hosts", "60000");
+      expect((await pushed).processes[0]).toMatchObject({ entry: "t:sleeper", host: "t:hosts" });
+      expect((await fetch(`${server.url}nope`)).status).toBe(404);
+    } finally {
+      await server.close();
+      await rt.close(100);
+    }
+  });
+});
+
+describe("wippy run --inspect", () => {
+  it("says where the inspector is; a viewer there gets the tree's actors as they run", { timeout: 60_000 }, async () => {
+    const { spawn } = await import("node:child_process");
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { REPO } = await import("./helpers/project.ts");
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const child = spawn(process.execPath, [join(REPO, "bin", "wippy.js"), "run", "--inspect", String(port)], {
+      cwd: join(REPO, "examples", "supervision-tree"),
+      env: { ...process.env, WIPPY_CACHE_DIR: mkdtempSync(join(tmpdir(), "wippy-inspect-cache-")) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    try {
+      await until(() => stderr.includes("wippy: inspector: open"), 20_000, "the inspector line");
+      expect(stderr).toContain(`wippy: inspector: open http://127.0.0.1:${port}/ (the Stately inspector; events stay on ws://127.0.0.1:${port})`);
+      const received: Record_[] = [];
+      const viewer = new WebSocket(`ws://127.0.0.1:${port}`);
+      viewer.on("message", (data) => received.push(JSON.parse(data.toString()) as Record_));
+      // the relay keeps the start of the run for a late viewer: the root supervisor and its processes
+      await until(() => received.filter((r) => r.type === "@xstate.actor").length >= 4, 20_000, "actor records");
+      await until(() => received.some((r) => r.type === "@xstate.snapshot" && r.snapshot?.value === "suspended"), 20_000, "a suspended process");
+      viewer.close();
+    } finally {
+      child.kill("SIGINT");
+      await new Promise((r) => child.once("close", r));
+    }
+    expect(stderr).toContain("wippy: stopped");
+  });
+});
