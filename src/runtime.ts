@@ -173,11 +173,12 @@ export class Runtime implements Spawner {
       env: this.#env,
       registry: this.registry,
       stdio: this.#stdio,
-      signal: proc.signal,
+      signal: () => proc.signal,
       suspend: () => proc.suspend(),
       resume: () => proc.resume(),
       budget: proc.budget,
       preempt: () => proc.preempt(),
+      ...(this.hosts.get(proc.host) ? { memoryPool: this.hosts.get(proc.host)!.memoryPool } : {}),
     });
   }
 

@@ -17,6 +17,7 @@ function imports(opts: { grant?: number; maxPages?: number; suspend?: boolean } 
   const wippy = {
     state,
     max_pages: new WebAssembly.Global({ value: "i32", mutable: false }, opts.maxPages ?? 65536),
+    fuel: new WebAssembly.Global({ value: "i32", mutable: false }, 0),
     yield_sync: () => (calls.sync++, grant),
     yield_async: new WebAssembly.Suspending(() => {
       calls.async++;

@@ -31,6 +31,14 @@ export class Budget {
     this.maxPages = limits.maxMemory === undefined ? MAX_PAGES : Math.min(MAX_PAGES, Math.floor(limits.maxMemory / PAGE));
   }
 
+  /** The grant an instance starts with (its `wippy.fuel`), counted as handed out. */
+  firstGrant(): number {
+    const fuel = this.limits.fuel;
+    const grant = fuel === undefined ? SLICE : Math.min(SLICE, fuel);
+    this.#granted += grant;
+    return grant;
+  }
+
   /** The guest starts running (its step begins): the wall clock starts here. */
   start(now = performance.now()): void {
     this.#startedAt = now;

@@ -5,6 +5,7 @@ import { createActor, type Actor, type InspectionEvent, type Observer } from "xs
 import { hostMachine } from "../../machines/host.ts";
 import type { Limits } from "../registry/types.ts";
 import { ProcessError } from "./exit.ts";
+import { MemoryPool } from "./memory-pool.ts";
 
 const nanoid = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 12);
 
@@ -15,18 +16,28 @@ export class ProcessHost {
   readonly limits: Limits;
   /** Instrumented with preemption points (the default); false for trusted CPU-bound work. */
   readonly preempt: boolean;
+  /** Linear memories of this host's ended processes, zeroed, for the next ones. */
+  readonly memoryPool: MemoryPool;
   #count = 0;
   /** The host as an actor, only when someone inspects: a spawn pays nothing for it otherwise. */
   readonly #actor: Actor<typeof hostMachine> | undefined;
 
   constructor(
     id: string,
-    opts: { maxProcesses?: number; limits?: Limits; preempt?: boolean; inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void) } = {},
+    opts: {
+      maxProcesses?: number;
+      limits?: Limits;
+      preempt?: boolean;
+      /** How many memories the pool keeps (default 256). */
+      memoryPoolSize?: number;
+      inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+    } = {},
   ) {
     this.id = id;
     this.maxProcesses = opts.maxProcesses ?? Number.POSITIVE_INFINITY;
     this.limits = opts.limits ?? {};
     this.preempt = opts.preempt ?? true;
+    this.memoryPool = new MemoryPool(opts.memoryPoolSize);
     if (opts.inspect) {
       const capacity = Number.isFinite(this.maxProcesses) ? this.maxProcesses : null;
       this.#actor = createActor(hostMachine, { id, input: { id, capacity }, inspect: opts.inspect }).start();

@@ -4,6 +4,7 @@
 import type { Registry, WasmEntry } from "../registry/types.ts";
 import type { ProcessIO } from "../wasm/program.ts";
 import type { Budget } from "./budget.ts";
+import type { MemoryPool } from "./memory-pool.ts";
 import { ProcessError } from "./exit.ts";
 
 export interface Stdio {
@@ -18,12 +19,14 @@ export interface IOContext {
   env: Record<string, string | undefined>;
   registry: Registry;
   stdio: Stdio;
-  signal?: AbortSignal;
+  /** Read lazily: the process makes its AbortController only when someone asks. */
+  signal?: () => AbortSignal;
   suspend: () => void;
   resume: () => void;
   budget: Budget;
   /** The guest yields the thread (preemption); defaults to nothing to show. */
   preempt?: () => void;
+  memoryPool?: MemoryPool;
 }
 
 /** Values as guest argv: strings as they are, everything else as JSON. */
@@ -71,6 +74,7 @@ export function buildProcessIO(entry: WasmEntry, args: unknown[], ctx: IOContext
   };
   if (entry.wasi.cwd !== undefined) io.cwd = entry.wasi.cwd;
   if (stdin) io.stdin = () => stdin(pid);
-  if (ctx.signal) io.signal = ctx.signal;
+  if (ctx.signal) Object.defineProperty(io, "signal", { get: ctx.signal, enumerable: true });
+  if (ctx.memoryPool) io.memoryPool = ctx.memoryPool;
   return io;
 }

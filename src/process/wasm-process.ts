@@ -46,7 +46,8 @@ export class WasmProcess implements ProcessRecord {
   readonly #deps: WasmProcessDeps;
   readonly #host: ProcessHost;
   readonly #actor: Actor<typeof processMachine>;
-  readonly #abort = new AbortController();
+  /** Made when first asked for (a WASI wait, a timer): a process that never waits pays nothing. */
+  #abort: AbortController | undefined;
   #instance: Instance | undefined;
   #ended = false;
   /** Waiting on the host (not merely preempted): the point where a cancel is honoured. */
@@ -71,6 +72,8 @@ export class WasmProcess implements ProcessRecord {
   }
 
   get signal(): AbortSignal {
+    this.#abort ??= new AbortController();
+    if (this.#ended && !this.#abort.signal.aborted) this.#abort.abort();
     return this.#abort.signal;
   }
 
@@ -107,7 +110,7 @@ export class WasmProcess implements ProcessRecord {
       return;
     }
     const timer = setTimeout(() => this.kill({ kind: "killed", message: `did not stop within ${timeoutMs} ms of being cancelled` }), timeoutMs);
-    this.#abort.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+    this.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
   }
 
   #endCancelled(): void {
@@ -180,7 +183,7 @@ export class WasmProcess implements ProcessRecord {
       // Ends a guest that waits or yields past its time; one that never yields cannot be
       // stopped on this thread, which is why every module has preemption points.
       const timer = setTimeout(() => this.kill(this.budget.timeLimit().toExitError()), maxMs);
-      this.#abort.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+      this.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
     }
     let out: unknown;
     try {
@@ -202,7 +205,7 @@ export class WasmProcess implements ProcessRecord {
   #finish(result: ExitResult): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#abort.abort();
+    this.#abort?.abort();
     this.#actor.send({ type: "CLOSE", exit: result });
     try {
       this.#instance?.dispose?.();

@@ -2,7 +2,7 @@
 // process with the WASI imports the entry grants, called with WIT values.
 
 import { ProcessError } from "../process/exit.ts";
-import { isInstrumented, preemptImports } from "./preempt-imports.ts";
+import { firstGrant, isInstrumented, preemptImports } from "./preempt-imports.ts";
 import { isWasiCommand, type Instance, type Program, type ProcessIO } from "./program.ts";
 import type { TranspiledComponent } from "./transpile-cache.ts";
 import { coerceArgs, signatureKey } from "./wit.ts";
@@ -87,7 +87,9 @@ export class ComponentProgram implements Program {
       },
       imports,
       async (module, imp) => {
-        const instance = await WebAssembly.instantiate(module, isInstrumented(module) ? { ...imp, wippy } as WebAssembly.Imports : imp);
+        // each core module starts with its own first grant, and the budget counts each
+        const own = isInstrumented(module) ? { ...imp, wippy: { ...wippy, fuel: firstGrant(io.budget) } } : imp;
+        const instance = await WebAssembly.instantiate(module, own as WebAssembly.Imports);
         for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory) memories.push(v);
         return instance;
       },

@@ -79,6 +79,8 @@ export class CoreProgram implements Program {
   readonly imports: string[];
   readonly methods: string[];
   readonly #provideImports: CoreImportProvider | undefined;
+  /** The memory's shape when the instrumented module imports it (`wippy.memory`). */
+  readonly #pooledShape: { initial: number; maximum?: number } | undefined;
 
   constructor(hash: string, module: WebAssembly.Module, info: CoreInfo, provideImports?: CoreImportProvider) {
     this.hash = hash;
@@ -87,6 +89,9 @@ export class CoreProgram implements Program {
     this.imports = info.imports.map((i) => `${i.module}.${i.name}`);
     this.methods = [...info.functions.keys()];
     this.#provideImports = provideImports;
+    const importsMemory = WebAssembly.Module.imports(module).some((i) => i.module === "wippy" && i.kind === "memory");
+    const m = info.memory;
+    if (importsMemory && m && !m.imported) this.#pooledShape = m.maximum === undefined ? { initial: m.initial } : { initial: m.initial, maximum: m.maximum };
   }
 
   instantiate(io: ProcessIO): Instance {
@@ -97,13 +102,20 @@ export class CoreProgram implements Program {
     }
     const host = this.#provideImports?.(io, this.info);
     const preempt = isInstrumented(this.module);
-    const imports = preempt ? { ...host?.imports, wippy: preemptImports({ budget: io.budget, onPreempt: io.onPreempt, onResume: io.onResume }) } : host?.imports ?? {};
+    const wippy = preempt ? preemptImports({ budget: io.budget, onPreempt: io.onPreempt, onResume: io.onResume }) : undefined;
+    // the module's memory, turned into an import at load: from the host's pool when it has one
+    const shape = this.#pooledShape;
+    const pooled = shape && wippy ? (io.memoryPool?.take(shape.initial, shape.maximum) ?? new WebAssembly.Memory(shape)) : undefined;
+    if (pooled) wippy!.memory = pooled;
+    const imports = wippy ? { ...host?.imports, wippy } : host?.imports ?? {};
     let instance: WebAssembly.Instance;
     let memory: WebAssembly.Memory | undefined;
+    /** The guest is on the stack (a call is under way): its memory cannot go back to the pool. */
+    let running = false;
     try {
       instance = new WebAssembly.Instance(this.module, imports as WebAssembly.Imports);
       const exported = instance.exports.memory;
-      memory = exported instanceof WebAssembly.Memory ? exported : undefined;
+      memory = exported instanceof WebAssembly.Memory ? exported : pooled;
       if (memory) {
         host?.bindMemory(memory);
         const pages = memory.buffer.byteLength / 65_536;
@@ -114,32 +126,41 @@ export class CoreProgram implements Program {
       if (typeof init === "function" && method !== "_initialize") (init as () => void)();
     } catch (err) {
       host?.close();
-      throw err;
+      throw err; // a memory that an instantiation may have written to is not pooled
     }
     const raw = instance.exports[method] as (...a: unknown[]) => unknown;
     const command = isWasiCommand(method);
     // A guest that may suspend (a waiting import, a preemption point) is entered through promising.
     const fn = host?.suspends || preempt ? WebAssembly.promising(raw) : raw;
     const settle = (err: unknown): unknown => {
+      running = false;
       const settled = host?.settle?.(err);
       if (settled) return settled.value;
       throw err;
+    };
+    // A WASI command that returns from _start has exited with status 0.
+    const done = (v: unknown) => {
+      running = false;
+      return command ? 0 : convertResult(v);
     };
     return {
       call: (args) => {
         const converted = convertArgs(command ? [] : args, sig, method);
         let out: unknown;
+        running = true;
         try {
           out = fn(...converted);
         } catch (err) {
           return settle(err);
         }
-        // A WASI command that returns from _start has exited with status 0.
-        const done = command ? () => 0 : convertResult;
         return out instanceof Promise ? out.then(done, settle) : done(out);
       },
       memoryBytes: () => memory?.buffer.byteLength ?? 0,
-      dispose: () => host?.close(),
+      dispose: () => {
+        host?.close();
+        // killed while suspended: its stack may still unwind through this memory, so it is not reused
+        if (pooled && !running) io.memoryPool?.give(pooled, shape!.initial, shape!.maximum);
+      },
     };
   }
 }

@@ -53,6 +53,7 @@ export function rewriteFuelSites(text: string, markModule: string): string {
     ` (import "wippy" "yield_async" (func $__wippy_yield_async (result i32)))`,
     ` (import "wippy" "yield_sync" (func $__wippy_yield_sync (result i32)))`,
     ` (import "wippy" "state" (global $__wippy_state (mut i32)))`,
+    ` (import "wippy" "fuel" (global $__wippy_fuel0 i32))`,
   ].join("\n");
 
   const loops = findLoops(lines);
@@ -118,7 +119,7 @@ export function rewriteFuelSites(text: string, markModule: string): string {
   }
   const end = out.lastIndexOf(")");
   out.splice(end, 0,
-    ` (global $__wippy_fuel (mut i32) (i32.const 0))`,
+    ` (global $__wippy_fuel (mut i32) (global.get $__wippy_fuel0))`,
     ` (func $__wippy_refill (result i32)`,
     // state 1 (STATE_ENTRY): an entry export called through promising may suspend
     `  (global.set $__wippy_fuel (if (result i32) (i32.eq (global.get $__wippy_state) (i32.const 1))`,

@@ -10,15 +10,16 @@ import { instrumentCore, type InstrumentOptions } from "./instrument.ts";
 export type Instrumentation = "preempt" | "memory";
 
 /** Bump when the instrumentation changes: old cached output is then ignored. */
-const FORMAT = "3";
+const FORMAT = "4";
 
 export const INSTRUMENT_OPTIONS: Record<Instrumentation, InstrumentOptions> = {
   preempt: { fuel: true, memory: true },
   memory: { fuel: false, memory: true },
 };
 
-export async function instrumentCached(bytes: Uint8Array, variant: Instrumentation, cacheDir: string): Promise<{ bytes: Uint8Array; cached: boolean }> {
-  const key = sha256Hex(new TextEncoder().encode(`${FORMAT}\n${variant}\n${sha256Hex(bytes)}`)).slice(0, 32);
+/** `importMemory`: the memory becomes an import, for a host's memory pool (core modules). */
+export async function instrumentCached(bytes: Uint8Array, variant: Instrumentation, cacheDir: string, importMemory = false): Promise<{ bytes: Uint8Array; cached: boolean }> {
+  const key = sha256Hex(new TextEncoder().encode(`${FORMAT}\n${variant}${importMemory ? "+pool" : ""}\n${sha256Hex(bytes)}`)).slice(0, 32);
   const dir = join(cacheDir, "instrumented");
   const file = join(dir, `${key}.wasm`);
   try {
@@ -26,7 +27,7 @@ export async function instrumentCached(bytes: Uint8Array, variant: Instrumentati
   } catch {
     // not cached yet
   }
-  const out = await instrumentCore(bytes, INSTRUMENT_OPTIONS[variant]);
+  const out = await instrumentCore(bytes, { ...INSTRUMENT_OPTIONS[variant], importMemory });
   await mkdir(dir, { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
   await writeFile(tmp, out);

@@ -29,6 +29,8 @@ export interface InstrumentOptions {
   fuel: boolean;
   /** `memory.grow` checked against `max_memory`. */
   memory: boolean;
+  /** The module's own memory becomes the import `wippy.memory`, so a host can hand it a pooled one. */
+  importMemory?: boolean;
   /** Rewrite the fuel marks through the text form even when the IR walk could (tests compare both). */
   viaText?: boolean;
 }
@@ -55,6 +57,7 @@ function loadBinaryen(): Promise<Binaryen> {
 }
 
 const FUEL_MARK = "__wippy_fuel_mark";
+// (wippy.fuel is imported only when there is something to count: see addFuelFunctions)
 
 function importedFunctions(b: Binaryen, m: BinaryenModule): { name: string; module: string; base: string }[] {
   const out = [];
@@ -76,6 +79,7 @@ export async function instrumentCore(bytes: Uint8Array, opts: InstrumentOptions)
     else m.addGlobalImport("__wippy_state", PREEMPT_MODULE, "state", b.i32, true);
     if (opts.memory && m.hasMemory() && !m.getMemoryInfo().is64) addMemoryCheck(b, m, before);
     guardExports(b, m);
+    if (opts.importMemory) importMemory(m);
     if (!m.validate()) throw new Error("instrumented module does not validate");
     return m.emitBinary();
   } finally {
@@ -125,7 +129,9 @@ function addFuelFunctions(b: Binaryen, m: BinaryenModule): void {
   m.addGlobalImport("__wippy_state", PREEMPT_MODULE, "state", i32, true);
   m.addFunctionImport("__wippy_yield_async", PREEMPT_MODULE, "yield_async", none, i32);
   m.addFunctionImport("__wippy_yield_sync", PREEMPT_MODULE, "yield_sync", none, i32);
-  m.addGlobal("__wippy_fuel", i32, true, m.i32.const(0));
+  // the first grant comes with the instance (wippy.fuel), so a short call never calls the host
+  m.addGlobalImport("__wippy_fuel0", PREEMPT_MODULE, "fuel", i32, false);
+  m.addGlobal("__wippy_fuel", i32, true, m.global.get("__wippy_fuel0", i32));
   const fuel = () => m.global.get("__wippy_fuel", i32);
   // refill: fuel = state == ENTRY ? yield_async() : yield_sync(); return fuel
   m.addFunction("__wippy_refill", none, i32, [], m.block(null, [
@@ -171,6 +177,20 @@ function addMemoryCheck(b: Binaryen, m: BinaryenModule, before: Set<string>): vo
       m.addFunction(f.name, b.createType([i32, i32]), i32, [], m.local.get(1, i32));
     }
   }
+}
+
+/**
+ * Turns a defined memory 0 into the import `wippy.memory` (same limits, same index, data
+ * segments unchanged: they are written into whatever memory the host passes). Only a
+ * plain 32-bit, unshared memory; anything else keeps its own.
+ */
+function importMemory(m: BinaryenModule): void {
+  if (!m.hasMemory()) return;
+  const info = m.getMemoryInfo();
+  if (info.module || info.shared || info.is64) return;
+  // binaryen names memories by index when the name section does not (trimNameSection drops memory names)
+  m.addMemoryImport("0", PREEMPT_MODULE, "memory", false);
+  if (m.getMemoryInfo().module !== PREEMPT_MODULE) throw new Error("could not turn the memory into an import");
 }
 
 /** Wraps each exported function so `state` says whether its stack may suspend. */

@@ -134,7 +134,8 @@ export class ProgramLoader {
       }
       try {
         const started = performance.now();
-        const out = await instrumentCached(bytes, variant, cacheDir);
+        // a core module's memory is imported, so that each process can take one from its host's pool
+        const out = await instrumentCached(bytes, variant, cacheDir, true);
         if (out.cached) this.stats.instrumentCacheHits++;
         else this.stats.instrumented++;
         debug(`${out.cached ? "loaded cached instrumentation of" : "instrumented"} ${entry.path} (sha256:${hash.slice(0, 12)}…, ${variant}) in ${(performance.now() - started).toFixed(0)} ms`);

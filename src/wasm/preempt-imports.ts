@@ -25,7 +25,28 @@ export function isInstrumented(module: WebAssembly.Module): boolean {
   return v;
 }
 
-export function preemptImports(hooks: PreemptHooks): Record<string, unknown> {
+/**
+ * One `state` for every instance: it only says whether the stack under the running call
+ * may suspend, and at most one call runs at a time; the export guards save and restore it.
+ */
+const STATE = new WebAssembly.Global({ value: "i32", mutable: true }, STATE_IDLE);
+/** Immutable globals are shared by value (one per distinct max_pages or first grant). */
+const constants = new Map<number, WebAssembly.Global>();
+function constant(value: number): WebAssembly.Global {
+  let g = constants.get(value);
+  if (!g) {
+    g = new WebAssembly.Global({ value: "i32", mutable: false }, value);
+    if (constants.size < 1024) constants.set(value, g);
+  }
+  return g;
+}
+
+/** The `wippy.fuel` of one more instance of a process, charged to its budget. */
+export function firstGrant(budget: Budget): WebAssembly.Global {
+  return constant(budget.firstGrant());
+}
+
+export function preemptImports(hooks: PreemptHooks): Record<string, unknown> & { memory?: WebAssembly.Memory } {
   const { budget } = hooks;
   const yieldSync = () => budget.charge();
   const yieldAsync = (): number | Promise<number> => {
@@ -45,8 +66,9 @@ export function preemptImports(hooks: PreemptHooks): Record<string, unknown> {
     });
   };
   return {
-    state: new WebAssembly.Global({ value: "i32", mutable: true }, STATE_IDLE),
-    max_pages: new WebAssembly.Global({ value: "i32", mutable: false }, budget.maxPages),
+    state: STATE,
+    max_pages: constant(budget.maxPages),
+    fuel: firstGrant(budget),
     yield_sync: yieldSync,
     yield_async: new WebAssembly.Suspending(yieldAsync),
     memory_limit: (pages: number) => {

@@ -3,6 +3,7 @@
 // about pids, mailboxes or supervision.
 
 import type { Budget } from "../process/budget.ts";
+import type { MemoryPool } from "../process/memory-pool.ts";
 import type { WasmEntry } from "../registry/types.ts";
 
 /** The host side handed to one instance: its I/O and its WASI configuration. */
@@ -27,6 +28,8 @@ export interface ProcessIO {
   budget: Budget;
   /** The guest yields the thread to the others (preemption, not a wait on the host). */
   onPreempt: () => void;
+  /** Where a module whose memory is imported gets it (its host's pool); absent: a new one. */
+  memoryPool?: MemoryPool;
   /** Aborted when the process ends (killed, cancelled, limit): pending host waits should give up at once. */
   signal?: AbortSignal;
 }
