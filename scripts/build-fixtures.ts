@@ -214,6 +214,7 @@ function jsExample(name: string, file: string, disable: ("random" | "stdio" | "c
 const ALL: Fixture[] = [
   watCore("compute"),
   watCore("nomem"),
+  watCore("secrets"),
   watComponent("greet"),
   watComponent("types"),
   watComponent("exit-code"),

@@ -13,7 +13,7 @@ export interface MemoryPoolStats {
   misses: number;
   /** Memories given back and kept. */
   returned: number;
-  /** Memories given back and dropped: grown, or the pool full. */
+  /** Memories dropped: grown, the pool full, or their process killed while its guest was on the stack. */
   dropped: number;
   /** Memories in the pool now. */
   size: number;
@@ -38,6 +38,11 @@ export class MemoryPool {
     }
     this.stats.misses++;
     return new WebAssembly.Memory(maximum === undefined ? { initial } : { initial, maximum });
+  }
+
+  /** A memory that cannot come back (its guest may still run on it as its stack unwinds). */
+  discard(): void {
+    this.stats.dropped++;
   }
 
   /** Gives a memory back; call only once nothing can run on it any more. */

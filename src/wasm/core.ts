@@ -160,6 +160,7 @@ export class CoreProgram implements Program {
         host?.close();
         // killed while suspended: its stack may still unwind through this memory, so it is not reused
         if (pooled && !running) io.memoryPool?.give(pooled, shape!.initial, shape!.maximum);
+        else if (pooled) io.memoryPool?.discard();
       },
     };
   }

@@ -1,0 +1,80 @@
+// Pooled linear memories (issue 8): a process gets its memory from its host's pool, a
+// closed process's memory is zeroed before the next one sees it, grown memories and
+// memories of processes killed mid-call are not reused, and the pool stays bounded.
+
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { Runtime } from "../src/index.ts";
+import { captureStdio, makeProject } from "./helpers/project.ts";
+import { until } from "./helpers/supervision.ts";
+
+const cacheDir = mkdtempSync(join(tmpdir(), "wippy-pool-cache-"));
+const opened: Runtime[] = [];
+afterEach(async () => {
+  for (const r of opened.splice(0)) await r.close(100);
+});
+
+const YAML = `
+namespace: t
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: hosts, kind: process.host, host: { max_processes: 20000 } }
+  - { name: write, kind: process.wasm, fs: bin, path: /secrets.wasm, hash: "{{hash:wasm/secrets.wasm}}", method: write }
+  - { name: scan, kind: process.wasm, fs: bin, path: /secrets.wasm, hash: "{{hash:wasm/secrets.wasm}}", method: scan }
+  - { name: grow, kind: process.wasm, fs: bin, path: /secrets.wasm, hash: "{{hash:wasm/secrets.wasm}}", method: grow_write }
+  - { name: sleeper, kind: process.wasm, fs: bin, path: /sleeper.wasm, hash: "{{hash:wasm/sleeper.wasm}}", method: _start, imports: [wasi:cli, wasi:clocks, wasi:io] }
+`;
+
+async function open() {
+  const project = makeProject(YAML, { "wasm/secrets.wasm": "core/secrets.wasm", "wasm/sleeper.wasm": "c/sleeper.core.wasm" });
+  const rt = await Runtime.open({ root: project.root, cacheDir, stdio: captureStdio().stdio });
+  opened.push(rt);
+  return { rt, pool: rt.hosts.get("t:hosts")!.memoryPool };
+}
+
+describe("memory pool", () => {
+  it("the next process gets the last one's memory, zeroed: no byte of the secret is left", async () => {
+    const { rt, pool } = await open();
+    expect(await rt.process.exec("t:scan", "t:hosts")).toEqual({ value: 5 }); // fresh: the data segment's "wippy"
+    expect(await rt.process.exec("t:write", "t:hosts", 0x5ec12e75)).toEqual({ value: 16384 });
+    const before = pool.stats.hits;
+    expect(await rt.process.exec("t:scan", "t:hosts")).toEqual({ value: 5 });
+    expect(pool.stats.hits).toBe(before + 1); // it was the pooled memory, and it was clean
+  });
+
+  it("a process that grew its memory does not give it back", async () => {
+    const { rt, pool } = await open();
+    await rt.process.exec("t:scan", "t:hosts");
+    const { size, dropped } = pool.stats;
+    expect(await rt.process.exec("t:grow", "t:hosts", 7)).toEqual({ value: 2 });
+    expect(pool.stats.dropped).toBe(dropped + 1);
+    expect(pool.stats.size).toBe(size - 1); // it took one from the pool and did not return it
+    expect(await rt.process.exec("t:scan", "t:hosts")).toEqual({ value: 5 });
+  });
+
+  it("a process killed while its guest is suspended does not give its memory back", async () => {
+    const { rt, pool } = await open();
+    const pid = await rt.process.spawnMonitored("t:sleeper", "t:hosts", "60000");
+    await until(() => rt.processes().find((p) => p.pid === pid)?.state === "suspended", 10_000, "the sleeper asleep");
+    const { returned, dropped } = pool.stats;
+    rt.process.terminate(pid);
+    expect(await rt.process.receive(1000)).toMatchObject({ type: "EXIT", from: pid, error: { kind: "killed" } });
+    expect(pool.stats.returned).toBe(returned);
+    expect(pool.stats.dropped).toBe(dropped + 1);
+  });
+
+  it("stays within its bound over 10 000 spawns, 1 000 at a time", { timeout: 60_000 }, async () => {
+    const { rt, pool } = await open();
+    let largest = 0;
+    for (let round = 0; round < 10; round++) {
+      const results = await Promise.all(Array.from({ length: 1000 }, () => rt.process.exec("t:scan", "t:hosts")));
+      expect(results.every((r) => "value" in r && r.value === 5)).toBe(true);
+      largest = Math.max(largest, pool.stats.size);
+    }
+    expect(largest).toBeLessThanOrEqual(pool.capacity);
+    expect(pool.stats.size).toBe(pool.capacity); // 1 000 came back at once; the rest were dropped
+    expect(pool.stats.hits).toBeGreaterThan(2000);
+  });
+});
