@@ -5,7 +5,7 @@
 // host APIs, cheap to create (no per-process closures or timers) and exactly
 // what the Stately inspector shows.
 
-import { assign, setup } from "xstate";
+import { assign, getInitialSnapshot, setup, transition } from "xstate";
 
 export interface ProcessExit {
   value?: unknown;
@@ -73,3 +73,28 @@ export const processMachine = setup({
 });
 
 export type ProcessState = "init" | "stepping" | "suspended" | "closed";
+
+/**
+ * The machine's transitions as a table, worked out once by XState itself (pure
+ * `transition` over every state and event): a process that nobody inspects steps through
+ * this instead of running an actor, which would cost more than its WebAssembly instance
+ * (measured: 25 µs per actor lifecycle against 14 µs per instance). Inspected processes
+ * run a real actor of `processMachine`.
+ */
+export const processTransitions: Readonly<Record<ProcessState, Readonly<Partial<Record<ProcessMachineEvent["type"], ProcessState>>>>> = (() => {
+  const events: ProcessMachineEvent[] = [{ type: "STEP" }, { type: "SUSPEND" }, { type: "RESUME" }, { type: "CLOSE", exit: {} }];
+  const table = {} as Record<ProcessState, Partial<Record<ProcessMachineEvent["type"], ProcessState>>>;
+  const input = { pid: "", entry: "", host: "" };
+  for (const state of ["init", "stepping", "suspended", "closed"] as const) {
+    const from = processMachine.resolveState({ value: state, context: { ...input, exit: null } });
+    table[state] = {};
+    for (const event of events) {
+      const [next] = transition(processMachine, from, event);
+      if (next.value !== state) table[state][event.type] = next.value as ProcessState;
+    }
+  }
+  return table;
+})();
+
+/** The initial state, as the machine says. */
+export const processInitialState = getInitialSnapshot(processMachine, { pid: "", entry: "", host: "" }).value as ProcessState;

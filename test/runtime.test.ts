@@ -114,6 +114,24 @@ describe("core module processes", () => {
 });
 
 describe("process machine", () => {
+  it("the transition table a process uses when not inspected is the machine's own: same states as an actor, event by event", async () => {
+    const { createActor } = await import("xstate");
+    const { processMachine, processTransitions, processInitialState } = await import("../machines/process.ts");
+    const types = ["STEP", "SUSPEND", "RESUME", "CLOSE"] as const;
+    let seed = 7;
+    for (let run = 0; run < 200; run++) {
+      const actor = createActor(processMachine, { input: { pid: "p", entry: "e", host: "h" } }).start();
+      let lean = processInitialState;
+      for (let k = 0; k < 8; k++) {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        const type = types[seed % 4]!;
+        actor.send(type === "CLOSE" ? { type, exit: {} } : { type });
+        lean = processTransitions[lean][type] ?? lean;
+        expect(lean).toBe(actor.getSnapshot().value);
+      }
+    }
+  });
+
   it("goes init → stepping → closed for a synchronous guest", async () => {
     const states: string[] = [];
     const project = makeProject(CORE, { "wasm/compute.wasm": "core/compute.wasm" }, { "wasm/notes.wasm": "x" });

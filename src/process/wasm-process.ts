@@ -3,7 +3,7 @@
 // without an await; async ones report each host wait.
 
 import { createActor, type Actor, type InspectionEvent, type Observer } from "xstate";
-import { processMachine, type ProcessState } from "../../machines/process.ts";
+import { processInitialState, processMachine, processTransitions, type ProcessMachineEvent, type ProcessState } from "../../machines/process.ts";
 import type { Limits, WasmEntry } from "../registry/types.ts";
 import { Budget } from "./budget.ts";
 import type { ProgramLoader } from "../wasm/loader.ts";
@@ -45,7 +45,9 @@ export class WasmProcess implements ProcessRecord {
   readonly budget: Budget;
   readonly #deps: WasmProcessDeps;
   readonly #host: ProcessHost;
-  readonly #actor: Actor<typeof processMachine>;
+  /** A real actor when the runtime is inspected; otherwise the machine's transition table and #state. */
+  readonly #actor: Actor<typeof processMachine> | undefined;
+  #state: ProcessState = processInitialState;
   /** Made when first asked for (a WASI wait, a timer): a process that never waits pays nothing. */
   #abort: AbortController | undefined;
   #instance: Instance | undefined;
@@ -63,12 +65,10 @@ export class WasmProcess implements ProcessRecord {
     this.budget = new Budget(this.limits);
     this.#deps = deps;
     this.#host = host;
-    this.#actor = createActor(processMachine, {
-      id: pid,
-      input: { pid, entry: entry.id, host: host.id },
-      ...(deps.inspect ? { inspect: deps.inspect } : {}),
-    });
-    this.#actor.start();
+    if (deps.inspect) {
+      this.#actor = createActor(processMachine, { id: pid, input: { pid, entry: entry.id, host: host.id }, inspect: deps.inspect });
+      this.#actor.start();
+    }
   }
 
   get signal(): AbortSignal {
@@ -82,18 +82,23 @@ export class WasmProcess implements ProcessRecord {
   }
 
   state(): ProcessState {
-    return this.#actor.getSnapshot().value as ProcessState;
+    return this.#actor ? (this.#actor.getSnapshot().value as ProcessState) : this.#state;
   }
 
   memory(): number {
     return this.#instance?.memoryBytes() ?? 0;
   }
 
+  #send(event: ProcessMachineEvent): void {
+    if (this.#actor) this.#actor.send(event);
+    else this.#state = processTransitions[this.#state][event.type] ?? this.#state;
+  }
+
   /** For the I/O layer: the guest starts waiting on the host — a safe point to honour a cancel. */
   suspend(): void {
     if (this.#ended) return;
     this.#waiting = true;
-    this.#actor.send({ type: "SUSPEND" });
+    this.#send({ type: "SUSPEND" });
     if (this.#cancelReason !== undefined) this.#endCancelled();
   }
 
@@ -120,14 +125,14 @@ export class WasmProcess implements ProcessRecord {
 
   /** The guest gives the thread up for a turn (preemption): suspended, but not a wait, so no cancel point. */
   preempt(): void {
-    if (!this.#ended) this.#actor.send({ type: "SUSPEND" });
+    if (!this.#ended) this.#send({ type: "SUSPEND" });
   }
 
   /** For the I/O layer: the wait is over; unwinds the guest if the process has ended meanwhile. */
   resume(): void {
     if (this.#ended) throw new ProcessEnded(`process ${this.pid} has ended`);
     this.#waiting = false;
-    this.#actor.send({ type: "RESUME" });
+    this.#send({ type: "RESUME" });
   }
 
   start(args: unknown[]): void {
@@ -176,7 +181,7 @@ export class WasmProcess implements ProcessRecord {
       return;
     }
     this.#instance = instance;
-    this.#actor.send({ type: "STEP" });
+    this.#send({ type: "STEP" });
     this.budget.start();
     const maxMs = this.limits.maxExecutionMs;
     if (maxMs !== undefined) {
@@ -206,7 +211,7 @@ export class WasmProcess implements ProcessRecord {
     if (this.#ended) return;
     this.#ended = true;
     this.#abort?.abort();
-    this.#actor.send({ type: "CLOSE", exit: result });
+    this.#send({ type: "CLOSE", exit: result });
     try {
       this.#instance?.dispose?.();
     } finally {
