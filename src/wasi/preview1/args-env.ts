@@ -16,8 +16,11 @@ function encodeAll(strings: string[]): Uint8Array[] {
 
 export function argsEnvFunctions(ctx: Ctx): FnGroup {
   const { mem } = ctx;
-  const args = encodeAll(ctx.io.argv);
-  const env = encodeAll(Object.entries(ctx.io.env).map(([k, v]) => `${k}=${v}`));
+  // encoded at the first call: most guests never ask
+  let argBytes: Uint8Array[] | undefined;
+  let envBytes: Uint8Array[] | undefined;
+  const args = () => (argBytes ??= encodeAll(ctx.io.argv));
+  const env = () => (envBytes ??= encodeAll(Object.entries(ctx.io.env).map(([k, v]) => `${k}=${v}`)));
 
   const sizes = (list: Uint8Array[], countPtr: number, sizePtr: number): number => {
     mem.setU32(countPtr, list.length);
@@ -36,10 +39,10 @@ export function argsEnvFunctions(ctx: Ctx): FnGroup {
 
   return {
     sync: {
-      args_sizes_get: (countPtr: number, sizePtr: number) => sizes(args, countPtr, sizePtr),
-      args_get: (ptrs: number, buf: number) => get(args, ptrs >>> 0, buf),
-      environ_sizes_get: (countPtr: number, sizePtr: number) => sizes(env, countPtr, sizePtr),
-      environ_get: (ptrs: number, buf: number) => get(env, ptrs >>> 0, buf),
+      args_sizes_get: (countPtr: number, sizePtr: number) => sizes(args(), countPtr, sizePtr),
+      args_get: (ptrs: number, buf: number) => get(args(), ptrs >>> 0, buf),
+      environ_sizes_get: (countPtr: number, sizePtr: number) => sizes(env(), countPtr, sizePtr),
+      environ_get: (ptrs: number, buf: number) => get(env(), ptrs >>> 0, buf),
     },
   };
 }

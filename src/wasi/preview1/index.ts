@@ -31,6 +31,8 @@ export interface Preview1Options {
   io: ProcessIO;
   /** Granted WASI interface groups, e.g. "wasi:cli", "wasi:filesystem". */
   granted: ReadonlySet<string>;
+  /** The functions the module imports: only these are bound (absent: all of them). */
+  needed?: ReadonlySet<string>;
 }
 
 export interface Preview1Host {
@@ -149,10 +151,13 @@ export function createPreview1Host(opts: Preview1Options): Preview1Host {
     const group = GROUPS[name];
     return group !== undefined && granted.has(group);
   };
+  const { needed } = opts;
   for (const g of groups) {
-    for (const [name, fn] of Object.entries(g.sync ?? {})) exports[name] = allowed(name) ? guard(fn) : denied;
+    for (const [name, fn] of Object.entries(g.sync ?? {})) {
+      if (!needed || needed.has(name)) exports[name] = allowed(name) ? guard(fn) : denied;
+    }
     for (const [name, fn] of Object.entries(g.suspending ?? {})) {
-      exports[name] = allowed(name) ? suspending(guard(fn)) : denied;
+      if (!needed || needed.has(name)) exports[name] = allowed(name) ? suspending(guard(fn)) : denied;
     }
   }
 
