@@ -100,6 +100,21 @@ function guard(fn: HostFn): Callable {
   };
 }
 
+const BUILDERS: ((ctx: Ctx) => FnGroup)[] = [
+  argsEnvFunctions, clockFunctions, randomFunctions, fdFunctions, fdIoFunctions, pathFunctions, pollFunctions, procFunctions, sockFunctions,
+];
+
+let names: string[][] | undefined;
+/** The function names of each builder, learnt once by building them on an empty context. */
+function groupNames(): string[][] {
+  const empty = { io: { argv: [], env: {}, mounts: [] }, mem: new GuestMemory(), fds: new FdTable(), stdin: new StdinReader(undefined) } as unknown as Ctx;
+  names ??= BUILDERS.map((build) => {
+    const g = build(empty);
+    return [...Object.keys(g.sync ?? {}), ...Object.keys(g.suspending ?? {})];
+  });
+  return names;
+}
+
 export function createPreview1Host(opts: Preview1Options): Preview1Host {
   const { io, granted } = opts;
   const mem = new GuestMemory();
@@ -136,22 +151,13 @@ export function createPreview1Host(opts: Preview1Options): Preview1Host {
   const denied = (): number => Errno.NOTCAPABLE;
 
   const exports: Record<string, unknown> = {};
-  const groups: FnGroup[] = [
-    argsEnvFunctions(ctx),
-    clockFunctions(ctx),
-    randomFunctions(ctx),
-    fdFunctions(ctx),
-    fdIoFunctions(ctx),
-    pathFunctions(ctx),
-    pollFunctions(ctx),
-    procFunctions(ctx),
-    sockFunctions(ctx),
-  ];
+  const { needed } = opts;
+  // only the groups holding a function the module imports are built (each is a set of closures)
+  const groups: FnGroup[] = BUILDERS.filter((_, i) => !needed || groupNames()[i]!.some((n) => needed.has(n))).map((build) => build(ctx));
   const allowed = (name: string): boolean => {
     const group = GROUPS[name];
     return group !== undefined && granted.has(group);
   };
-  const { needed } = opts;
   for (const g of groups) {
     for (const [name, fn] of Object.entries(g.sync ?? {})) {
       if (!needed || needed.has(name)) exports[name] = allowed(name) ? guard(fn) : denied;
