@@ -9,12 +9,28 @@ if (major < 24) {
   );
   process.exit(1);
 }
-const { existsSync } = await import("node:fs");
+const { existsSync, readdirSync, statSync } = await import("node:fs");
+const { join } = await import("node:path");
 const { fileURLToPath } = await import("node:url");
-// From a source checkout run the TypeScript directly (Node 24 strips types);
-// an installed package (under node_modules, where Node does not strip types) runs dist/.
-const src = new URL("../src/cli/main.ts", import.meta.url);
-const dist = new URL("../dist/src/cli/main.js", import.meta.url);
-const fromSource = existsSync(src) && !fileURLToPath(src).includes("/node_modules/");
-const { main } = await import(fromSource ? src.href : dist.href);
+// dist/ (built by `npm install` / `npm test`) starts ~4× faster than stripping the types
+// of src/ at every run. In a source checkout src/ is used when it is newer than dist/,
+// so an edit shows at once; an installed package (under node_modules) always runs dist/.
+const root = fileURLToPath(new URL("..", import.meta.url));
+const src = join(root, "src", "cli", "main.ts");
+const dist = join(root, "dist", "src", "cli", "main.js");
+function newestMtime(dir) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+function useSource() {
+  if (!existsSync(src) || root.includes("/node_modules/")) return false;
+  if (!existsSync(dist)) return true;
+  const built = statSync(dist).mtimeMs;
+  return ["src", "machines", "supervisors"].some((d) => existsSync(join(root, d)) && newestMtime(join(root, d)) > built);
+}
+const { main } = await import(useSource() ? new URL(`file://${src}`).href : new URL(`file://${dist}`).href);
 process.exitCode = await main(process.argv.slice(2));
