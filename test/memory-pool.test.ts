@@ -78,3 +78,25 @@ describe("memory pool", () => {
     expect(pool.stats.hits).toBeGreaterThan(2000);
   });
 });
+
+describe("memory pool, components", () => {
+  it("a component's core memory comes from the pool too, and the component still works on it", async () => {
+    const project = makeProject(
+      `namespace: c
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: hosts, kind: process.host }
+  - { name: greet, kind: process.wasm, fs: bin, path: /greet.wasm, hash: "{{hash:wasm/greet.wasm}}", method: greet }
+`,
+      { "wasm/greet.wasm": "components/greet/greet.wasm" },
+    );
+    const rt = await Runtime.open({ root: project.root, cacheDir, stdio: captureStdio().stdio });
+    opened.push(rt);
+    const pool = rt.hosts.get("c:hosts")!.memoryPool;
+    expect(await rt.process.exec("c:greet", "c:hosts", "Ada")).toEqual({ value: "Hello, Ada!" });
+    expect(pool.stats.size).toBeGreaterThan(0); // its memory came back
+    const { hits } = pool.stats;
+    expect(await rt.process.exec("c:greet", "c:hosts", "Grace")).toEqual({ value: "Hello, Grace!" });
+    expect(pool.stats.hits).toBeGreaterThan(hits);
+  });
+});

@@ -79,6 +79,9 @@ export class ComponentProgram implements Program {
     const { coreModules } = this.transpiled;
     // one budget and one `state` for all the component's core modules
     const wippy = preemptImports({ budget: io.budget, onPreempt: io.onPreempt, onResume: io.onResume });
+    const pooled: { memory: WebAssembly.Memory; shape: { initial: number; maximum?: number } }[] = [];
+    /** The guest is on the stack (a call is under way): its memories cannot go back to the pool. */
+    let running = false;
     const exports = await this.transpiled.instantiate(
       (name) => {
         const m = coreModules.get(name);
@@ -88,7 +91,13 @@ export class ComponentProgram implements Program {
       imports,
       async (module, imp) => {
         // each core module starts with its own first grant, and the budget counts each
-        const own = isInstrumented(module) ? { ...imp, wippy: { ...wippy, fuel: firstGrant(io.budget) } } : imp;
+        // and a core module whose memory was made an import gets one from the host's pool
+        const shape = this.transpiled.memoryShapes.get(module);
+        const memory = shape ? (io.memoryPool?.take(shape.initial, shape.maximum) ?? new WebAssembly.Memory(shape)) : undefined;
+        if (memory && shape) pooled.push({ memory, shape });
+        const own = isInstrumented(module)
+          ? { ...imp, wippy: { ...wippy, fuel: firstGrant(io.budget), ...(memory ? { memory } : {}) } }
+          : imp;
         const instance = await WebAssembly.instantiate(module, own as WebAssembly.Imports);
         for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory) memories.push(v);
         return instance;
@@ -110,6 +119,7 @@ export class ComponentProgram implements Program {
         else if (args.length !== fn.length) {
           throw new ProcessError("spawn", `${method} takes ${fn.length} argument${fn.length === 1 ? "" : "s"}, got ${args.length}`);
         }
+        running = true;
         try {
           const value = await fn(...args);
           return command ? 0 : value; // run's ok: a command that ended normally
@@ -118,9 +128,18 @@ export class ComponentProgram implements Program {
           if (err instanceof ProcessError && err.kind === "exit" && err.code === 0) return 0;
           if (command && asResultError(err)) throw new ProcessError("exit", "exited with status 1", { code: 1 });
           throw asResultError(err) ?? err;
+        } finally {
+          running = false;
         }
       },
       memoryBytes: () => memories.reduce((n, m) => n + m.buffer.byteLength, 0),
+      dispose: () => {
+        // killed mid-call: the stack may still unwind through these memories, so they are not reused
+        for (const { memory, shape } of pooled) {
+          if (running) io.memoryPool?.discard();
+          else io.memoryPool?.give(memory, shape.initial, shape.maximum);
+        }
+      },
     };
   }
 }

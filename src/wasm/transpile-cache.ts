@@ -9,6 +9,7 @@ import { sha256Hex } from "./hash.ts";
 import { exportedSignatures, type WitSignatures } from "./wit.ts";
 import { ASYNC_IMPORTS } from "../wasi/p2/async-imports.ts";
 import { instrumentCached, type Instrumentation } from "./instrument-cache.ts";
+import { readCoreInfo } from "./binary.ts";
 
 /** Transpile options; part of the cache key, so changing them invalidates old output. */
 export const TRANSPILE_OPTIONS = {
@@ -24,6 +25,11 @@ export const TRANSPILE_OPTIONS = {
 const CACHE_FORMAT = "3";
 const JCO_VERSION = "1.35.0";
 
+export interface MemoryShape {
+  initial: number;
+  maximum?: number;
+}
+
 export interface TranspiledComponent {
   dir: string;
   /** The generated `instantiate(getCoreModule, imports, instantiateCore)`. */
@@ -33,6 +39,8 @@ export interface TranspiledComponent {
     instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
   ) => Promise<Record<string, unknown>>;
   coreModules: Map<string, WebAssembly.Module>;
+  /** The memory shape of each core module whose memory was turned into `wippy.memory` (for the pool). */
+  memoryShapes: WeakMap<WebAssembly.Module, MemoryShape>;
   imports: string[];
   exports: [string, "function" | "instance"][];
   signatures: WitSignatures;
@@ -96,11 +104,18 @@ export async function loadTranspiled(bytes: Uint8Array, hash: string, cacheDir =
   const cached = meta !== null;
   if (!meta) meta = await transpileToDisk(bytes, dir);
   const coreModules = new Map<string, WebAssembly.Module>();
+  const memoryShapes = new WeakMap<WebAssembly.Module, MemoryShape>();
   for (const name of await readdir(dir)) {
     if (!name.endsWith(".wasm")) continue;
-    const { bytes: core } = await instrumentCached(await readFile(join(dir, name)), variant, cacheDir);
-    coreModules.set(name, await WebAssembly.compile(core as Uint8Array<ArrayBuffer>));
+    const original = await readFile(join(dir, name));
+    // each core module's own memory becomes an import, so a process can take one from its host's pool
+    const { bytes: core } = await instrumentCached(original, variant, cacheDir, true);
+    const module = await WebAssembly.compile(core as Uint8Array<ArrayBuffer>);
+    coreModules.set(name, module);
+    const m = readCoreInfo(original).memory;
+    const imported = WebAssembly.Module.imports(module).some((i) => i.module === "wippy" && i.kind === "memory");
+    if (imported && m && !m.imported) memoryShapes.set(module, m.maximum === undefined ? { initial: m.initial } : { initial: m.initial, maximum: m.maximum });
   }
   const mod = (await import(pathToFileURL(join(dir, "component.js")).href)) as Pick<TranspiledComponent, "instantiate">;
-  return { dir, instantiate: mod.instantiate, coreModules, imports: meta.imports, exports: meta.exports, signatures: meta.signatures, cached };
+  return { dir, instantiate: mod.instantiate, coreModules, memoryShapes, imports: meta.imports, exports: meta.exports, signatures: meta.signatures, cached };
 }
