@@ -60,7 +60,12 @@ export function buildProcessIO(entry: WasmEntry, args: unknown[], ctx: IOContext
   });
   const { pid, stdio } = ctx;
   const stdin = stdio.stdin;
+  const signal = ctx.signal;
   const io: ProcessIO = {
+    // read lazily: the process makes its AbortController only when someone asks
+    get signal() {
+      return signal?.();
+    },
     entry,
     argv: [entry.name, ...(entry.wasi.args ?? args.map(argText))],
     env: resolveEnv(entry, ctx.registry, ctx.env),
@@ -74,7 +79,6 @@ export function buildProcessIO(entry: WasmEntry, args: unknown[], ctx: IOContext
   };
   if (entry.wasi.cwd !== undefined) io.cwd = entry.wasi.cwd;
   if (stdin) io.stdin = () => stdin(pid);
-  if (ctx.signal) Object.defineProperty(io, "signal", { get: ctx.signal, enumerable: true });
   if (ctx.memoryPool) io.memoryPool = ctx.memoryPool;
   return io;
 }
