@@ -175,3 +175,18 @@ describe("wippy run --inspect", () => {
     expect(stderr).toContain("wippy: stopped");
   });
 });
+
+describe("ports", () => {
+  it("a port in use is one clear line for --observe and --inspect", async () => {
+    const { runtime: rt } = await openSupervised();
+    const first = await serveObserver(rt, 0);
+    const port = Number(new URL(first.url).port);
+    try {
+      await expect(serveObserver(rt, port)).rejects.toThrow(`port ${port} is in use; pass another: --observe <port>`);
+      await expect(startInspector(port)).rejects.toThrow(`port ${port} is in use; pass another: --inspect <port>`);
+    } finally {
+      await first.close();
+      await rt.close(100);
+    }
+  });
+});

@@ -45,9 +45,18 @@ export async function startInspector(port = 0): Promise<InspectorRelay> {
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     res.end(bridgePage(wsUrl));
   });
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", (err: NodeJS.ErrnoException) =>
+      reject(new Error(err.code === "EADDRINUSE" ? `port ${port} is in use; pass another: --inspect <port>` : err.message)),
+    );
+    http.listen(port, "127.0.0.1", () => resolve());
+  });
+  // attached once listening: a WebSocketServer re-emits the server's listen errors, unhandled
   const wss = new WebSocketServer({ server: http });
   const backlog: string[] = [];
+  wss.on("error", () => undefined); // listening already succeeded; nothing later may crash the runtime
   wss.on("connection", (ws) => {
+    ws.on("error", () => undefined); // a viewer that vanishes is just gone
     for (const m of backlog) ws.send(m);
     ws.on("message", (data) => {
       const m = data.toString();
@@ -55,12 +64,6 @@ export async function startInspector(port = 0): Promise<InspectorRelay> {
       if (backlog.length > BACKLOG) backlog.shift();
       for (const c of wss.clients) if (c !== ws && c.readyState === WebSocket.OPEN) c.send(m);
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", (err: NodeJS.ErrnoException) =>
-      reject(new Error(err.code === "EADDRINUSE" ? `port ${port} is in use; pass another: --inspect <port>` : err.message)),
-    );
-    http.listen(port, "127.0.0.1", () => resolve());
   });
   const actual = (http.address() as AddressInfo).port;
   const wsUrl = `ws://127.0.0.1:${actual}`;

@@ -52,7 +52,11 @@ export async function serveObserver(runtime: Runtime, port = 0): Promise<Observe
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      clearInterval(timer);
+      observer.close();
+      reject(new Error(err.code === "EADDRINUSE" ? `port ${port} is in use; pass another: --observe <port>` : `cannot serve the observer page: ${err.message}`));
+    });
     server.listen(port, "127.0.0.1", () => resolve());
   });
   const address = server.address() as AddressInfo;
