@@ -95,3 +95,11 @@ describe("memory.grow", () => {
     expect(names).toEqual(["wippy.max_pages", "wippy.memory_limit", "wippy.state"]);
   });
 });
+
+describe("the reserved import module", () => {
+  it("a module that imports from `wippy` itself is refused", async () => {
+    const { parse } = await import("@bytecodealliance/jco");
+    const bytes = (await parse(`(module (import "wippy" "state" (global (mut i32))) (func (export "f")))`)) as Uint8Array;
+    await expect(instrumentCore(bytes, { fuel: true, memory: true })).rejects.toThrow('it imports wippy.state: the import module name "wippy" is reserved for the runtime');
+  });
+});

@@ -14,7 +14,7 @@
 // Everything added is imported from the `wippy` module (see preemption.ts).
 
 import type binaryenApi from "binaryen";
-import { trimNameSection } from "./binary.ts";
+import { readCoreInfo, trimNameSection } from "./binary.ts";
 import { rewriteFuelIR } from "./fuel-ir.ts";
 import { rewriteFuelSites } from "./fuel-sites.ts";
 
@@ -70,6 +70,9 @@ function importedFunctions(b: Binaryen, m: BinaryenModule): { name: string; modu
 
 /** Instruments a core module; returns new bytes. Throws if binaryen cannot read it. */
 export async function instrumentCore(bytes: Uint8Array, opts: InstrumentOptions): Promise<Uint8Array> {
+  // `wippy` is ours: a guest importing from it could reach the preemption state itself
+  const reserved = readCoreInfo(bytes).imports.find((i) => i.module === PREEMPT_MODULE);
+  if (reserved) throw new Error(`it imports ${reserved.module}.${reserved.name}: the import module name "${PREEMPT_MODULE}" is reserved for the runtime`);
   const b = await loadBinaryen();
   let m = b.readBinaryWithFeatures(trimNameSection(bytes), b.Features.All);
   try {
