@@ -4,8 +4,8 @@
 import type { ProcessState } from "../../machines/process.ts";
 import type { MailboxEvent } from "./events.ts";
 import { ProcessError, type ExitError, type ExitResult } from "./exit.ts";
-import { Mailbox } from "./mailbox.ts";
-import type { ProcessRecord, ProcessTable } from "./table.ts";
+import { ProcessBase } from "./record.ts";
+import type { ProcessTable } from "./table.ts";
 
 /** What a handle needs from the runtime. */
 export interface Spawner {
@@ -14,22 +14,13 @@ export interface Spawner {
   cancel(from: string, pid: string, reason: unknown, timeoutMs?: number): void;
 }
 
-export class ProcessHandle implements ProcessRecord {
-  readonly pid: string;
-  readonly entry = "";
-  readonly host: string;
-  readonly startedAt = Date.now();
-  readonly mailbox = new Mailbox();
-  readonly monitors = new Set<string>();
-  readonly links = new Set<string>();
-  trapLinks = false;
+export class ProcessHandle extends ProcessBase {
   readonly #rt: Spawner;
   #exit: ExitError | undefined;
 
   constructor(rt: Spawner, host: string, pid: string) {
+    super(pid, "", host);
     this.#rt = rt;
-    this.host = host;
-    this.pid = pid;
     rt.table.add(this);
   }
 

@@ -10,8 +10,8 @@ import type { ProgramLoader } from "../wasm/loader.ts";
 import type { Instance, Program, ProcessIO } from "../wasm/program.ts";
 import { ProcessError, toExitError, type ExitError, type ExitResult } from "./exit.ts";
 import type { ProcessHost } from "./host.ts";
-import { Mailbox } from "./mailbox.ts";
-import type { ProcessRecord, ProcessTable } from "./table.ts";
+import { ProcessBase } from "./record.ts";
+import type { ProcessTable } from "./table.ts";
 
 export interface WasmProcessDeps {
   table: ProcessTable;
@@ -30,15 +30,7 @@ function spawnError(err: unknown): ExitError {
   return e.kind === "trap" ? { kind: "trap", message: `trap during instantiation: ${e.message}` } : { kind: "spawn", message: `could not instantiate: ${e.message}` };
 }
 
-export class WasmProcess implements ProcessRecord {
-  readonly pid: string;
-  readonly entry: string;
-  readonly host: string;
-  readonly startedAt = Date.now();
-  readonly mailbox = new Mailbox();
-  readonly monitors = new Set<string>();
-  readonly links = new Set<string>();
-  trapLinks = false;
+export class WasmProcess extends ProcessBase {
   readonly wasmEntry: WasmEntry;
   /** The host's default limits with the entry's own on top. */
   readonly limits: Limits;
@@ -57,9 +49,7 @@ export class WasmProcess implements ProcessRecord {
   #cancelReason: unknown;
 
   constructor(deps: WasmProcessDeps, entry: WasmEntry, host: ProcessHost, pid: string) {
-    this.pid = pid;
-    this.entry = entry.id;
-    this.host = host.id;
+    super(pid, entry.id, host.id);
     this.wasmEntry = entry;
     this.limits = { ...host.limits, ...entry.limits };
     this.budget = new Budget(this.limits);

@@ -11,8 +11,8 @@ import type { SupervisorBook, ChildInfo, SupervisorClock } from "../../superviso
 import type { ChildSpec, SupervisorSpec } from "../../supervisors/spec.ts";
 import type { MailboxEvent } from "../process/events.ts";
 import { ProcessError, toExitError, type ExitError, type ExitResult } from "../process/exit.ts";
-import { Mailbox } from "../process/mailbox.ts";
-import type { ProcessRecord, ProcessTable } from "../process/table.ts";
+import { ProcessBase } from "../process/record.ts";
+import type { ProcessTable } from "../process/table.ts";
 
 type Clock = NonNullable<ActorOptions<AnyActorLogic>["clock"]>;
 
@@ -48,17 +48,7 @@ export interface SupervisorProcessOptions {
 
 const SUPERVISOR_HOST = "runtime";
 
-export class SupervisorProcess implements ProcessRecord {
-  readonly pid: string;
-  /** Supervisors are not WASM processes: they stay out of `runtime.processes()`. */
-  readonly entry = "";
-  readonly host: string;
-  readonly startedAt = Date.now();
-  readonly mailbox = new Mailbox();
-  readonly monitors = new Set<string>();
-  readonly links = new Set<string>();
-  /** A supervisor traps links: a linked failure becomes an orderly shutdown with kind `link`. */
-  trapLinks = true;
+export class SupervisorProcess extends ProcessBase {
   readonly id: string;
   readonly spec: SupervisorSpec;
   readonly root: SupervisorProcess;
@@ -84,12 +74,14 @@ export class SupervisorProcess implements ProcessRecord {
   #scheduled = false;
 
   constructor(rt: SupervisionRuntime, spec: SupervisorSpec, opts: SupervisorProcessOptions = {}) {
+    // entry "": supervisors are not WASM processes and stay out of `runtime.processes()`.
+    // trapLinks: a linked failure becomes an orderly shutdown with kind `link`.
+    const host = spec.host ?? SUPERVISOR_HOST;
+    super(`{${host}|${nanoid()}}`, "", host, true);
     this.#rt = rt;
     this.#opts = opts;
     this.spec = spec;
     this.id = spec.id;
-    this.host = spec.host ?? SUPERVISOR_HOST;
-    this.pid = `{${this.host}|${nanoid()}}`;
     this.root = opts.root ?? this;
     this.parent = opts.parent ?? null;
     this.#clock = opts.clock ?? { now: () => Date.now(), random: () => Math.random() };
