@@ -21,6 +21,9 @@ export interface WasmProcessDeps {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
 
+/** The abort reason of every ended process (host waits give up on it; nothing reads it). */
+const ENDED = new Error("the process has ended");
+
 /** Raised inside a guest that is resumed after its process ended. */
 export class ProcessEnded extends Error {}
 
@@ -63,7 +66,7 @@ export class WasmProcess extends ProcessBase {
 
   get signal(): AbortSignal {
     this.#abort ??= new AbortController();
-    if (this.#ended && !this.#abort.signal.aborted) this.#abort.abort();
+    if (this.#ended && !this.#abort.signal.aborted) this.#abort.abort(ENDED);
     return this.#abort.signal;
   }
 
@@ -200,7 +203,7 @@ export class WasmProcess extends ProcessBase {
   #finish(result: ExitResult): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#abort?.abort();
+    this.#abort?.abort(ENDED); // a reason of our own: abort() would build a DOMException per process
     this.#send({ type: "CLOSE", exit: result });
     try {
       this.#instance?.dispose?.();

@@ -2,16 +2,20 @@
 //
 // - fuel: binaryen's `log-execution` pass marks every function entry and loop header.
 //   Loop headers then count down a local (cheap: a register), function entries a
-//   global (rewritten in binaryen's IR, fuel-ir.ts; through the text form when that
-//   cannot see every mark, fuel-sites.ts); when either runs out the guest calls the host (`yield_*`), which charges
-//   the process's fuel, checks its limits and may suspend it through JSPI.
+//   global; when either runs out the guest calls the host (`yield_*`), which charges
+//   the process's fuel, checks its limits and may suspend it through JSPI. The marks
+//   are rewritten in binaryen's IR (fuel-ir.ts), or through the text form when that
+//   walk cannot see every mark (fuel-sites.ts).
 // - memory: every `memory.grow` is checked against the process's `max_memory`
 //   (binaryen's `instrument-memory` pass, filtered to `memory.grow`).
 // - export guards: the shared `state` global says whether the stack may be suspended.
 //   Only under an entry export called through WebAssembly.promising; never inside
 //   `cabi_realloc`, post-return or `_initialize`, which JS calls synchronously.
 //
-// Everything added is imported from the `wippy` module (see preemption.ts).
+// - memory import (core modules and components' core modules): the module's own memory
+//   becomes `wippy.memory`, so the host can hand it one from its pool.
+//
+// Everything added is imported from the `wippy` module (see preempt-imports.ts).
 
 import type binaryenApi from "binaryen";
 import { readCoreInfo, trimNameSection } from "./binary.ts";
@@ -57,7 +61,6 @@ function loadBinaryen(): Promise<Binaryen> {
 }
 
 const FUEL_MARK = "__wippy_fuel_mark";
-// (wippy.fuel is imported only when there is something to count: see addFuelFunctions)
 
 function importedFunctions(b: Binaryen, m: BinaryenModule): { name: string; module: string; base: string }[] {
   const out = [];

@@ -25,11 +25,6 @@ export function isInstrumented(module: WebAssembly.Module): boolean {
   return v;
 }
 
-/**
- * One `state` for every instance: it only says whether the stack under the running call
- * may suspend, and at most one call runs at a time; the export guards save and restore it.
- */
-const STATE = new WebAssembly.Global({ value: "i32", mutable: true }, STATE_IDLE);
 /** Immutable globals are shared by value (one per distinct max_pages or first grant). */
 const constants = new Map<number, WebAssembly.Global>();
 function constant(value: number): WebAssembly.Global {
@@ -66,7 +61,9 @@ export function preemptImports(hooks: PreemptHooks): Record<string, unknown> & {
     });
   };
   return {
-    state: STATE,
+    // one per process, shared by its core modules: a trap can leave it set (its guards never
+    // restore it), which must not reach any other process
+    state: new WebAssembly.Global({ value: "i32", mutable: true }, STATE_IDLE),
     max_pages: constant(budget.maxPages),
     fuel: firstGrant(budget),
     yield_sync: yieldSync,
