@@ -23,14 +23,14 @@ export const OBSERVER_PAGE = /* html */ `<!doctype html>
   .total { background:var(--bg); border:1px solid var(--line); border-radius:8px; padding:4px 10px; min-width:86px; }
   .total b { display:block; font-size:17px; font-variant-numeric:tabular-nums; }
   .total small { color:var(--dim); font-size:11px; }
-  main { display:grid; grid-template-columns: minmax(300px, 1fr) minmax(420px, 1.6fr); gap:18px; padding:18px 22px; }
+  main { display:grid; grid-template-columns: minmax(340px, 1.2fr) minmax(420px, 1.5fr); gap:18px; padding:18px 22px; }
   section { background:var(--panel); border:1px solid var(--line); border-radius:10px; padding:14px 16px; overflow:auto; }
   section.wide { grid-column: 1 / -1; }
   ul.tree, ul.tree ul { list-style:none; margin:0; padding-left:18px; }
   ul.tree { padding-left:0; }
   ul.tree li { margin:3px 0; }
   ul.tree ul { border-left:1px dashed var(--line); margin-left:6px; }
-  .node { display:inline-flex; align-items:center; gap:8px; padding:3px 8px; border-radius:6px; }
+  .node { display:inline-flex; flex-wrap:wrap; align-items:center; gap:4px 8px; padding:3px 8px; border-radius:6px; }
   .node.sup { font-weight:600; }
   .node.flash { animation: flash 1.6s ease-out; }
   @keyframes flash { from { background: rgba(255,180,84,.35); } to { background: transparent; } }
@@ -43,7 +43,7 @@ export const OBSERVER_PAGE = /* html */ `<!doctype html>
   table { width:100%; border-collapse:collapse; font-variant-numeric:tabular-nums; }
   th { text-align:left; font-size:11px; color:var(--dim); font-weight:600; text-transform:uppercase; letter-spacing:.06em; padding:4px 8px; border-bottom:1px solid var(--line); }
   td { padding:5px 8px; border-bottom:1px solid rgba(38,50,65,.6); vertical-align:top; }
-  td.num { text-align:right; }
+  td.num { text-align:right; white-space:nowrap; }
   .empty { color:var(--dim); font-style:italic; }
   .msg { color:var(--text); }
   footer { color:var(--dim); font-size:12px; padding:0 22px 18px; }
