@@ -31,6 +31,8 @@ export interface RuntimeOptions extends LoadOptions {
   autoStart?: boolean;
   /** Receives every supervision event (child starts, restarts, exits), from the auto_start trees on. */
   onSupervisorEvent?: (event: SupervisionEvent) => void;
+  /** Called when loading a binary is taking long (a first transpile and instrumentation), so a CLI can say why it waits. */
+  onSlowLoad?: (entryId: string, path: string) => void;
 }
 
 const DEFAULT_CANCEL_TIMEOUT_MS = 5000;
@@ -66,6 +68,7 @@ export class Runtime implements Spawner {
       coreImports,
       componentImports,
       capabilities: { preview1Group },
+      ...(opts.onSlowLoad ? { onSlowLoad: opts.onSlowLoad } : {}),
     });
     for (const e of registry.entries.values()) {
       if (e.kind === "process.host") this.hosts.set(e.id, hostFor(e, opts.inspect));

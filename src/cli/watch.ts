@@ -37,3 +37,8 @@ export async function startWatchers(args: CliArgs, log: (line: string) => void):
     },
   };
 }
+
+/** One line while a binary is prepared for its first run, so a long wait has a reason. */
+export function slowLoadNotice(entryId: string, path: string): void {
+  process.stderr.write(`wippy: preparing ${entryId} (${path}) for its first run: transpiling and instrumenting; cached by hash after this\n`);
+}

@@ -21,7 +21,11 @@ export interface LoaderOptions {
   coreImports: CoreImportProvider;
   componentImports: ComponentImportProvider;
   capabilities: CapabilityCheck;
+  /** Called once a load has taken SLOW_LOAD_MS (transpiling, instrumenting): someone may be waiting. */
+  onSlowLoad?: (entryId: string, path: string) => void;
 }
+
+const SLOW_LOAD_MS = 1500;
 
 export interface LoaderStats {
   compiled: number;
@@ -111,6 +115,12 @@ export class ProgramLoader {
     let p = this.#byHash.get(key);
     if (!p) {
       p = this.#compile(entry, bytes, hash, variant);
+      const onSlow = this.#opts.onSlowLoad;
+      if (onSlow) {
+        const timer = setTimeout(() => onSlow(entry.id, entry.path), SLOW_LOAD_MS);
+        const done = () => clearTimeout(timer);
+        p.then(done, done);
+      }
       p.catch(() => this.#byHash.delete(key));
       this.#byHash.set(key, p);
     }
