@@ -181,7 +181,7 @@ export class Runtime implements Spawner {
       resume: () => proc.resume(),
       budget: proc.budget,
       preempt: () => proc.preempt(),
-      ...(this.hosts.get(proc.host) ? { memoryPool: this.hosts.get(proc.host)!.memoryPool } : {}),
+      memoryPool: proc.memoryPool,
     });
   }
 

@@ -14,13 +14,13 @@ function hostIds(registry: Registry, kind: "process.host" | "terminal.host"): st
   return [...registry.entries.values()].filter((e) => e.kind === kind).map((e) => e.id).sort();
 }
 
-export async function runAttached(registry: Registry, entry: WasmEntry, args: string[], cli?: CliArgs): Promise<number> {
+export async function runAttached(registry: Registry, entry: WasmEntry, args: string[], watch: Pick<CliArgs, "inspect" | "observe"> = {}): Promise<number> {
   if (hostIds(registry, "terminal.host").length === 0) {
     throw new CliError("running a command needs a terminal.host entry in the registry; add one (kind: terminal.host)");
   }
   const host = hostIds(registry, "process.host")[0];
   if (!host) throw new CliError("running a command needs a process.host entry in the registry; add one (kind: process.host)");
-  const watchers = await startWatchers(cli ?? { help: false, words: [] }, (line) => process.stderr.write(`wippy: ${line}\n`));
+  const watchers = await startWatchers(watch, (line) => process.stderr.write(`wippy: ${line}\n`));
   const stdin = new TerminalStdin(process.stdin);
   const runtime = await Runtime.open({
     registry,

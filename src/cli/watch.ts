@@ -17,7 +17,7 @@ export interface Watchers {
   stop(): Promise<void>;
 }
 
-export async function startWatchers(args: CliArgs, log: (line: string) => void): Promise<Watchers> {
+export async function startWatchers(args: Pick<CliArgs, "inspect" | "observe">, log: (line: string) => void): Promise<Watchers> {
   let relay: InspectorRelay | undefined;
   let observer: ObserverServer | undefined;
   if (args.inspect !== undefined) {

@@ -45,11 +45,6 @@ export class Budget {
     this.#turnStartedAt = now;
   }
 
-  /** Fuel units handed out so far (each grant counts whole). */
-  get used(): number {
-    return this.#granted;
-  }
-
   /**
    * The guest's grant has run out: charge it, check the limits, hand out the next
    * grant (the guest's new counter; at least 1, so a loop always moves on).

@@ -6,6 +6,7 @@ import { createActor, type Actor, type InspectionEvent, type Observer } from "xs
 import { processInitialState, processMachine, processTransitions, type ProcessMachineEvent, type ProcessState } from "../../machines/process.ts";
 import type { Limits, WasmEntry } from "../registry/types.ts";
 import { Budget } from "./budget.ts";
+import type { MemoryPool } from "./memory-pool.ts";
 import type { ProgramLoader } from "../wasm/loader.ts";
 import type { Instance, Program, ProcessIO } from "../wasm/program.ts";
 import { ProcessError, toExitError, type ExitError, type ExitResult } from "./exit.ts";
@@ -70,8 +71,9 @@ export class WasmProcess extends ProcessBase {
     return this.#abort.signal;
   }
 
-  get ended(): boolean {
-    return this.#ended;
+  /** Its host's pool of linear memories. */
+  get memoryPool(): MemoryPool {
+    return this.#host.memoryPool;
   }
 
   state(): ProcessState {

@@ -2,7 +2,7 @@
 // process with the WASI imports the entry grants, called with WIT values.
 
 import { ProcessError } from "../process/exit.ts";
-import { firstGrant, isInstrumented, preemptImports } from "./preempt-imports.ts";
+import { firstGrant, isInstrumented, preemptImports, type MemoryShape } from "./preempt-imports.ts";
 import { isWasiCommand, type Instance, type Program, type ProcessIO } from "./program.ts";
 import type { TranspiledComponent } from "./transpile-cache.ts";
 import { coerceArgs, signatureKey } from "./wit.ts";
@@ -79,7 +79,7 @@ export class ComponentProgram implements Program {
     const { coreModules } = this.transpiled;
     // one budget and one `state` for all the component's core modules
     const wippy = preemptImports({ budget: io.budget, onPreempt: io.onPreempt, onResume: io.onResume });
-    const pooled: { memory: WebAssembly.Memory; shape: { initial: number; maximum?: number } }[] = [];
+    const pooled: { memory: WebAssembly.Memory; shape: MemoryShape }[] = [];
     /** The guest is on the stack (a call is under way): its memories cannot go back to the pool. */
     let running = false;
     const exports = await this.transpiled.instantiate(

@@ -4,7 +4,7 @@
 
 import { ProcessError } from "../process/exit.ts";
 import type { CoreInfo, FuncSignature, ValType } from "./binary.ts";
-import { isInstrumented, preemptImports } from "./preempt-imports.ts";
+import { isInstrumented, pooledMemoryShape, preemptImports, type MemoryShape } from "./preempt-imports.ts";
 import { isWasiCommand, type CoreHostBinding, type Instance, type Program, type ProcessIO } from "./program.ts";
 
 const I32_MIN = -(2 ** 31);
@@ -79,8 +79,10 @@ export class CoreProgram implements Program {
   readonly imports: string[];
   readonly methods: string[];
   readonly #provideImports: CoreImportProvider | undefined;
+  /** Instrumented: takes the `wippy` imports and is entered through promising. */
+  readonly #preempt: boolean;
   /** The memory's shape when the instrumented module imports it (`wippy.memory`). */
-  readonly #pooledShape: { initial: number; maximum?: number } | undefined;
+  readonly #pooledShape: MemoryShape | undefined;
 
   constructor(hash: string, module: WebAssembly.Module, info: CoreInfo, provideImports?: CoreImportProvider) {
     this.hash = hash;
@@ -89,9 +91,8 @@ export class CoreProgram implements Program {
     this.imports = info.imports.map((i) => `${i.module}.${i.name}`);
     this.methods = [...info.functions.keys()];
     this.#provideImports = provideImports;
-    const importsMemory = WebAssembly.Module.imports(module).some((i) => i.module === "wippy" && i.kind === "memory");
-    const m = info.memory;
-    if (importsMemory && m && !m.imported) this.#pooledShape = m.maximum === undefined ? { initial: m.initial } : { initial: m.initial, maximum: m.maximum };
+    this.#preempt = isInstrumented(module);
+    this.#pooledShape = pooledMemoryShape(module, info.memory);
   }
 
   instantiate(io: ProcessIO): Instance {
@@ -101,12 +102,12 @@ export class CoreProgram implements Program {
       throw new ProcessError("spawn", `method ${method} is not an exported function (exports: ${this.methods.join(", ") || "none"})`);
     }
     const host = this.#provideImports?.(io, this.info);
-    const preempt = isInstrumented(this.module);
+    const preempt = this.#preempt;
     const wippy = preempt ? preemptImports({ budget: io.budget, onPreempt: io.onPreempt, onResume: io.onResume }) : undefined;
     // the module's memory, turned into an import at load: from the host's pool when it has one
     const shape = this.#pooledShape;
-    const pooled = shape && wippy ? (io.memoryPool?.take(shape.initial, shape.maximum) ?? new WebAssembly.Memory(shape)) : undefined;
-    if (pooled) wippy!.memory = pooled;
+    const pooled = shape ? (io.memoryPool?.take(shape.initial, shape.maximum) ?? new WebAssembly.Memory(shape)) : undefined;
+    if (wippy && pooled) wippy.memory = pooled;
     const imports = wippy ? { ...host?.imports, wippy } : host?.imports ?? {};
     let instance: WebAssembly.Instance;
     let memory: WebAssembly.Memory | undefined;

@@ -50,10 +50,8 @@ export function rewriteFuelSites(text: string, markModule: string): string {
   const mark = /\(func (\$\S+)/.exec(lines[importAt]!)?.[1];
   if (!mark) throw new Error(`cannot read the fuel mark import: ${lines[importAt]}`);
   lines[importAt] = [
-    ` (import "wippy" "yield_async" (func $__wippy_yield_async (result i32)))`,
-    ` (import "wippy" "yield_sync" (func $__wippy_yield_sync (result i32)))`,
-    ` (import "wippy" "state" (global $__wippy_state (mut i32)))`,
-    ` (import "wippy" "fuel" (global $__wippy_fuel0 i32))`,
+    ` (import "${markModule}" "refill" (func $__wippy_refill (result i32)))`,
+    ` (import "${markModule}" "entry" (func $__wippy_fuel_entry (result i32)))`,
   ].join("\n");
 
   const loops = findLoops(lines);
@@ -117,18 +115,5 @@ export function rewriteFuelSites(text: string, markModule: string): string {
   if (calls !== marked || loopMarks !== loops.size) {
     throw new Error(`fuel instrumentation: ${calls - marked} marks and ${loops.size - loopMarks} loops not rewritten`);
   }
-  const end = out.lastIndexOf(")");
-  out.splice(end, 0,
-    ` (global $__wippy_fuel (mut i32) (global.get $__wippy_fuel0))`,
-    ` (func $__wippy_refill (result i32)`,
-    // state 1 (STATE_ENTRY): an entry export called through promising may suspend
-    `  (global.set $__wippy_fuel (if (result i32) (i32.eq (global.get $__wippy_state) (i32.const 1))`,
-    `   (then (call $__wippy_yield_async)) (else (call $__wippy_yield_sync))))`,
-    `  (global.get $__wippy_fuel))`,
-    ` (func $__wippy_fuel_entry (result i32)`,
-    `  (global.set $__wippy_fuel (i32.sub (global.get $__wippy_fuel) (i32.const 1)))`,
-    `  (if (i32.lt_s (global.get $__wippy_fuel) (i32.const 0)) (then (drop (call $__wippy_refill))))`,
-    `  (global.get $__wippy_fuel))`,
-  );
   return out.join("\n");
 }

@@ -10,7 +10,7 @@ import { instrumentCore, type InstrumentOptions } from "./instrument.ts";
 export type Instrumentation = "preempt" | "memory";
 
 /** Bump when the instrumentation changes: old cached output is then ignored. */
-const FORMAT = "4";
+const FORMAT = "5";
 
 export const INSTRUMENT_OPTIONS: Record<Instrumentation, InstrumentOptions> = {
   preempt: { fuel: true, memory: true },

@@ -126,10 +126,13 @@ function addFuel(b: Binaryen, m: BinaryenModule, viaText: boolean): BinaryenModu
   m.dispose();
   const next = b.parseText(text);
   next.setFeatures(features);
+  // the text declares the helpers as placeholder imports: the real ones take their names
+  for (const f of importedFunctions(b, next)) if (f.module === FUEL_MARK) next.removeFunction(f.name);
+  addFuelFunctions(b, next);
   return next;
 }
 
-/** What the rewritten marks call (the same as fuel-sites.ts writes in text). */
+/** What the rewritten marks call, whichever rewrite placed the calls. */
 function addFuelFunctions(b: Binaryen, m: BinaryenModule): void {
   const { i32, none } = b;
   m.addGlobalImport("__wippy_state", PREEMPT_MODULE, "state", i32, true);

@@ -136,12 +136,12 @@ export class ProgramLoader {
       throw fail(entry, `${entry.path}: ${(err as Error).message}`);
     }
     if (kind === "core") {
-      let module: WebAssembly.Module;
-      try {
-        module = await WebAssembly.compile(bytes);
-      } catch (err) {
-        throw fail(entry, `${entry.path} is not a valid WebAssembly module: ${(err as Error).message}`);
+      // validated before binaryen sees it; only the instrumented bytes are compiled
+      if (!WebAssembly.validate(bytes)) {
+        const why = await WebAssembly.compile(bytes).then(() => "", (err: unknown) => (err as Error).message);
+        throw fail(entry, `${entry.path} is not a valid WebAssembly module: ${why}`);
       }
+      let module: WebAssembly.Module;
       try {
         const started = performance.now();
         // a core module's memory is imported, so that each process can take one from its host's pool

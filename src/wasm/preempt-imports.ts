@@ -3,6 +3,7 @@
 // Every core module of one instance shares them (one `state`, one budget).
 
 import type { Budget } from "../process/budget.ts";
+import type { CoreInfo } from "./binary.ts";
 import { PREEMPT_MODULE, STATE_IDLE } from "./instrument.ts";
 
 export interface PreemptHooks {
@@ -23,6 +24,21 @@ export function isInstrumented(module: WebAssembly.Module): boolean {
     instrumented.set(module, v);
   }
   return v;
+}
+
+export interface MemoryShape {
+  initial: number;
+  maximum?: number;
+}
+
+/**
+ * The limits of a module's own memory when instrumentation turned it into `wippy.memory`
+ * (then each instance needs one, from a pool or new); `memory` is the original module's.
+ */
+export function pooledMemoryShape(module: WebAssembly.Module, memory: CoreInfo["memory"]): MemoryShape | undefined {
+  if (!memory || memory.imported) return undefined;
+  if (!WebAssembly.Module.imports(module).some((i) => i.module === PREEMPT_MODULE && i.kind === "memory")) return undefined;
+  return memory.maximum === undefined ? { initial: memory.initial } : { initial: memory.initial, maximum: memory.maximum };
 }
 
 /** Immutable globals are shared by value (one per distinct max_pages or first grant). */

@@ -10,6 +10,7 @@ import { exportedSignatures, type WitSignatures } from "./wit.ts";
 import { ASYNC_IMPORTS } from "../wasi/p2/async-imports.ts";
 import { instrumentCached, type Instrumentation } from "./instrument-cache.ts";
 import { readCoreInfo } from "./binary.ts";
+import { pooledMemoryShape, type MemoryShape } from "./preempt-imports.ts";
 
 /** Transpile options; part of the cache key, so changing them invalidates old output. */
 export const TRANSPILE_OPTIONS = {
@@ -24,11 +25,6 @@ export const TRANSPILE_OPTIONS = {
 
 const CACHE_FORMAT = "3";
 const JCO_VERSION = "1.35.0";
-
-export interface MemoryShape {
-  initial: number;
-  maximum?: number;
-}
 
 export interface TranspiledComponent {
   dir: string;
@@ -112,9 +108,8 @@ export async function loadTranspiled(bytes: Uint8Array, hash: string, cacheDir =
     const { bytes: core } = await instrumentCached(original, variant, cacheDir, true);
     const module = await WebAssembly.compile(core as Uint8Array<ArrayBuffer>);
     coreModules.set(name, module);
-    const m = readCoreInfo(original).memory;
-    const imported = WebAssembly.Module.imports(module).some((i) => i.module === "wippy" && i.kind === "memory");
-    if (imported && m && !m.imported) memoryShapes.set(module, m.maximum === undefined ? { initial: m.initial } : { initial: m.initial, maximum: m.maximum });
+    const shape = pooledMemoryShape(module, readCoreInfo(original).memory);
+    if (shape) memoryShapes.set(module, shape);
   }
   const mod = (await import(pathToFileURL(join(dir, "component.js")).href)) as Pick<TranspiledComponent, "instantiate">;
   return { dir, instantiate: mod.instantiate, coreModules, memoryShapes, imports: meta.imports, exports: meta.exports, signatures: meta.signatures, cached };
