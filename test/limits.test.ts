@@ -2,18 +2,11 @@
 // a runaway guest cannot hold the thread; past max_execution_ms, fuel or max_memory
 // the process ends with an EXIT of kind `limit` and the others go on.
 
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { Runtime, type ExitResult, type RuntimeOptions } from "../src/index.ts";
-import { captureStdio, makeProject } from "./helpers/project.ts";
+import { describe, expect, it } from "vitest";
+import type { ExitResult, RuntimeOptions } from "../src/index.ts";
+import { useRuntimes } from "./helpers/project.ts";
 
-const cacheDir = mkdtempSync(join(tmpdir(), "wippy-limits-cache-"));
-const opened: Runtime[] = [];
-afterEach(async () => {
-  for (const r of opened.splice(0)) await r.close(100);
-});
+const openProject = useRuntimes("limits");
 
 const wasm = (name: string, path: string, method: string, extra = "") =>
   `  - { name: ${name}, kind: process.wasm, fs: bin, path: ${path}, hash: "{{hash:wasm${path}}}", method: ${method}${extra} }`;
@@ -51,10 +44,7 @@ const BINARIES = {
 type Inspect = NonNullable<RuntimeOptions["inspect"]>;
 
 async function open(yaml = YAML, inspect?: Inspect) {
-  const project = makeProject(yaml, BINARIES);
-  const runtime = await Runtime.open({ root: project.root, cacheDir, stdio: captureStdio().stdio, ...(inspect ? { inspect } : {}) });
-  opened.push(runtime);
-  return runtime;
+  return (await openProject(yaml, BINARIES, inspect ? { inspect } : {})).runtime;
 }
 
 const errorOf = (r: ExitResult) => ("error" in r ? r.error : undefined);

@@ -2,19 +2,11 @@
 // closed process's memory is zeroed before the next one sees it, grown memories and
 // memories of processes killed mid-call are not reused, and the pool stays bounded.
 
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { Runtime } from "../src/index.ts";
-import { captureStdio, makeProject } from "./helpers/project.ts";
+import { describe, expect, it } from "vitest";
+import { useRuntimes } from "./helpers/project.ts";
 import { until } from "./helpers/supervision.ts";
 
-const cacheDir = mkdtempSync(join(tmpdir(), "wippy-pool-cache-"));
-const opened: Runtime[] = [];
-afterEach(async () => {
-  for (const r of opened.splice(0)) await r.close(100);
-});
+const openProject = useRuntimes("pool");
 
 const YAML = `
 namespace: t
@@ -28,9 +20,7 @@ entries:
 `;
 
 async function open() {
-  const project = makeProject(YAML, { "wasm/secrets.wasm": "core/secrets.wasm", "wasm/sleeper.wasm": "c/sleeper.core.wasm" });
-  const rt = await Runtime.open({ root: project.root, cacheDir, stdio: captureStdio().stdio });
-  opened.push(rt);
+  const { runtime: rt } = await openProject(YAML, { "wasm/secrets.wasm": "core/secrets.wasm", "wasm/sleeper.wasm": "c/sleeper.core.wasm" });
   return { rt, pool: rt.hosts.get("t:hosts")!.memoryPool };
 }
 
@@ -81,7 +71,7 @@ describe("memory pool", () => {
 
 describe("memory pool, components", () => {
   it("a component's core memory comes from the pool too, and the component still works on it", async () => {
-    const project = makeProject(
+    const { runtime: rt } = await openProject(
       `namespace: c
 entries:
   - { name: bin, kind: fs.directory, directory: ./wasm }
@@ -90,8 +80,6 @@ entries:
 `,
       { "wasm/greet.wasm": "components/greet/greet.wasm" },
     );
-    const rt = await Runtime.open({ root: project.root, cacheDir, stdio: captureStdio().stdio });
-    opened.push(rt);
     const pool = rt.hosts.get("c:hosts")!.memoryPool;
     expect(await rt.process.exec("c:greet", "c:hosts", "Ada")).toEqual({ value: "Hello, Ada!" });
     expect(pool.stats.size).toBeGreaterThan(0); // its memory came back

@@ -6,6 +6,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterEach } from "vitest";
+import { Runtime, type RuntimeOptions } from "../../src/index.ts";
 
 export const FIXTURES = fileURLToPath(new URL("../../fixtures/", import.meta.url));
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -58,5 +60,25 @@ export function captureStdio() {
     },
     stdout: (pid: string) => out.get(pid) ?? "",
     stderr: (pid: string) => err.get(pid) ?? "",
+  };
+}
+
+/**
+ * For a test file: `open(yaml, binaries, opts)` makes a project and opens a Runtime on it
+ * (captured stdio, one cache folder per file), and every runtime opened is closed after
+ * each test.
+ */
+export function useRuntimes(prefix: string, closeTimeoutMs = 100) {
+  const cacheDir = mkdtempSync(join(tmpdir(), `wippy-${prefix}-cache-`));
+  const opened: Runtime[] = [];
+  afterEach(async () => {
+    for (const r of opened.splice(0)) await r.close(closeTimeoutMs);
+  });
+  return async (yaml: string, binaries: Record<string, string> = {}, opts: Partial<RuntimeOptions> = {}) => {
+    const project = makeProject(yaml, binaries);
+    const io = captureStdio();
+    const runtime = await Runtime.open({ root: project.root, cacheDir, stdio: io.stdio, ...opts });
+    opened.push(runtime);
+    return { runtime, project, io };
   };
 }
