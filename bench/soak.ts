@@ -27,7 +27,7 @@ entries:
 const proc = rt.process;
 
 async function batch(): Promise<void> {
-  for (let k = 0; k < BATCH; k++) rt.spawn("s:answer", "s:hosts", [], { monitor: proc.pid });
+  for (let k = 0; k < BATCH; k++) void proc.spawnMonitored("s:answer", "s:hosts");
   for (let k = 0; k < BATCH; k++) {
     const ev = await proc.receive(10_000);
     if (ev?.type !== "EXIT" || !("value" in ev) || ev.value !== 42) throw new Error(`unexpected: ${JSON.stringify(ev)}`);

@@ -3,6 +3,7 @@
 // and releases; the machine is what the Stately inspector shows for it.
 
 import { assign, setup } from "xstate";
+import type { ChildEndEvent } from "./runtime.ts";
 
 export interface HostMachineInput {
   id: string;
@@ -17,8 +18,11 @@ export interface HostMachineContext extends HostMachineInput {
 
 export type HostMachineEvent =
   | { type: "ADMIT"; pid: string }
+  /** An inspector attached: the count so far (admissions are not reported while nobody inspects). */
+  | { type: "SYNC"; processes: number }
   | { type: "RELEASE" }
-  | { type: "CLOSE" };
+  | { type: "CLOSE" }
+  | ChildEndEvent;
 
 export const hostMachine = setup({
   types: {
@@ -33,6 +37,12 @@ export const hostMachine = setup({
   id: "process.host",
   context: ({ input }) => ({ ...input, processes: 0, admitted: 0 }),
   initial: "open",
+  on: {
+    // its processes' and supervisors' done/error events: handled, so a crashing child never errors the host
+    "xstate.done.actor.*": {},
+    "xstate.error.actor.*": {},
+    SYNC: { actions: assign({ processes: ({ event }) => event.processes, admitted: ({ context, event }) => Math.max(context.admitted, event.processes) }) },
+  },
   states: {
     open: {
       on: {

@@ -1,16 +1,18 @@
-// Public API.
-export { Runtime, type RuntimeOptions } from "./runtime.ts";
-export { ProcessHandle } from "./process/handle.ts";
-export { ProcessError, type ExitError, type ExitKind, type ExitResult } from "./process/exit.ts";
-export type { MailboxEvent, ExitEvent, LinkDownEvent, CancelEvent, MessageEvent } from "./process/events.ts";
+// Public API: what a user of the runtime needs, and nothing internal.
+export { Runtime, type RuntimeOptions, type OwnProcess } from "./runtime.ts";
+export { ProcessApi, type ActorSpawnOptions } from "./process/api.ts";
+export { fromProcess, type ProcessContext, type ProcessFunction } from "./process/from-process.ts";
+export { processOf } from "./process/actor-process.ts";
+export { ProcessError, ProcessExitError, MailboxFullError, isExitError, type ExitError, type ExitKind, type ExitResult } from "./process/exit.ts";
+export type { MailboxEvent, ExitEvent, LinkDownEvent, CancelEvent, ProcessMessageEvent } from "./process/events.ts";
+export type { ReceiveOptions } from "./process/mailbox.ts";
 export type { ProcessInfo } from "./process/table.ts";
+export type { ProcessKind } from "./process/record.ts";
 export type { Stdio } from "./process/io.ts";
 export { loadRegistry, RegistryError, type LoadOptions, type RegistryIssue } from "./registry/index.ts";
 export type * from "./registry/types.ts";
 export { processMachine, type ProcessState } from "../machines/process.ts";
+export { actorProcessMachine } from "../machines/actor-process.ts";
 export { supervisorMachine, type SupervisorPhase } from "../machines/supervisor.ts";
-export { Supervision, SupervisorRef, SupervisorProcess, formatSupervisionEvent, type SupervisionEvent } from "./supervision/index.ts";
-export {
-  SupervisorSpecError, normalizeSupervisor, planRestart, shouldRestart, backoffDelay,
-  type SupervisorInput, type ChildInput, type SupervisorSpec, type ChildSpec, type ChildInfo, type ChildState,
-} from "../supervisors/index.ts";
+export { SupervisorRef, formatSupervisionEvent, type SupervisionEvent } from "./supervision/index.ts";
+export { SupervisorSpecError, type SupervisorInput, type ChildInput, type ChildInfo, type ChildState } from "../supervisors/index.ts";

@@ -1,13 +1,18 @@
-// The runtime: a loaded registry, its process hosts, the process table, and
-// the API of SPEC section 4.
+// The runtime: a loaded registry, its process hosts, the process table, one
+// actor system for inspection, and the API of SPEC section 4.
 
-import type { InspectionEvent, Observer } from "xstate";
+import type { AnyActorLogic, AnyActorRef } from "xstate";
 import { loadRegistry, type LoadOptions } from "./registry/index.ts";
 import type { Entry, ProcessHostEntry, Registry, WasmEntry } from "./registry/types.ts";
-import { ProcessError, type ExitResult } from "./process/exit.ts";
-import { ProcessHandle, type Spawner } from "./process/handle.ts";
+import { ProcessError, isExitError, type ExitResult } from "./process/exit.ts";
+import { ProcessApi, type ActorSpawnOptions, type ProcessCore, type SpawnOptions } from "./process/api.ts";
+import { ActorProcess } from "./process/actor-process.ts";
+import { ActorTree, type InspectObserver } from "./process/actor-tree.ts";
+import { exitEvent, type ExitEvent } from "./process/events.ts";
+import { HandleProcess } from "./process/handle-process.ts";
 import { ProcessHost } from "./process/host.ts";
-import { ProcessTable, type ProcessInfo } from "./process/table.ts";
+import { newPid } from "./process/pid.ts";
+import { DEFAULT_CANCEL_TIMEOUT_MS, ProcessTable, type ProcessInfo } from "./process/table.ts";
 import { WasmProcess } from "./process/wasm-process.ts";
 import { ProgramLoader, type LoaderStats } from "./wasm/loader.ts";
 import type { ProcessIO } from "./wasm/program.ts";
@@ -25,8 +30,10 @@ export interface RuntimeOptions extends LoadOptions {
   cacheDir?: string;
   /** Guest stdio; default: guest output goes to this Node process's stdout/stderr, stdin is empty. */
   stdio?: Partial<Stdio>;
-  /** Receives XState inspection events of every process actor. */
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Receives the XState inspection events of the runtime's whole actor system. */
+  inspect?: InspectObserver;
+  /** Logic of `process.actor` entries, by entry ID (overrides an entry's `module`). */
+  actors?: Record<string, AnyActorLogic>;
   /** Start `auto_start` services and supervisors (default true). */
   autoStart?: boolean;
   /** Receives every supervision event (child starts, restarts, exits), from the auto_start trees on. */
@@ -35,29 +42,46 @@ export interface RuntimeOptions extends LoadOptions {
   onSlowLoad?: (entryId: string, path: string) => void;
 }
 
-const DEFAULT_CANCEL_TIMEOUT_MS = 5000;
+/** The caller's own process: the process API plus `close()`. */
+export interface OwnProcess extends ProcessApi {
+  /** Ends this process normally (monitors get an EXIT with value null). */
+  close(): void;
+}
+
 const RUNTIME_HOST = "runtime";
 
-export class Runtime implements Spawner {
-  readonly registry: Registry;
-  readonly table = new ProcessTable();
-  readonly hosts = new Map<string, ProcessHost>();
-  /** The calling program's own mailbox, as a process. */
-  readonly process: ProcessHandle;
-  /** The supervision trees (see startSupervisor / supervisor). */
+interface Internals {
+  readonly table: ProcessTable;
+  readonly hosts: ReadonlyMap<string, ProcessHost>;
+  readonly tree: ActorTree;
   readonly supervision: Supervision;
+}
+const internals = new WeakMap<Runtime, Internals>();
+
+/** The runtime's table, hosts and actor tree, for the runtime's own modules (observer, CLI, tests); not part of the API. */
+export function runtimeInternals(rt: Runtime): Internals {
+  return internals.get(rt)!;
+}
+
+export class Runtime {
+  readonly registry: Registry;
+  /** The calling program's own mailbox, as a process. */
+  readonly process: OwnProcess;
+  readonly #table = new ProcessTable();
+  readonly #hosts = new Map<string, ProcessHost>();
+  readonly #tree: ActorTree;
+  readonly #supervision: Supervision;
   readonly #loader: ProgramLoader;
   readonly #stdio: Stdio;
-  readonly #inspect: RuntimeOptions["inspect"];
   readonly #env: Record<string, string | undefined>;
-  #handles = 0;
+  readonly #actors: Map<string, AnyActorLogic>;
+  readonly #core: ProcessCore & { cancel(from: string, pid: string, reason: unknown, timeoutMs?: number): void; spawn(id: string, host: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef }): string };
   #closed = false;
   #closing: Promise<void> | undefined;
 
   private constructor(registry: Registry, opts: RuntimeOptions) {
     this.registry = registry;
     this.#env = opts.env ?? process.env;
-    this.#inspect = opts.inspect;
     this.#stdio = {
       stdout: opts.stdio?.stdout ?? ((_pid, chunk) => process.stdout.write(chunk)),
       stderr: opts.stdio?.stderr ?? ((_pid, chunk) => process.stderr.write(chunk)),
@@ -70,86 +94,174 @@ export class Runtime implements Spawner {
       capabilities: { preview1Group },
       ...(opts.onSlowLoad ? { onSlowLoad: opts.onSlowLoad } : {}),
     });
+    this.#actors = new Map(Object.entries(opts.actors ?? {}));
+    this.#tree = new ActorTree(registry.root, opts.inspect);
     for (const e of registry.entries.values()) {
-      if (e.kind === "process.host") this.hosts.set(e.id, hostFor(e, opts.inspect));
+      if (e.kind === "process.host") this.#hosts.set(e.id, hostFor(e, this.#tree));
     }
-    this.hosts.set(RUNTIME_HOST, new ProcessHost(RUNTIME_HOST));
-    this.process = this.newProcess();
-    this.supervision = new Supervision(this, opts.inspect ? { inspect: opts.inspect } : {});
-    if (opts.onSupervisorEvent) this.supervision.on(opts.onSupervisorEvent);
+    this.#hosts.set(RUNTIME_HOST, new ProcessHost(RUNTIME_HOST, this.#tree));
+    this.#tree.onAttach(() => {
+      for (const rec of this.#table.all()) if (rec instanceof WasmProcess) rec.inspectNow();
+    });
+    const table = this.#table;
+    this.#core = {
+      table,
+      spawn: (id, host, args, o) => this.#spawn(id, host, args, o),
+      spawnActor: (logic, o) => this.#spawnActor(logic, o),
+      newHandle: (host) => new HandleProcess(table, newPid(host), host),
+      cancel: (from, pid, reason, timeoutMs) => table.cancel(from, pid, reason, timeoutMs),
+    };
+    this.process = this.#ownProcess();
+    this.#supervision = new Supervision(
+      { registry, hosts: this.#hosts, table, spawn: this.#core.spawn, cancel: this.#core.cancel },
+      opts.inspect ? { inspect: opts.inspect } : {},
+    );
+    if (opts.onSupervisorEvent) this.#supervision.on(opts.onSupervisorEvent);
+    internals.set(this, { table, hosts: this.#hosts, tree: this.#tree, supervision: this.#supervision });
   }
 
   /** Loads the registry and starts what is marked `auto_start`. */
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
     const registry = opts.registry ?? (await loadRegistry(opts));
     const runtime = new Runtime(registry, opts);
-    if (opts.autoStart !== false) runtime.supervision.startAutoStart();
+    if (opts.autoStart !== false) runtime.#supervision.startAutoStart();
     return runtime;
   }
 
   /** Starts a supervision tree built in code; children may also be registry service/supervisor IDs. */
   startSupervisor(input: SupervisorInput): SupervisorRef {
     if (this.#closing) throw new ProcessError("spawn", "the runtime is closed");
-    return new SupervisorRef(this.supervision, this.supervision.startFromInput(input).id);
+    return new SupervisorRef(this.#supervision, this.#supervision.startFromInput(input).id);
   }
 
-  /** A started supervisor (top-level or nested) by ID: `children()`, `stop()`, `pid`. */
+  /** A started supervisor (top-level or nested) by ID. */
   supervisor(id: string): SupervisorRef {
-    return this.supervision.ref(id);
+    return this.#supervision.ref(id);
+  }
+
+  /** Receives every supervision event (child starts, restarts, exits); returns the unsubscribe function. */
+  onSupervisorEvent(listener: (event: SupervisionEvent) => void): () => void {
+    return this.#supervision.on(listener);
   }
 
   get loaderStats(): LoaderStats {
     return this.#loader.stats;
   }
 
-  /** A fresh host-side process (mailbox) for TypeScript code. */
-  newProcess(): ProcessHandle {
-    return new ProcessHandle(this, RUNTIME_HOST, `{${RUNTIME_HOST}|${++this.#handles}}`);
+  /** A fresh process (mailbox) for TypeScript code; not listed by `processes()`. */
+  newProcess(): OwnProcess {
+    return this.#ownProcess();
   }
 
   entry(id: string): Entry | undefined {
     return this.registry.entries.get(id);
   }
 
+  /** A snapshot of every live process (the callers' own handles excepted). */
   processes(): ProcessInfo[] {
-    return this.table.info();
+    return this.#table.info();
   }
 
-  spawn(id: string, hostId: string, args: unknown[], opts: { monitor?: string; link?: string } = {}): string {
+  /** `listener` gets every EXIT of every process, once each; returns the unsubscribe function. */
+  onExit(listener: (event: ExitEvent) => void): () => void {
+    return this.#table.onExit((pid, result, rec) => {
+      if (rec.kind !== "handle") listener(exitEvent(pid, result));
+    });
+  }
+
+  /** Attaches an inspection observer to the runtime's actor system; it first hears of the actors already running. */
+  inspect(observer: InspectObserver): () => void {
+    return this.#tree.inspect(observer);
+  }
+
+  /** Spawns TypeScript/XState logic as a process, from `runtime.process` (so `monitor: true` delivers the EXIT there). */
+  spawnActor(logic: AnyActorLogic, opts: ActorSpawnOptions = {}): Promise<string> {
+    return this.process.spawnActor(logic, opts);
+  }
+
+  /** Graceful stop of any process from the runtime's own process (CANCEL, then killed after `timeoutMs`). */
+  cancel(pid: string, reason: unknown = "cancelled", timeoutMs = DEFAULT_CANCEL_TIMEOUT_MS): Promise<void> {
+    return this.process.cancel(pid, reason, timeoutMs);
+  }
+
+  #ownProcess(): OwnProcess {
+    const rec = new HandleProcess(this.#table, newPid(RUNTIME_HOST), RUNTIME_HOST);
+    const api = new ProcessApi(this.#core, rec) as OwnProcess;
+    api.close = () => rec.close();
+    return api;
+  }
+
+  #host(hostId: string | undefined, what: string): ProcessHost {
+    if (hostId === undefined) {
+      const declared = [...this.#hosts.keys()].filter((h) => h !== RUNTIME_HOST);
+      if (declared.length === 1) return this.#hosts.get(declared[0]!)!;
+      throw new ProcessError("spawn", declared.length === 0
+        ? `${what}: the registry has no process.host; declare one (kind: process.host)`
+        : `${what}: give a host, the registry has several: ${declared.join(", ")}`);
+    }
+    if (typeof hostId !== "string") throw new TypeError(`${what}: host must be a process.host entry ID (a string), got ${typeof hostId}`);
+    const host = this.#hosts.get(hostId);
+    if (!host || hostId === RUNTIME_HOST) {
+      throw new ProcessError("spawn", `${what}: no process.host ${hostId} in the registry; declare one (kind: process.host) or use one of ${[...this.#hosts.keys()].filter((h) => h !== RUNTIME_HOST).join(", ") || "(none)"}`);
+    }
+    return host;
+  }
+
+  #spawn(id: string, hostId: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef }): string {
     if (this.#closed) throw new ProcessError("spawn", "the runtime is closed");
+    if (typeof id !== "string" || id === "") throw new TypeError(`spawn: the entry ID must be a string like "ns:name", got ${id === "" ? '""' : typeof id === "object" ? JSON.stringify(id) ?? String(id) : String(id)}`);
     const entry = this.registry.entries.get(id);
     if (!entry) throw new ProcessError("spawn", `no entry ${id} in the registry${suggest(id, this.registry)}`);
+    if (entry.kind === "process.actor") {
+      const logic = this.#actors.get(id);
+      if (!logic) throw new ProcessError("spawn", `${id}: no logic for this process.actor entry; give it a module, or pass it in Runtime.open({ actors: { "${id}": logic } })`);
+      return this.#spawnActor(logic, { host: hostId, input: { args }, entry: id, ...opts });
+    }
     if (entry.kind !== "process.wasm") {
-      throw new ProcessError("spawn", `${id} is a ${entry.kind}, not a process.wasm entry${entry.kind === "function.wasm" ? "; use runtime.call for functions" : ""}`);
+      throw new ProcessError("spawn", `${id} is a ${entry.kind}, not a process.wasm or process.actor entry${entry.kind === "function.wasm" ? "; use runtime.call for functions" : ""}`);
     }
-    const host = this.hosts.get(hostId);
-    if (!host || hostId === RUNTIME_HOST) {
-      throw new ProcessError("spawn", `no process.host ${hostId} in the registry; declare one (kind: process.host) or use an existing host`);
-    }
+    const host = this.#host(hostId, `spawn ${id}`);
     const pid = host.admit();
     const proc = new WasmProcess(
-      { table: this.table, loader: this.#loader, makeIO: (p, a) => this.#makeIO(p, a), ...(this.#inspect ? { inspect: this.#inspect } : {}) },
+      { table: this.#table, loader: this.#loader, makeIO: (p, a) => this.#makeIO(p, a), tree: this.#tree },
       entry,
       host,
       pid,
+      opts.parent ?? host.actor,
     );
-    this.table.add(proc);
-    if (opts.monitor) proc.monitors.add(opts.monitor);
-    if (opts.link) this.table.link(opts.link, pid);
+    this.#enter(proc, opts);
     proc.start(args);
     return pid;
   }
 
-  cancel(from: string, pid: string, reason: unknown, timeoutMs = DEFAULT_CANCEL_TIMEOUT_MS): void {
-    const rec = this.table.get(pid);
-    if (!rec) return;
-    if (rec instanceof WasmProcess) {
-      rec.cancel(from, reason, timeoutMs);
-      return;
+  #spawnActor(logic: AnyActorLogic, opts: { host?: string; input?: unknown; entry?: string | null; parent?: AnyActorRef } & SpawnOptions): string {
+    if (this.#closed) throw new ProcessError("spawn", "the runtime is closed");
+    if (!isActorLogic(logic)) throw new TypeError("spawnActor: logic must be XState actor logic (a machine, fromPromise, fromCallback, fromTransition, fromObservable or fromProcess)");
+    const host = this.#host(opts.host, "spawnActor");
+    const entryLimits = opts.entry ? (this.registry.entries.get(opts.entry) as { limits?: { maxMailbox?: number } } | undefined)?.limits : undefined;
+    const maxMailbox = entryLimits?.maxMailbox ?? host.limits.maxMailbox;
+    const pid = host.admit();
+    const proc = new ActorProcess(this.#core, {
+      pid, entry: opts.entry ?? null, host: host.id, logic, input: opts.input, parent: opts.parent ?? host.actor,
+      ...(maxMailbox !== undefined ? { maxMailbox } : {}),
+      onEnd: () => host.release(),
+    });
+    this.#enter(proc, opts);
+    proc.start();
+    return pid;
+  }
+
+  #enter(proc: WasmProcess | ActorProcess, opts: SpawnOptions): void {
+    this.#table.add(proc);
+    if (opts.monitor) proc.monitors.add(opts.monitor);
+    if (opts.link) {
+      try {
+        this.#table.link(opts.link, proc.pid);
+      } catch (err) {
+        proc.kill({ kind: "link", message: `spawned linked to ${opts.link}, which has ended` });
+        throw err;
+      }
     }
-    rec.mailbox.deliver({ type: "CANCEL", from, reason });
-    const timer = setTimeout(() => rec.kill({ kind: "killed", message: `did not stop within ${timeoutMs} ms of being cancelled` }), timeoutMs);
-    timer.unref();
   }
 
   /** Calls a `function.wasm` entry: instantiate, call, free; no process. */
@@ -193,33 +305,38 @@ export class Runtime implements Spawner {
 
   async #close(timeoutMs: number): Promise<void> {
     // Supervision trees first, latest started first, each child within its stop_timeout.
-    await this.supervision.stopAll("runtime closing");
+    await this.#supervision.stopAll("runtime closing");
     this.#closed = true;
     const pending: Promise<void>[] = [];
-    for (const rec of [...this.table.all()]) {
-      if (!(rec instanceof WasmProcess)) continue;
+    const bodies = [...this.#table.all()].filter((rec) => rec.kind !== "handle");
+    for (const rec of bodies) {
       pending.push(new Promise<void>((resolve) => {
-        const off = this.table.onExit((pid) => {
+        const off = this.#table.onExit((pid) => {
           if (pid === rec.pid) {
             off();
             resolve();
           }
         });
       }));
-      rec.cancel(this.process.pid, "runtime closing", timeoutMs);
+      this.#table.cancel(this.process.pid, rec.pid, "runtime closing", timeoutMs);
     }
     await Promise.all(pending);
-    for (const rec of [...this.table.all()]) rec.kill({ kind: "killed", message: "runtime closed" });
-    for (const host of this.hosts.values()) host.close();
+    for (const rec of [...this.#table.all()]) rec.kill({ kind: "killed", message: "runtime closed" });
+    for (const host of this.#hosts.values()) host.close();
+    this.#tree.close();
   }
 }
 
-function hostFor(e: ProcessHostEntry, inspect: RuntimeOptions["inspect"]): ProcessHost {
-  return new ProcessHost(e.id, {
+function isActorLogic(logic: unknown): logic is AnyActorLogic {
+  const l = logic as { transition?: unknown; getInitialSnapshot?: unknown } | null;
+  return typeof l === "object" && l !== null && typeof l.transition === "function" && typeof l.getInitialSnapshot === "function";
+}
+
+function hostFor(e: ProcessHostEntry, tree: ActorTree): ProcessHost {
+  return new ProcessHost(e.id, tree, {
     ...(e.maxProcesses !== undefined ? { maxProcesses: e.maxProcesses } : {}),
     limits: e.limits,
     preempt: e.preempt ?? true,
-    ...(inspect ? { inspect } : {}),
   });
 }
 
@@ -229,4 +346,5 @@ function suggest(id: string, registry: Registry): string {
   return near.length > 0 ? ` (did you mean ${near.join(" or ")}?)` : "";
 }
 
+export { isExitError };
 export type { ExitResult, WasmEntry };

@@ -2,6 +2,7 @@
 // closed process's memory is zeroed before the next one sees it, grown memories and
 // memories of processes killed mid-call are not reused, and the pool stays bounded.
 
+import { runtimeInternals } from "../src/runtime.ts";
 import { describe, expect, it } from "vitest";
 import { useRuntimes } from "./helpers/project.ts";
 import { until } from "./helpers/supervision.ts";
@@ -21,7 +22,7 @@ entries:
 
 async function open() {
   const { runtime: rt } = await openProject(YAML, { "wasm/secrets.wasm": "core/secrets.wasm", "wasm/sleeper.wasm": "c/sleeper.core.wasm" });
-  return { rt, pool: rt.hosts.get("t:hosts")!.memoryPool };
+  return { rt, pool: runtimeInternals(rt).hosts.get("t:hosts")!.memoryPool };
 }
 
 describe("memory pool", () => {
@@ -80,7 +81,7 @@ entries:
 `,
       { "wasm/greet.wasm": "components/greet/greet.wasm" },
     );
-    const pool = rt.hosts.get("c:hosts")!.memoryPool;
+    const pool = runtimeInternals(rt).hosts.get("c:hosts")!.memoryPool;
     expect(await rt.process.exec("c:greet", "c:hosts", "Ada")).toEqual({ value: "Hello, Ada!" });
     expect(pool.stats.size).toBeGreaterThan(0); // its memory came back
     const { hits } = pool.stats;

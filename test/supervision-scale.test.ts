@@ -2,6 +2,7 @@
 // "no EXIT lost" — 10 000 supervised processes ended by random means, three
 // rounds, with the heap checked between rounds.
 
+import { runtimeInternals } from "../src/runtime.ts";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,7 +10,7 @@ import type { Runtime } from "../src/index.ts";
 import type { ExitKind } from "../src/process/exit.ts";
 import type { SupervisionEvent } from "../src/supervision/index.ts";
 import type { ChildInput } from "../supervisors/spec.ts";
-import { behave, openSupervised, sleeper, until } from "./helpers/supervision.ts";
+import { behave, openSupervised, sleeper, until, wasm } from "./helpers/supervision.ts";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -35,7 +36,7 @@ describe("scale", () => {
     opened.push(rt);
     const timeStop = async (n: number, id: string) => {
       const sup = rt.startSupervisor({ id, children: Array.from({ length: n }, (_, i) => sleeper(`c${i}`, { restart: "temporary" })) });
-      await until(() => rt.processes().length === n && rt.processes().every((p) => p.state === "suspended"), 30_000);
+      await until(() => wasm(rt).length === n && wasm(rt).every((p) => p.state === "suspended"), 30_000);
       const t0 = performance.now();
       const result = await sup.stop();
       const ms = performance.now() - t0;
@@ -80,7 +81,7 @@ describe("scale", () => {
       // A watcher of its own monitors every process still running.
       const watcher = rt.newProcess();
       const watched = new Map<string, Plan>();
-      await until(() => rt.processes().every((p) => p.state === "suspended"), 30_000);
+      await until(() => wasm(rt).every((p) => p.state === "suspended"), 30_000);
       for (const sup of sups) {
         for (const c of sup.children()) {
           if (c.pid === null) continue;
@@ -113,8 +114,7 @@ describe("scale", () => {
       expect(wrong).toEqual([]);
       // The watcher's own monitors: one EXIT each, same kinds.
       let got = 0;
-      while (watcher.mailbox.size > 0) {
-        const ev = (await watcher.receive(0))!;
+      for (let ev = await watcher.receive(0); ev !== null; ev = await watcher.receive(0)) {
         expect(ev.type).toBe("EXIT");
         const plan = watched.get((ev as { from: string }).from)!;
         expect("error" in ev ? ev.error.kind : "value").toBe(want[plan]);
@@ -123,7 +123,7 @@ describe("scale", () => {
       expect(got).toBe(watched.size);
       watcher.close();
       expect(rt.processes()).toEqual([]);
-      expect(rt.table.size).toBe(1); // only runtime.process
+      expect(runtimeInternals(rt).table.size).toBe(1); // only runtime.process
       const counts = [...plans.values()].reduce<Record<string, number>>((m, p) => ((m[p] = (m[p] ?? 0) + 1), m), {});
       await new Promise((r) => setTimeout(r, 50));
       gc();

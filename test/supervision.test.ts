@@ -1,10 +1,11 @@
 // OTP scenarios (issue 5, item 5) against the real runtime and WASM guests.
 
+import { runtimeInternals } from "../src/runtime.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Runtime } from "../src/index.ts";
 import type { SupervisionEvent } from "../src/supervision/index.ts";
 import { SupervisorSpecError } from "../supervisors/spec.ts";
-import { behave, openSupervised, sleep, sleeper, until } from "./helpers/supervision.ts";
+import { behave, openSupervised, sleep, sleeper, until, wasm } from "./helpers/supervision.ts";
 
 const opened: Runtime[] = [];
 afterEach(async () => {
@@ -38,7 +39,7 @@ describe("one_for_one", () => {
       { id: "b", pid: expect.any(String), state: "running", restarts: 3 },
       { id: "c", pid: c, state: "running", restarts: 0 },
     ]);
-    expect(rt.processes()).toHaveLength(3);
+    expect(wasm(rt)).toHaveLength(3);
   });
 
   it("more than `intensity` restarts within `period`: children stopped, the supervisor exits with kind limit", async () => {
@@ -86,7 +87,7 @@ describe("one_for_all and rest_for_one", () => {
     await until(() => sup.children().every((c) => c.state === "running" && c.restarts === 1), 3000, "all restarted");
     const fresh = pids(rt, "all");
     expect(fresh.filter((p) => old.includes(p!))).toEqual([]);
-    expect(rt.processes().map((p) => p.pid).sort()).toEqual([...fresh].sort());
+    expect(wasm(rt).map((p) => p.pid).sort()).toEqual([...fresh].sort());
     // The failed one was killed; the others were stopped latest first.
     const got = [await rt.process.receive(500), await rt.process.receive(500), await rt.process.receive(500)];
     expect(got).toEqual([
@@ -200,8 +201,8 @@ describe("escalation", () => {
     const { runtime: rt } = await open();
     const sup = rt.startSupervisor({ id: "linked", children: [sleeper("a")] });
     const h = rt.newProcess();
-    rt.table.link(h.pid, sup.pid);
-    h.kill({ kind: "trap", message: "boom" });
+    await h.link(sup.pid);
+    runtimeInternals(rt).table.get(h.pid)!.kill({ kind: "trap", message: "boom" });
     expect(await sup.done).toMatchObject({ error: { kind: "link", message: expect.stringContaining("boom") } });
     expect(rt.processes()).toEqual([]);
   });
@@ -255,11 +256,11 @@ describe("shutdown", () => {
     const s1 = rt.startSupervisor({ id: "s1", children: [sleeper("a"), { id: "n", supervisor: { id: "n", children: [sleeper("n1"), sleeper("n2")] } }] });
     rt.startSupervisor({ id: "s2", children: [sleeper("b")] });
     const loose = await rt.process.spawnMonitored("t:sleeper", "t:hosts", "600000");
-    const watched = [...rt.processes().map((p) => p.pid), s1.pid];
+    const watched = [...wasm(rt).map((p) => p.pid), s1.pid];
     const watcher = rt.newProcess();
     watched.forEach((p) => watcher.monitor(p));
     const order: string[] = [];
-    rt.table.onExit((pid, _r, rec) => void order.push(rec.entry === "" ? `sup:${pid}` : pid));
+    runtimeInternals(rt).table.onExit((pid, _r, rec) => void order.push(rec.kind === "supervisor" ? `sup:${pid}` : pid));
     await rt.close();
     const stopped = events.flatMap((e) => (e.type === "child.exited" ? [e.child] : e.type === "supervisor.exited" ? [`/${e.supervisor}`] : []));
     expect(stopped).toEqual(["b", "/s2", "n2", "n1", "/n", "n", "a", "/s1"]);
@@ -305,7 +306,7 @@ describe("declared in YAML", () => {
   it("autoStart: false starts nothing", async () => {
     const { runtime: rt } = await openSupervised(`${(await import("./helpers/supervision.ts")).SUP_YAML}${TREE}`, { autoStart: false });
     opened.push(rt);
-    expect(rt.supervision.running()).toEqual([]);
+    expect(runtimeInternals(rt).supervision.running()).toEqual([]);
     const root = rt.startSupervisor({ id: "code_root", children: ["t:workers", sleeper("extra")] });
     expect(root.children().map((c) => c.id)).toEqual(["t:workers", "extra"]);
     expect(rt.supervisor("t:workers").children()).toHaveLength(2);

@@ -2,7 +2,7 @@
 // what failed and how to fix it; the exit status is the guest's.
 
 import { loadRegistry, RegistryError, type Registry, type WasmEntry } from "../registry/index.ts";
-import { Runtime } from "../runtime.ts";
+import { Runtime, runtimeInternals } from "../runtime.ts";
 import { HELP, parseArgs, UsageError, type CliArgs } from "./args.ts";
 import { registryList, registryShow, runList } from "./listing.ts";
 import { runAttached } from "./run-attached.ts";
@@ -97,7 +97,7 @@ async function runForever(registry: Registry, args: CliArgs): Promise<number> {
   const watchers = await startWatchers(args, log);
   let runtime: Runtime | undefined;
   const tag = (pid: string) => {
-    const entry = runtime?.table.get(pid)?.entry;
+    const entry = (runtime ? runtimeInternals(runtime).table.get(pid)?.entry : undefined);
     return entry ? `${pid} ${entry}` : pid;
   };
   const stderr = new TaggedLines((pid, line) => process.stderr.write(`[${tag(pid)}] ${line}\n`));
@@ -112,7 +112,7 @@ async function runForever(registry: Registry, args: CliArgs): Promise<number> {
     },
   });
   await watchers.attach(runtime);
-  const trees = runtime.supervision.running().map((s) => s.id);
+  const trees = runtimeInternals(runtime).supervision.running().map((s) => s.id);
   log(trees.length > 0 ? `running ${trees.join(", ")}; Ctrl-C to stop` : "nothing is marked auto_start; running until Ctrl-C");
   // nothing else may be keeping Node alive (no tree, no server): this does until a signal
   const keepAlive = setInterval(() => {}, 1 << 30);

@@ -2,7 +2,7 @@
 // with its state and memory, and the last exits with their reasons. Rebuilt from the
 // runtime on demand; exits are kept as they happen.
 
-import type { Runtime } from "../runtime.ts";
+import { runtimeInternals, type Runtime } from "../runtime.ts";
 import type { ExitResult } from "../process/exit.ts";
 import type { ProcessState } from "../../machines/process.ts";
 import { SupervisorProcess } from "../supervision/supervisor-process.ts";
@@ -15,7 +15,7 @@ export interface TreeNode {
   status: string;
   /** The process machine's state, for a running WASM child. */
   state?: ProcessState;
-  entry?: string;
+  entry?: string | null;
   restarts: number;
   memory?: number;
   children?: TreeNode[];
@@ -23,8 +23,10 @@ export interface TreeNode {
 
 export interface ProcessRow {
   pid: string;
-  entry: string;
+  entry: string | null;
   host: string;
+  kind: string;
+  thread: number;
   state: ProcessState;
   memory: number;
   startedAt: number;
@@ -56,10 +58,10 @@ export class RuntimeObserver {
 
   constructor(runtime: Runtime) {
     this.#runtime = runtime;
-    this.#off = runtime.table.onExit((pid, result, record) => {
-      if (record.entry === "" && !(record instanceof SupervisorProcess)) return; // host-side mailboxes
+    this.#off = runtimeInternals(runtime).table.onExit((pid, result, record) => {
+      if (record.kind === "handle") return; // callers' own mailboxes
       this.#exitCount++;
-      this.#exits.unshift({ at: Date.now(), pid, entry: record instanceof SupervisorProcess ? record.id : record.entry, ...describe(result) });
+      this.#exits.unshift({ at: Date.now(), pid, entry: record.entry ?? "(anonymous actor)", ...describe(result) });
       if (this.#exits.length > MAX_EXITS) this.#exits.length = MAX_EXITS;
     });
   }
@@ -71,7 +73,7 @@ export class RuntimeObserver {
   snapshot(): Observation {
     const processes = this.#runtime.processes();
     const byPid = new Map(processes.map((p) => [p.pid, p]));
-    const trees = this.#runtime.supervision.running().map((s) => this.#tree(s, byPid));
+    const trees = runtimeInternals(this.#runtime).supervision.running().map((s) => this.#tree(s, byPid));
     let restarts = 0;
     const count = (n: TreeNode) => {
       restarts += n.restarts;
@@ -102,7 +104,7 @@ export class RuntimeObserver {
       status: sup.phase,
       restarts: 0,
       children: sup.children().map((c) => {
-        const rec = c.pid ? this.#runtime.table.get(c.pid) : undefined;
+        const rec = c.pid ? runtimeInternals(this.#runtime).table.get(c.pid) : undefined;
         if (rec instanceof SupervisorProcess) return { ...this.#tree(rec, byPid), id: c.id, restarts: c.restarts };
         const proc = c.pid ? byPid.get(c.pid) : undefined;
         return {

@@ -1,4 +1,4 @@
-// Exit results: exactly one per process, whatever ends it (SPEC section 3).
+// Exit results and the error classes of the process API (SPEC sections 3 and 4).
 
 export type ExitKind =
   | "trap"
@@ -8,6 +8,8 @@ export type ExitKind =
   | "spawn"
   | "link"
   | "noproc"
+  | "noconnection"
+  | "error"
   | "exit";
 
 export interface ExitError {
@@ -21,6 +23,7 @@ export interface ExitError {
 
 export type ExitResult = { value: unknown } | { error: ExitError };
 
+/** Tells an EXIT error from an EXIT value. */
 export function isExitError(result: ExitResult): result is { error: ExitError } {
   return "error" in result;
 }
@@ -49,6 +52,26 @@ export class ProcessError extends Error {
   }
 }
 
+/** The calling process has ended: `kind` is how it ended. */
+export class ProcessExitError extends ProcessError {
+  readonly pid: string;
+  constructor(pid: string, exit: ExitError) {
+    super(exit.kind, `process ${pid} has ended (${exit.kind}): ${exit.message}`, exit.code !== undefined ? { code: exit.code } : {});
+    this.name = "ProcessExitError";
+    this.pid = pid;
+  }
+}
+
+/** `send` to a mailbox holding its `max_mailbox` messages: nothing was enqueued. */
+export class MailboxFullError extends Error {
+  readonly pid: string;
+  constructor(pid: string, capacity: number) {
+    super(`the mailbox of ${pid} is full (${capacity} messages, limits.max_mailbox); the receiver is not keeping up`);
+    this.name = "MailboxFullError";
+    this.pid = pid;
+  }
+}
+
 /** Classifies anything a guest call threw into an exit error. */
 export function toExitError(err: unknown, fallback: ExitKind = "trap"): ExitError {
   if (err instanceof ProcessError) return err.toExitError();
@@ -57,5 +80,18 @@ export function toExitError(err: unknown, fallback: ExitKind = "trap"): ExitErro
     return { kind: "trap", message: "wasm trap: call stack exhausted" };
   }
   if (err instanceof Error) return { kind: fallback, message: err.message };
-  return { kind: fallback, message: String(err) };
+  return { kind: fallback, message: describeReason(err) };
+}
+
+/** Any value as one line of text, never throwing (circular objects, BigInts, symbols). */
+export function describeReason(reason: unknown): string {
+  if (typeof reason === "string") return reason;
+  if (reason instanceof Error) return reason.message;
+  try {
+    const json = JSON.stringify(reason, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+    if (json !== undefined) return json;
+  } catch {
+    // circular: fall through
+  }
+  return String(reason);
 }

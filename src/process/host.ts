@@ -1,13 +1,13 @@
-// A process host: a named group of processes with a capacity (SPEC section 3).
+// A process host: a named group of processes with a capacity (SPEC section 3),
+// shown as a child of the runtime's root actor.
 
-import { customAlphabet } from "nanoid";
-import { createActor, type Actor, type InspectionEvent, type Observer } from "xstate";
+import { createActor, type Actor } from "xstate";
 import { hostMachine } from "../../machines/host.ts";
 import type { Limits } from "../registry/types.ts";
+import type { ActorTree } from "./actor-tree.ts";
 import { ProcessError } from "./exit.ts";
 import { MemoryPool } from "./memory-pool.ts";
-
-const nanoid = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 12);
+import { newPid } from "./pid.ts";
 
 export class ProcessHost {
   readonly id: string;
@@ -18,30 +18,33 @@ export class ProcessHost {
   readonly preempt: boolean;
   /** Linear memories of this host's ended processes, zeroed, for the next ones. */
   readonly memoryPool: MemoryPool;
+  /** The host's actor, under the runtime's root; processes and supervisors are shown beneath it. */
+  readonly actor: Actor<typeof hostMachine>;
+  readonly #tree: ActorTree;
   #count = 0;
-  /** The host as an actor, only when someone inspects: a spawn pays nothing for it otherwise. */
-  readonly #actor: Actor<typeof hostMachine> | undefined;
 
   constructor(
     id: string,
+    tree: ActorTree,
     opts: {
       maxProcesses?: number;
       limits?: Limits;
       preempt?: boolean;
       /** How many memories the pool keeps (default 256). */
       memoryPoolSize?: number;
-      inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
     } = {},
   ) {
     this.id = id;
+    this.#tree = tree;
     this.maxProcesses = opts.maxProcesses ?? Number.POSITIVE_INFINITY;
     this.limits = opts.limits ?? {};
     this.preempt = opts.preempt ?? true;
     this.memoryPool = new MemoryPool(opts.memoryPoolSize);
-    if (opts.inspect) {
-      const capacity = Number.isFinite(this.maxProcesses) ? this.maxProcesses : null;
-      this.#actor = createActor(hostMachine, { id, input: { id, capacity }, inspect: opts.inspect }).start();
-    }
+    const capacity = Number.isFinite(this.maxProcesses) ? this.maxProcesses : null;
+    this.actor = tree.track(createActor(hostMachine, { id, parent: tree.root, input: { id, capacity } }));
+    this.actor.start();
+    // admissions are counted by the machine only while someone inspects: a spawn pays nothing for it otherwise
+    tree.onAttach(() => this.actor.send({ type: "SYNC", processes: this.#count }));
   }
 
   get count(): number {
@@ -54,18 +57,18 @@ export class ProcessHost {
       throw new ProcessError("spawn", `process host ${this.id} is full (max_processes: ${this.maxProcesses}); raise host.max_processes or wait for processes to end`);
     }
     this.#count++;
-    const pid = `{${this.id}|${nanoid()}}`;
-    this.#actor?.send({ type: "ADMIT", pid });
+    const pid = newPid(this.id);
+    if (this.#tree.inspected) this.actor.send({ type: "ADMIT", pid });
     return pid;
   }
 
   release(): void {
     this.#count--;
-    this.#actor?.send({ type: "RELEASE" });
+    if (this.#tree.inspected) this.actor.send({ type: "RELEASE" });
   }
 
   /** The runtime is closing. */
   close(): void {
-    this.#actor?.send({ type: "CLOSE" });
+    this.actor.send({ type: "CLOSE" });
   }
 }

@@ -1,66 +1,171 @@
-// A process's mailbox: events queue until `receive` takes them in order.
+// A process's mailbox: bounded for messages, selective on receive (SPEC 4.1, 4.4).
+// Messages count against the capacity; EXIT, LINK_DOWN and CANCEL never do and
+// are never dropped. A receive takes the first queued event its `match` accepts
+// and leaves the others in arrival order, as Erlang's selective receive does.
 
 import type { MailboxEvent } from "./events.ts";
+import { ProcessExitError, type ExitError } from "./exit.ts";
+import { checkTimeout } from "./timeouts.ts";
 
-interface Waiter {
-  resolve: (event: MailboxEvent | null) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+export const DEFAULT_MAX_MAILBOX = 10_000;
+
+export interface ReceiveOptions {
+  /** Only events for which this is true are taken; the others stay queued in order. */
+  match?: (event: MailboxEvent) => boolean;
+  /** ms; `null` is returned when nothing matched in time. Absent: wait for ever. */
+  timeout?: number;
+  /** Aborting rejects the receive with the signal's reason. */
+  signal?: AbortSignal;
 }
 
+interface Waiter {
+  match: ((event: MailboxEvent) => boolean) | undefined;
+  resolve: (event: MailboxEvent | null) => void;
+  reject: (err: unknown) => void;
+  done: () => void;
+}
+
+export type DeliverOutcome = "queued" | "full" | "closed";
+
 export class Mailbox {
-  readonly #queue: MailboxEvent[] = [];
+  readonly #owner: string;
+  readonly capacity: number;
+  #queue: MailboxEvent[] = [];
   #head = 0;
+  #messages = 0;
   readonly #waiters: Waiter[] = [];
-  #closed = false;
-  /** Called for every delivered event before it is queued (supervisors react without polling). */
+  #ended: ExitError | undefined;
+  /**
+   * A body that consumes events as they arrive (a machine, a supervisor) sets
+   * this; it returns true when it took the event, which is then not queued.
+   */
   listener: ((event: MailboxEvent) => boolean) | undefined;
 
+  constructor(owner: string, capacity = DEFAULT_MAX_MAILBOX) {
+    this.#owner = owner;
+    this.capacity = capacity;
+  }
+
+  /** Queued events, messages and system events alike. */
   get size(): number {
     return this.#queue.length - this.#head;
   }
 
-  deliver(event: MailboxEvent): void {
-    if (this.#closed) return;
-    if (this.listener?.(event)) return;
-    const waiter = this.#waiters.shift();
-    if (waiter) {
-      if (waiter.timer) clearTimeout(waiter.timer);
-      waiter.resolve(event);
-      return;
-    }
-    this.#queue.push(event);
+  get closed(): boolean {
+    return this.#ended !== undefined;
   }
 
-  /** Next event; `null` after `timeoutMs` without one, or once the mailbox is closed. */
-  receive(timeoutMs?: number): Promise<MailboxEvent | null> {
-    if (this.#head < this.#queue.length) {
-      const event = this.#queue[this.#head]!;
-      this.#queue[this.#head++] = undefined as never;
-      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-        this.#queue.splice(0, this.#head);
-        this.#head = 0;
+  /** How the owner ended, once it has. */
+  get endedWith(): ExitError | undefined {
+    return this.#ended;
+  }
+
+  /** Delivers an event; a message to a full mailbox is refused and nothing is enqueued. */
+  deliver(event: MailboxEvent): DeliverOutcome {
+    if (this.#ended) return "closed";
+    const message = event.type === "MESSAGE";
+    if (message && this.#messages >= this.capacity) return "full";
+    if (this.listener?.(event)) return "queued";
+    for (let i = 0; i < this.#waiters.length; i++) {
+      const w = this.#waiters[i]!;
+      let taken: boolean;
+      try {
+        taken = w.match === undefined || w.match(event);
+      } catch (err) {
+        // a match that throws rejects its own receive, never the sender's delivery
+        this.#waiters.splice(i--, 1);
+        w.done();
+        w.reject(err);
+        continue;
       }
-      return Promise.resolve(event);
+      if (!taken) continue;
+      this.#waiters.splice(i, 1);
+      w.done();
+      w.resolve(event);
+      return "queued";
     }
-    if (this.#closed) return Promise.resolve(null);
-    return new Promise((resolve) => {
-      const waiter: Waiter = { resolve, timer: undefined };
-      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
-        waiter.timer = setTimeout(() => {
-          const i = this.#waiters.indexOf(waiter);
-          if (i >= 0) this.#waiters.splice(i, 1);
+    this.#queue.push(event);
+    if (message) this.#messages++;
+    return "queued";
+  }
+
+  /** The first queued event `match` accepts (or the first one); `null` after the timeout. */
+  receive(opts: ReceiveOptions | number = {}): Promise<MailboxEvent | null> {
+    const { match, timeout, signal } = typeof opts === "number" ? { timeout: opts } : opts;
+    if (timeout !== undefined) checkTimeout("receive", timeout);
+    if (match !== undefined && typeof match !== "function") return Promise.reject(new TypeError("receive: match must be a function of the event"));
+    if (this.#ended) return Promise.reject(new ProcessExitError(this.#owner, this.#ended));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    try {
+      const found = this.#take(match);
+      if (found !== undefined) return Promise.resolve(found);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (timeout === 0) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => {
+        this.#drop(waiter);
+        reject(signal!.reason);
+      };
+      const waiter: Waiter = {
+        match,
+        resolve,
+        reject,
+        done: () => {
+          if (timer) clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+        },
+      };
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          this.#drop(waiter);
           resolve(null);
-        }, Math.max(0, timeoutMs));
+        }, timeout);
       }
+      signal?.addEventListener("abort", onAbort, { once: true });
       this.#waiters.push(waiter);
     });
   }
 
-  close(): void {
-    this.#closed = true;
+  /** The process has ended: receivers reject with ProcessExitError, later deliveries are dropped. */
+  close(exit: ExitError): void {
+    if (this.#ended) return;
+    this.#ended = exit;
+    this.listener = undefined;
+    this.#queue = [];
+    this.#head = 0;
+    this.#messages = 0;
     for (const w of this.#waiters.splice(0)) {
-      if (w.timer) clearTimeout(w.timer);
-      w.resolve(null);
+      w.done();
+      w.reject(new ProcessExitError(this.#owner, exit));
     }
+  }
+
+  #drop(waiter: Waiter): void {
+    const i = this.#waiters.indexOf(waiter);
+    if (i >= 0) this.#waiters.splice(i, 1);
+    waiter.done();
+  }
+
+  #take(match: ((event: MailboxEvent) => boolean) | undefined): MailboxEvent | undefined {
+    const q = this.#queue;
+    for (let i = this.#head; i < q.length; i++) {
+      const event = q[i]!;
+      if (match && !match(event)) continue;
+      if (i === this.#head) {
+        q[this.#head++] = undefined as unknown as MailboxEvent;
+        if (this.#head > 1024 && this.#head * 2 > q.length) {
+          q.splice(0, this.#head);
+          this.#head = 0;
+        }
+      } else {
+        q.splice(i, 1);
+      }
+      if (event.type === "MESSAGE") this.#messages--;
+      return event;
+    }
+    return undefined;
   }
 }

@@ -1,33 +1,68 @@
-// What every process in the table carries, WASM guest, supervisor or host-side
-// mailbox alike: identity, mailbox, monitors and links. The kinds differ only in
-// how they run, report their state and end.
+// What every process in the table carries, whatever runs inside it (a WASM
+// guest, TypeScript/XState logic, a supervisor, a caller's own mailbox):
+// identity, a bounded mailbox, monitors and links. The kinds differ only in the
+// body that runs, how they report their state and how they end.
 
+import type { AnyActorRef } from "xstate";
 import type { ProcessState } from "../../machines/process.ts";
 import type { ExitError } from "./exit.ts";
 import { Mailbox } from "./mailbox.ts";
-import type { ProcessRecord } from "./table.ts";
+
+/** `handle`: a caller's own mailbox (`runtime.process`, `newProcess()`), not listed by `processes()`. */
+export type ProcessKind = "wasm" | "lua" | "actor" | "supervisor" | "handle";
+
+export interface ProcessRecord {
+  readonly pid: string;
+  /** The entry ID; null for anonymous TypeScript logic and for handles. */
+  readonly entry: string | null;
+  readonly host: string;
+  readonly kind: ProcessKind;
+  /** 0: the main thread. */
+  readonly thread: number;
+  readonly startedAt: number;
+  readonly mailbox: Mailbox;
+  /** Pids monitoring this process. */
+  readonly monitors: Set<string>;
+  readonly links: Set<string>;
+  trapLinks: boolean;
+  /** The kill timer of a pending cancel; cleared when the process ends. */
+  cancelTimer: ReturnType<typeof setTimeout> | undefined;
+  state(): ProcessState;
+  memory(): number;
+  /** Ends the process at once with this error (a no-op once it has ended). */
+  kill(error: ExitError): void;
+  /** After a CANCEL was delivered: a body that cannot receive ends at its next wait. */
+  cancelled(from: string, reason: unknown): void;
+  /** The actor inspection shows for this process, if it has one now. */
+  actor(): AnyActorRef | undefined;
+}
 
 export abstract class ProcessBase implements ProcessRecord {
   readonly pid: string;
-  /** Entry ID of a WASM process; "" for a supervisor or a host-side mailbox. */
-  readonly entry: string;
+  readonly entry: string | null;
   readonly host: string;
+  abstract readonly kind: ProcessKind;
+  readonly thread: number = 0;
   readonly startedAt = Date.now();
-  readonly mailbox = new Mailbox();
-  /** Pids monitoring this process. */
+  readonly mailbox: Mailbox;
   readonly monitors = new Set<string>();
   readonly links = new Set<string>();
   trapLinks: boolean;
+  cancelTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(pid: string, entry: string, host: string, trapLinks = false) {
+  constructor(pid: string, entry: string | null, host: string, opts: { trapLinks?: boolean; maxMailbox?: number } = {}) {
     this.pid = pid;
     this.entry = entry;
     this.host = host;
-    this.trapLinks = trapLinks;
+    this.trapLinks = opts.trapLinks ?? false;
+    this.mailbox = new Mailbox(pid, opts.maxMailbox);
   }
 
   abstract state(): ProcessState;
   abstract memory(): number;
-  /** Ends the process at once with this error (a no-op once it has ended). */
   abstract kill(error: ExitError): void;
+  cancelled(_from: string, _reason: unknown): void {}
+  actor(): AnyActorRef | undefined {
+    return undefined;
+  }
 }

@@ -1,39 +1,33 @@
-// The process table: every live process by pid, and the one place where a
-// process's end is turned into EXIT and LINK_DOWN events. Exactly one EXIT per
-// monitor, whatever ended the process.
+// The process table: every live process by pid, and the one place where the
+// operations between processes happen — send, monitor, link, cancel,
+// terminate — and where a process's end becomes EXIT and LINK_DOWN events.
+// Exactly one EXIT per monitor, whatever ended the process.
 
 import type { ProcessState } from "../../machines/process.ts";
-import type { ExitError, ExitResult } from "./exit.ts";
-import { ProcessError } from "./exit.ts";
-import type { Mailbox } from "./mailbox.ts";
+import { checkTopic, exitEvent } from "./events.ts";
+import { MailboxFullError, ProcessError, describeReason, type ExitError, type ExitResult } from "./exit.ts";
+import type { ProcessKind, ProcessRecord } from "./record.ts";
+import { checkTimeout } from "./timeouts.ts";
 
-export interface ProcessRecord {
-  readonly pid: string;
-  /** Entry ID of a WASM process; "" for a host-side mailbox process. */
-  readonly entry: string;
-  readonly host: string;
-  readonly startedAt: number;
-  readonly mailbox: Mailbox;
-  /** Pids monitoring this process. */
-  readonly monitors: Set<string>;
-  readonly links: Set<string>;
-  trapLinks: boolean;
-  state(): ProcessState;
-  memory(): number;
-  /** Ends the process at once with this error (a no-op once it has ended). */
-  kill(error: ExitError): void;
-}
+export type { ProcessRecord } from "./record.ts";
 
 export interface ProcessInfo {
   pid: string;
-  entry: string;
+  /** The entry ID; null for anonymous TypeScript logic. */
+  entry: string | null;
   host: string;
+  kind: Exclude<ProcessKind, "handle">;
   state: ProcessState;
+  /** 0: the main thread. */
+  thread: number;
   startedAt: number;
+  /** Bytes of linear memory (0 for TypeScript processes). */
   memory: number;
 }
 
 export type ExitListener = (pid: string, result: ExitResult, record: ProcessRecord) => void;
+
+export const DEFAULT_CANCEL_TIMEOUT_MS = 5000;
 
 export class ProcessTable {
   readonly #procs = new Map<string, ProcessRecord>();
@@ -57,16 +51,26 @@ export class ProcessTable {
 
   onExit(listener: ExitListener): () => void {
     this.#exitListeners.add(listener);
-    return () => this.#exitListeners.delete(listener);
+    return () => void this.#exitListeners.delete(listener);
   }
 
   info(): ProcessInfo[] {
     const out: ProcessInfo[] = [];
     for (const r of this.#procs.values()) {
-      if (r.entry === "") continue; // host-side mailboxes are not WASM processes
-      out.push({ pid: r.pid, entry: r.entry, host: r.host, state: r.state(), startedAt: r.startedAt, memory: r.memory() });
+      if (r.kind === "handle") continue;
+      out.push({ pid: r.pid, entry: r.entry, host: r.host, kind: r.kind, state: r.state(), thread: r.thread, startedAt: r.startedAt, memory: r.memory() });
     }
     return out;
+  }
+
+  /** `true` once the message is in a live mailbox, `false` when `to` is gone. */
+  send(from: string, to: string, topic: string, payload: unknown): boolean {
+    checkTopic(topic);
+    const target = this.#procs.get(to);
+    if (!target) return false;
+    const outcome = target.mailbox.deliver({ type: "MESSAGE", from, topic, payload });
+    if (outcome === "full") throw new MailboxFullError(to, target.mailbox.capacity);
+    return outcome === "queued";
   }
 
   /** `watcher` gets an EXIT when `target` ends; at once (kind noproc) if it already has. */
@@ -87,18 +91,12 @@ export class ProcessTable {
     this.#procs.get(target)?.monitors.delete(watcher);
   }
 
+  /** Links two processes; a target that is gone is a ProcessError of kind noproc. */
   link(a: string, b: string): void {
     const pa = this.#procs.get(a);
     const pb = this.#procs.get(b);
     if (!pa) return;
-    if (!pb) {
-      const error: ExitError = { kind: "noproc", message: `cannot link to ${b}: no such process` };
-      if (pa.trapLinks) {
-        pa.mailbox.deliver({ type: "LINK_DOWN", from: b, error });
-        return;
-      }
-      throw new ProcessError("noproc", error.message);
-    }
+    if (!pb) throw new ProcessError("noproc", `cannot link ${a} to ${b}: no such process (it does not exist or has already exited)`);
     pa.links.add(b);
     pb.links.add(a);
   }
@@ -106,6 +104,29 @@ export class ProcessTable {
   unlink(a: string, b: string): void {
     this.#procs.get(a)?.links.delete(b);
     this.#procs.get(b)?.links.delete(a);
+  }
+
+  /** Forceful: the process ends at once with kind `killed`. */
+  terminate(from: string, pid: string): void {
+    this.#procs.get(pid)?.kill({ kind: "killed", message: `terminated by ${from}` });
+  }
+
+  /**
+   * Graceful: CANCEL first (a body that can receive may finish with its own
+   * result; one that cannot ends `cancelled` at its next wait), then `killed`
+   * once `timeoutMs` has passed. Infinity: no kill timer (a supervisor stops its
+   * own children in time).
+   */
+  cancel(from: string, pid: string, reason: unknown, timeoutMs: number = DEFAULT_CANCEL_TIMEOUT_MS): void {
+    if (timeoutMs !== Number.POSITIVE_INFINITY) checkTimeout("cancel", timeoutMs);
+    const rec = this.#procs.get(pid);
+    if (!rec) return;
+    rec.mailbox.deliver({ type: "CANCEL", from, reason });
+    if (!this.#procs.has(pid)) return; // the body finished on the spot
+    if (Number.isFinite(timeoutMs) && rec.cancelTimer === undefined) {
+      rec.cancelTimer = setTimeout(() => rec.kill({ kind: "killed", message: `did not stop within ${timeoutMs} ms of being cancelled (${describeReason(reason)})` }), timeoutMs);
+    }
+    rec.cancelled(from, reason);
   }
 
   /**
@@ -117,13 +138,14 @@ export class ProcessTable {
     const rec = this.#procs.get(pid);
     if (!rec) return;
     this.#procs.delete(pid);
-    const error = "error" in result ? result.error : undefined;
-    for (const watcher of rec.monitors) {
-      const w = this.#procs.get(watcher);
-      if (!w) continue;
-      w.mailbox.deliver(error ? { type: "EXIT", from: pid, error } : { type: "EXIT", from: pid, value: (result as { value: unknown }).value });
+    if (rec.cancelTimer !== undefined) clearTimeout(rec.cancelTimer);
+    rec.mailbox.close("error" in result ? result.error : { kind: "exit", message: "ended normally" });
+    const error: ExitError | undefined = "error" in result ? result.error : undefined;
+    if (rec.monitors.size > 0) {
+      const event = exitEvent(pid, result);
+      for (const watcher of rec.monitors) this.#procs.get(watcher)?.mailbox.deliver(event);
+      rec.monitors.clear();
     }
-    rec.monitors.clear();
     for (const other of rec.links) {
       const o = this.#procs.get(other);
       if (!o) continue;

@@ -2,14 +2,15 @@
 // stepping ⇄ suspended → closed. Synchronous guests run start to finish
 // without an await; async ones report each host wait.
 
-import { createActor, type Actor, type InspectionEvent, type Observer } from "xstate";
+import { createActor, type Actor, type AnyActorRef } from "xstate";
 import { processInitialState, processMachine, processTransitions, type ProcessMachineEvent, type ProcessState } from "../../machines/process.ts";
 import type { Limits, WasmEntry } from "../registry/types.ts";
 import { Budget } from "./budget.ts";
 import type { MemoryPool } from "./memory-pool.ts";
 import type { ProgramLoader } from "../wasm/loader.ts";
 import type { Instance, Program, ProcessIO } from "../wasm/program.ts";
-import { ProcessError, toExitError, type ExitError, type ExitResult } from "./exit.ts";
+import { ProcessError, describeReason, toExitError, type ExitError, type ExitResult } from "./exit.ts";
+import type { ActorTree } from "./actor-tree.ts";
 import type { ProcessHost } from "./host.ts";
 import { ProcessBase } from "./record.ts";
 import type { ProcessTable } from "./table.ts";
@@ -19,7 +20,8 @@ export interface WasmProcessDeps {
   loader: ProgramLoader;
   /** Builds the process's I/O and WASI view; throws a ProcessError("spawn") when it cannot. */
   makeIO: (proc: WasmProcess, args: unknown[]) => ProcessIO;
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** The runtime's actor system: a process gets an actor only while someone inspects. */
+  tree: ActorTree;
 }
 
 /** The abort reason of every ended process (host waits give up on it; nothing reads it). */
@@ -35,14 +37,17 @@ function spawnError(err: unknown): ExitError {
 }
 
 export class WasmProcess extends ProcessBase {
+  readonly kind = "wasm" as const;
   readonly wasmEntry: WasmEntry;
   /** The host's default limits with the entry's own on top. */
   readonly limits: Limits;
   readonly budget: Budget;
   readonly #deps: WasmProcessDeps;
   readonly #host: ProcessHost;
-  /** A real actor when the runtime is inspected; otherwise the machine's transition table and #state. */
-  readonly #actor: Actor<typeof processMachine> | undefined;
+  /** A real actor while the runtime is inspected; otherwise the machine's transition table and #state. */
+  #actor: Actor<typeof processMachine> | undefined;
+  /** The actor it is shown under: its supervisor's, else its host's. */
+  readonly #parent: AnyActorRef;
   #state: ProcessState = processInitialState;
   /** Made when first asked for (a WASI wait, a timer): a process that never waits pays nothing. */
   #abort: AbortController | undefined;
@@ -52,17 +57,29 @@ export class WasmProcess extends ProcessBase {
   #waiting = false;
   #cancelReason: unknown;
 
-  constructor(deps: WasmProcessDeps, entry: WasmEntry, host: ProcessHost, pid: string) {
-    super(pid, entry.id, host.id);
+  constructor(deps: WasmProcessDeps, entry: WasmEntry, host: ProcessHost, pid: string, parent: AnyActorRef) {
+    const limits = { ...host.limits, ...entry.limits };
+    super(pid, entry.id, host.id, limits.maxMailbox !== undefined ? { maxMailbox: limits.maxMailbox } : {});
     this.wasmEntry = entry;
-    this.limits = { ...host.limits, ...entry.limits };
+    this.limits = limits;
     this.budget = new Budget(this.limits);
     this.#deps = deps;
     this.#host = host;
-    if (deps.inspect) {
-      this.#actor = createActor(processMachine, { id: pid, input: { pid, entry: entry.id, host: host.id }, inspect: deps.inspect });
-      this.#actor.start();
-    }
+    this.#parent = parent;
+    if (deps.tree.inspected) this.inspectNow();
+  }
+
+  /** Runs the lifecycle as a real actor from the state it is in now (an observer attached). */
+  inspectNow(): void {
+    if (this.#actor || this.#ended) return;
+    const input = { pid: this.pid, entry: this.wasmEntry.id, host: this.host };
+    const snapshot = processMachine.resolveState({ value: this.#state, context: { ...input, exit: null } });
+    this.#actor = createActor(processMachine, { id: this.pid, parent: this.#parent, input, snapshot });
+    this.#actor.start();
+  }
+
+  override actor(): AnyActorRef | undefined {
+    return this.#actor;
   }
 
   get signal(): AbortSignal {
@@ -77,7 +94,7 @@ export class WasmProcess extends ProcessBase {
   }
 
   state(): ProcessState {
-    return this.#actor ? (this.#actor.getSnapshot().value as ProcessState) : this.#state;
+    return this.#state;
   }
 
   memory(): number {
@@ -85,8 +102,8 @@ export class WasmProcess extends ProcessBase {
   }
 
   #send(event: ProcessMachineEvent): void {
-    if (this.#actor) this.#actor.send(event);
-    else this.#state = processTransitions[this.#state][event.type] ?? this.#state;
+    this.#state = processTransitions[this.#state][event.type] ?? this.#state;
+    this.#actor?.send(event);
   }
 
   /** For the I/O layer: the guest starts waiting on the host — a safe point to honour a cancel. */
@@ -98,24 +115,17 @@ export class WasmProcess extends ProcessBase {
   }
 
   /**
-   * Graceful stop: the guest ends (kind `cancelled`) at its next host wait, at
-   * once if it is waiting now; past `timeoutMs` it is killed.
+   * A CANCEL arrived (the table's kill timer runs): a guest that cannot receive
+   * ends (kind `cancelled`) at its next host wait, at once if it is waiting now.
    */
-  cancel(from: string, reason: unknown, timeoutMs: number): void {
+  override cancelled(_from: string, reason: unknown): void {
     if (this.#ended) return;
-    this.mailbox.deliver({ type: "CANCEL", from, reason });
     this.#cancelReason = reason ?? "cancelled";
-    if (this.#waiting) {
-      this.#endCancelled();
-      return;
-    }
-    const timer = setTimeout(() => this.kill({ kind: "killed", message: `did not stop within ${timeoutMs} ms of being cancelled` }), timeoutMs);
-    this.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+    if (this.#waiting) this.#endCancelled();
   }
 
   #endCancelled(): void {
-    const r = this.#cancelReason;
-    this.#finish({ error: { kind: "cancelled", message: typeof r === "string" ? r : JSON.stringify(r) ?? "cancelled" } });
+    this.#finish({ error: { kind: "cancelled", message: describeReason(this.#cancelReason) } });
   }
 
   /** The guest gives the thread up for a turn (preemption): suspended, but not a wait, so no cancel point. */
@@ -212,7 +222,6 @@ export class WasmProcess extends ProcessBase {
     } finally {
       this.#instance = undefined;
       this.#host.release();
-      this.mailbox.close();
       this.#deps.table.exit(this.pid, result);
     }
   }

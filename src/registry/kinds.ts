@@ -11,6 +11,7 @@ import type {
   EntryKind,
   EnvVariableEntry,
   FsDirectoryEntry,
+  ProcessActorEntry,
   ProcessHostEntry,
   ProcessServiceEntry,
   ProcessSupervisorEntry,
@@ -32,6 +33,7 @@ export const ENTRY_KINDS: readonly EntryKind[] = [
   "env.variable",
   "process.service",
   "process.supervisor",
+  "process.actor",
 ];
 
 export function isEntryKind(kind: string): kind is EntryKind {
@@ -64,6 +66,8 @@ export function validateKind(kind: EntryKind, input: KindInput): Entry {
       return validateService(reader, base);
     case "process.supervisor":
       return validateSupervisor(reader, base);
+    case "process.actor":
+      return validateActor(reader, base, input.root);
   }
 }
 
@@ -76,6 +80,22 @@ function validateFsDirectory(reader: FieldReader, base: EntryBase, root: string)
     directory: directory === undefined ? "" : path.resolve(root, directory),
     autoInit: reader.boolean("auto_init", false),
   };
+}
+
+function validateActor(reader: FieldReader, base: EntryBase, root: string): ProcessActorEntry {
+  const entry: ProcessActorEntry = { ...base, kind: "process.actor", export: reader.string("export") ?? "default", limits: readLimits(reader) };
+  const module = reader.string("module");
+  if (module !== undefined) {
+    if (!module.startsWith("file://")) {
+      reader.report("module", `"${module}" must be file://<path>, relative to the definition file (e.g. module: file://actors/counter.ts)`);
+    } else {
+      const resolved = path.resolve(path.dirname(base.origin.file), module.slice("file://".length));
+      const rel = path.relative(root, resolved);
+      if (rel.startsWith("..") || path.isAbsolute(rel)) reader.report("module", `"${module}" resolves to ${resolved}, outside the project (${root}); keep actor modules inside it`);
+      else entry.module = resolved;
+    }
+  }
+  return entry;
 }
 
 function validateProcessHost(reader: FieldReader, base: EntryBase): ProcessHostEntry {
@@ -124,7 +144,7 @@ const DEFAULT_RESTART: RestartConfig = {
 };
 
 function validateService(reader: FieldReader, base: EntryBase): ProcessServiceEntry {
-  const process = reader.reference("process", ["process.wasm"], "the process.wasm entry to run");
+  const process = reader.reference("process", ["process.wasm", "process.actor"], "the process.wasm or process.actor entry to run");
   const host = reader.reference("host", ["process.host"], "the process.host to run it on");
   const inputItems = reader.list("input", "arguments");
   const input = inputItems === undefined ? [] : (reader.plain("input") as unknown[]);

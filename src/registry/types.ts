@@ -71,6 +71,8 @@ export interface Limits {
   maxExecutionMs?: number;
   maxMemory?: number;
   fuel?: number;
+  /** Queued messages before `send` is refused (default DEFAULT_MAX_MAILBOX, 10 000). */
+  maxMailbox?: number;
 }
 
 export interface CommandMeta {
@@ -143,6 +145,16 @@ export interface ProcessServiceEntry extends EntryBase {
   restart: RestartConfig;
 }
 
+/** TypeScript/XState logic as a process (SPEC 4.2). */
+export interface ProcessActorEntry extends EntryBase {
+  kind: "process.actor";
+  /** Absolute path of the ES module holding the logic; absent when code registers it (`Runtime.open({ actors })`). */
+  module?: string;
+  /** The name of the logic's export in `module` (default `default`). */
+  export: string;
+  limits: Limits;
+}
+
 export type Strategy = "one_for_one" | "one_for_all" | "rest_for_one";
 
 export interface ProcessSupervisorEntry extends EntryBase {
@@ -163,7 +175,8 @@ export type Entry =
   | TerminalHostEntry
   | EnvVariableEntry
   | ProcessServiceEntry
-  | ProcessSupervisorEntry;
+  | ProcessSupervisorEntry
+  | ProcessActorEntry;
 
 export type EntryKind = Entry["kind"];
 

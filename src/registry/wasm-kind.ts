@@ -197,6 +197,8 @@ export function readLimits(parent: FieldReader): Limits {
   if (maxMemory !== undefined) limits.maxMemory = maxMemory;
   const fuel = reader.number("fuel", { integer: true, min: 1 });
   if (fuel !== undefined) limits.fuel = fuel;
+  const maxMailbox = reader.number("max_mailbox", { integer: true, min: 1 });
+  if (maxMailbox !== undefined) limits.maxMailbox = maxMailbox;
   reader.finish();
   return limits;
 }

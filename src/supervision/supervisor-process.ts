@@ -49,6 +49,7 @@ export interface SupervisorProcessOptions {
 const SUPERVISOR_HOST = "runtime";
 
 export class SupervisorProcess extends ProcessBase {
+  readonly kind = "supervisor" as const;
   readonly id: string;
   readonly spec: SupervisorSpec;
   readonly root: SupervisorProcess;
@@ -77,7 +78,7 @@ export class SupervisorProcess extends ProcessBase {
     // entry "": supervisors are not WASM processes and stay out of `runtime.processes()`.
     // trapLinks: a linked failure becomes an orderly shutdown with kind `link`.
     const host = spec.host ?? SUPERVISOR_HOST;
-    super(`{${host}|${nanoid()}}`, "", host, true);
+    super(`{${host}|${nanoid()}}`, spec.id, host, { trapLinks: true });
     this.#rt = rt;
     this.#opts = opts;
     this.spec = spec;
@@ -156,7 +157,6 @@ export class SupervisorProcess extends ProcessBase {
   kill(error: ExitError): void {
     if (this.#result) return;
     this.mailbox.listener = undefined;
-    this.mailbox.close();
     this.#effects = [];
     this.#killChildren(`supervisor ${this.id} was killed`);
     this.#actor.stop();
@@ -287,7 +287,6 @@ export class SupervisorProcess extends ProcessBase {
   #crash(err: unknown): void {
     if (this.#result) return;
     this.mailbox.listener = undefined;
-    this.mailbox.close();
     this.#killChildren(`supervisor ${this.id} crashed`);
     this.#finish({ error: { kind: "trap", message: `supervisor ${this.id} crashed: ${err instanceof Error ? err.message : String(err)}` } });
   }
@@ -295,7 +294,6 @@ export class SupervisorProcess extends ProcessBase {
   #finish(result: ExitResult): void {
     if (this.#result) return;
     this.#result = result;
-    this.mailbox.close();
     this.#notify({ type: "supervisor.exited", supervisor: this.id, pid: this.pid, parent: this.parent, result });
     this.#rt.table.exit(this.pid, result);
     this.#resolveDone(result);

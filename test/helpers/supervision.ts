@@ -7,7 +7,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Runtime, type RuntimeOptions } from "../../src/index.ts";
+import { Runtime, type ProcessInfo, type RuntimeOptions } from "../../src/index.ts";
 import type { SupervisionEvent } from "../../src/supervision/index.ts";
 import type { ChildInput } from "../../supervisors/spec.ts";
 import { captureStdio, makeProject } from "./project.ts";
@@ -57,3 +57,8 @@ export async function until<T>(f: () => T, timeoutMs = 3000, what = "condition")
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The WASM processes of a runtime (supervisors are processes too, listed beside them). */
+export function wasm(rt: { processes(): ProcessInfo[] }): ProcessInfo[] {
+  return rt.processes().filter((p) => p.kind === "wasm");
+}
