@@ -11,6 +11,7 @@ import type { ProgramLoader } from "../wasm/loader.ts";
 import type { Instance, Program, ProcessIO } from "../wasm/program.ts";
 import { ProcessError, toExitError, type ExitError, type ExitResult } from "./exit.ts";
 import type { ProcessHost } from "./host.ts";
+import { GuestLifetime } from "./lifetime.ts";
 import { ProcessBase } from "./record.ts";
 import type { ProcessTable } from "./table.ts";
 
@@ -22,13 +23,8 @@ export interface WasmProcessDeps {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
 
-/** The abort reason of every ended process (host waits give up on it; nothing reads it). */
-const ENDED = new Error("the process has ended");
-
-/** Raised inside a guest that is resumed after its process ended. */
-export class ProcessEnded extends Error {}
-
-function spawnError(err: unknown): ExitError {
+/** What a failed load or instantiation becomes (a `runtime.call` classifies it the same way). */
+export function spawnError(err: unknown): ExitError {
   if (err instanceof ProcessError) return err.toExitError();
   const e = toExitError(err, "spawn");
   return e.kind === "trap" ? { kind: "trap", message: `trap during instantiation: ${e.message}` } : { kind: "spawn", message: `could not instantiate: ${e.message}` };
@@ -44,10 +40,9 @@ export class WasmProcess extends ProcessBase {
   /** A real actor when the runtime is inspected; otherwise the machine's transition table and #state. */
   readonly #actor: Actor<typeof processMachine> | undefined;
   #state: ProcessState = processInitialState;
-  /** Made when first asked for (a WASI wait, a timer): a process that never waits pays nothing. */
-  #abort: AbortController | undefined;
+  /** Its end: host waits give up, timers stop, a resumed guest unwinds. */
+  readonly #life = new GuestLifetime();
   #instance: Instance | undefined;
-  #ended = false;
   /** Waiting on the host (not merely preempted): the point where a cancel is honoured. */
   #waiting = false;
   #cancelReason: unknown;
@@ -66,9 +61,7 @@ export class WasmProcess extends ProcessBase {
   }
 
   get signal(): AbortSignal {
-    this.#abort ??= new AbortController();
-    if (this.#ended && !this.#abort.signal.aborted) this.#abort.abort(ENDED);
-    return this.#abort.signal;
+    return this.#life.signal;
   }
 
   /** Its host's pool of linear memories. */
@@ -91,7 +84,7 @@ export class WasmProcess extends ProcessBase {
 
   /** For the I/O layer: the guest starts waiting on the host — a safe point to honour a cancel. */
   suspend(): void {
-    if (this.#ended) return;
+    if (this.#life.ended) return;
     this.#waiting = true;
     this.#send({ type: "SUSPEND" });
     if (this.#cancelReason !== undefined) this.#endCancelled();
@@ -102,15 +95,14 @@ export class WasmProcess extends ProcessBase {
    * once if it is waiting now; past `timeoutMs` it is killed.
    */
   cancel(from: string, reason: unknown, timeoutMs: number): void {
-    if (this.#ended) return;
+    if (this.#life.ended) return;
     this.mailbox.deliver({ type: "CANCEL", from, reason });
     this.#cancelReason = reason ?? "cancelled";
     if (this.#waiting) {
       this.#endCancelled();
       return;
     }
-    const timer = setTimeout(() => this.kill({ kind: "killed", message: `did not stop within ${timeoutMs} ms of being cancelled` }), timeoutMs);
-    this.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+    this.#life.after(timeoutMs, () => this.kill({ kind: "killed", message: `did not stop within ${timeoutMs} ms of being cancelled` }));
   }
 
   #endCancelled(): void {
@@ -120,12 +112,12 @@ export class WasmProcess extends ProcessBase {
 
   /** The guest gives the thread up for a turn (preemption): suspended, but not a wait, so no cancel point. */
   preempt(): void {
-    if (!this.#ended) this.#send({ type: "SUSPEND" });
+    if (!this.#life.ended) this.#send({ type: "SUSPEND" });
   }
 
   /** For the I/O layer: the wait is over; unwinds the guest if the process has ended meanwhile. */
   resume(): void {
-    if (this.#ended) throw new ProcessEnded(`process ${this.pid} has ended`);
+    this.#life.resume(`process ${this.pid}`);
     this.#waiting = false;
     this.#send({ type: "RESUME" });
   }
@@ -152,7 +144,7 @@ export class WasmProcess extends ProcessBase {
   }
 
   #init(program: Program, args: unknown[]): void {
-    if (this.#ended) return; // killed while loading
+    if (this.#life.ended) return; // killed while loading
     let instance: Instance | Promise<Instance>;
     try {
       instance = program.instantiate(this.#deps.makeIO(this, args));
@@ -171,7 +163,7 @@ export class WasmProcess extends ProcessBase {
   }
 
   #step(instance: Instance, args: unknown[]): void {
-    if (this.#ended) {
+    if (this.#life.ended) {
       instance.dispose?.();
       return;
     }
@@ -182,8 +174,7 @@ export class WasmProcess extends ProcessBase {
     if (maxMs !== undefined) {
       // Ends a guest that waits or yields past its time; one that never yields cannot be
       // stopped on this thread, which is why every module has preemption points.
-      const timer = setTimeout(() => this.kill(this.budget.timeLimit().toExitError()), maxMs);
-      this.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+      this.#life.after(maxMs, () => this.kill(this.budget.timeLimit().toExitError()));
     }
     let out: unknown;
     try {
@@ -203,9 +194,7 @@ export class WasmProcess extends ProcessBase {
   }
 
   #finish(result: ExitResult): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#abort?.abort(ENDED); // a reason of our own: abort() would build a DOMException per process
+    if (!this.#life.end()) return;
     this.#send({ type: "CLOSE", exit: result });
     try {
       this.#instance?.dispose?.();
