@@ -59,3 +59,10 @@ export function toExitError(err: unknown, fallback: ExitKind = "trap"): ExitErro
   if (err instanceof Error) return { kind: fallback, message: err.message };
   return { kind: fallback, message: String(err) };
 }
+
+/** Anything a guest call threw, as the ProcessError it becomes (a ProcessError stays as it is). */
+export function toProcessError(err: unknown, fallback: ExitKind = "trap"): ProcessError {
+  if (err instanceof ProcessError) return err;
+  const { kind, message, ...extra } = toExitError(err, fallback);
+  return new ProcessError(kind, message, extra);
+}
