@@ -1,6 +1,7 @@
 // Public API.
 export { Runtime, type RuntimeOptions } from "./runtime.ts";
 export { ProcessHandle } from "./process/handle.ts";
+export type { CallOptions } from "./process/call.ts";
 export { ProcessError, type ExitError, type ExitKind, type ExitResult } from "./process/exit.ts";
 export type { MailboxEvent, ExitEvent, LinkDownEvent, CancelEvent, MessageEvent } from "./process/events.ts";
 export type { ProcessInfo } from "./process/table.ts";

@@ -73,7 +73,7 @@ describe("runtime.call", () => {
     expect(await rt.callWith({ signal: new AbortController().signal }, "t:mul", 3, 5)).toBe(15);
   });
 
-  it("a trap rejects with kind trap; a missing entry or a process.wasm with kind spawn", async () => {
+  it("a trap rejects with kind trap; a missing entry with kind spawn", async () => {
     const { runtime: rt } = await open();
     expect(await failure(rt.call("t:trap"))).toMatchObject({ kind: "trap", message: expect.stringContaining("unreachable") });
     expect(await failure(rt.call("t:nothing"))).toMatchObject({ kind: "spawn", message: "no entry t:nothing in the registry" });
