@@ -155,4 +155,14 @@ describe("runtime.callWith", () => {
     expect(err).toMatchObject({ kind: "cancelled", message: "the call to t:mul was cancelled: too late" });
     expect(rt.loaderStats).toMatchObject({ compiled: 0, transpiled: 0, instrumented: 0, instrumentCacheHits: 0 });
   });
+
+  it("aborted while its binary loads: rejects without waiting for the load, and the next call works", async () => {
+    const { runtime: rt } = await open();
+    const abort = new AbortController();
+    const call = rt.callWith({ signal: abort.signal }, "t:mul", 1, 2);
+    abort.abort("never mind");
+    expect(await failure(call)).toMatchObject({ kind: "cancelled", message: "the call to t:mul was cancelled: never mind" });
+    expect(rt.loaderStats.compiled).toBe(0); // the file was still being read
+    expect(await rt.call("t:mul", 6, 7)).toBe(42);
+  });
 });

@@ -26,19 +26,15 @@ export interface CallOptions {
 }
 
 /** Calls `entry`'s method with `args`: resolves with its value, rejects with a ProcessError. */
-export async function callFunction(deps: CallDeps, entry: WasmEntry, args: unknown[], opts: CallOptions = {}): Promise<unknown> {
+export function callFunction(deps: CallDeps, entry: WasmEntry, args: unknown[], opts: CallOptions = {}): Promise<unknown> {
   const { signal } = opts;
-  if (signal?.aborted) throw cancelled(entry, signal.reason);
-  // "preempt": fuel, max_memory and yields, so the timer and an abort get their turn
-  const program = await deps.loader.load(entry, "preempt");
-  if (signal?.aborted) throw cancelled(entry, signal.reason);
-  return new Promise((resolve, reject) => run(deps, entry, program, args, signal, resolve, reject));
+  if (signal?.aborted) return Promise.reject(cancelled(entry, signal.reason));
+  return new Promise((resolve, reject) => run(deps, entry, args, signal, resolve, reject));
 }
 
 function run(
   deps: CallDeps,
   entry: WasmEntry,
-  program: Program,
   args: unknown[],
   signal: AbortSignal | undefined,
   resolve: (value: unknown) => void,
@@ -60,6 +56,7 @@ function run(
       else reject(result.error);
     }
   };
+  // listening from the start: an abort while the binary loads ends the call at once too
   signal?.addEventListener("abort", onAbort, { once: true });
 
   const start = (ready: Instance) => {
@@ -89,27 +86,36 @@ function run(
     }
   };
 
-  let pending: Instance | Promise<Instance>;
-  try {
-    const io = buildProcessIO(entry, args, {
-      pid: entry.id,
-      env: deps.env,
-      registry: deps.registry,
-      stdio: deps.stdio,
-      signal: () => life.signal,
-      suspend() {}, // no process machine to show it
-      resume: () => life.resume(`the call to ${entry.id}`),
-      budget,
-    });
-    pending = program.instantiate(io);
-  } catch (err) {
-    finish({ error: instantiationError(err) });
-    return;
-  }
-  if (pending instanceof Promise) pending.then(start, (err: unknown) => finish({ error: instantiationError(err) }));
-  else start(pending);
+  const instantiate = (program: Program) => {
+    if (life.ended) return; // aborted while loading
+    let pending: Instance | Promise<Instance>;
+    try {
+      const io = buildProcessIO(entry, args, {
+        pid: entry.id,
+        env: deps.env,
+        registry: deps.registry,
+        stdio: deps.stdio,
+        signal: () => life.signal,
+        suspend() {}, // no process machine to show it
+        resume: () => life.resume(`the call to ${entry.id}`),
+        budget,
+      });
+      pending = program.instantiate(io);
+    } catch (err) {
+      finish({ error: instantiationError(err) });
+      return;
+    }
+    if (pending instanceof Promise) pending.then(start, (err: unknown) => finish({ error: instantiationError(err) }));
+    else start(pending);
+  };
+
+  // "preempt": fuel, max_memory and yields, so that the timer and an abort get their turn
+  const program = deps.loader.peek(entry, "preempt");
+  if (program) instantiate(program);
+  else deps.loader.load(entry, "preempt").then(instantiate, (err: unknown) => finish({ error: instantiationError(err) }));
 }
 
+/** A failed load or instantiation, classified as a process's would be. */
 function instantiationError(err: unknown): ProcessError {
   if (err instanceof ProcessError) return err;
   const { kind, message } = spawnError(err);
