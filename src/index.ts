@@ -6,6 +6,7 @@ export { processOf } from "./process/actor-process.ts";
 export { ProcessError, ProcessExitError, MailboxFullError, isExitError, type ExitError, type ExitKind, type ExitResult } from "./process/exit.ts";
 export type { MailboxEvent, ExitEvent, LinkDownEvent, CancelEvent, ProcessMessageEvent } from "./process/events.ts";
 export type { ReceiveOptions } from "./process/mailbox.ts";
+export type { CallOptions } from "./process/call.ts";
 export type { ProcessInfo } from "./process/table.ts";
 export type { ProcessKind } from "./process/record.ts";
 export type { Stdio } from "./process/io.ts";

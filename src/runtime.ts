@@ -18,7 +18,7 @@ import { ProgramLoader, type LoaderStats } from "./wasm/loader.ts";
 import type { ProcessIO } from "./wasm/program.ts";
 import { componentImports } from "./wasi/component-host.ts";
 import { coreImports, preview1Group } from "./wasi/core-host.ts";
-import { Budget } from "./process/budget.ts";
+import { callFunction, type CallOptions } from "./process/call.ts";
 import { buildProcessIO, type Stdio } from "./process/io.ts";
 import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
 import type { SupervisorInput } from "../supervisors/spec.ts";
@@ -264,22 +264,18 @@ export class Runtime {
     }
   }
 
-  /** Calls a `function.wasm` entry: instantiate, call, free; no process. */
-  async call(id: string, ...args: unknown[]): Promise<unknown> {
+  /** Calls a `function.wasm` entry: instantiate, call, free; no process, but the entry's limits apply. */
+  call(id: string, ...args: unknown[]): Promise<unknown> {
+    return this.callWith({}, id, ...args);
+  }
+
+  /** `call`, with a signal that ends it (kind `cancelled`). */
+  async callWith(opts: CallOptions, id: string, ...args: unknown[]): Promise<unknown> {
     const entry = this.registry.entries.get(id);
     if (!entry || entry.kind !== "function.wasm") {
       throw new ProcessError("spawn", entry ? `${id} is a ${entry.kind}, not a function.wasm entry` : `no entry ${id} in the registry${suggest(id, this.registry)}`);
     }
-    const program = await this.#loader.load(entry);
-    const budget = new Budget(entry.limits);
-    const io = buildProcessIO(entry, args, { pid: id, env: this.#env, registry: this.registry, stdio: this.#stdio, suspend() {}, resume() {}, budget });
-    const instance = await program.instantiate(io);
-    budget.start();
-    try {
-      return await instance.call(args);
-    } finally {
-      instance.dispose?.();
-    }
+    return callFunction({ registry: this.registry, loader: this.#loader, env: this.#env, stdio: this.#stdio }, entry, args, opts);
   }
 
   #makeIO(proc: WasmProcess, args: unknown[]): ProcessIO {

@@ -95,3 +95,10 @@ export function describeReason(reason: unknown): string {
   }
   return String(reason);
 }
+
+/** Anything a guest call threw, as the ProcessError it becomes (a ProcessError stays as it is). */
+export function toProcessError(err: unknown, fallback: ExitKind = "trap"): ProcessError {
+  if (err instanceof ProcessError) return err;
+  const { kind, message, ...extra } = toExitError(err, fallback);
+  return new ProcessError(kind, message, extra);
+}

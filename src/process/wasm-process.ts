@@ -12,6 +12,7 @@ import type { Instance, Program, ProcessIO } from "../wasm/program.ts";
 import { ProcessError, describeReason, toExitError, type ExitError, type ExitResult } from "./exit.ts";
 import type { ActorTree } from "./actor-tree.ts";
 import type { ProcessHost } from "./host.ts";
+import { GuestLifetime } from "./lifetime.ts";
 import { ProcessBase } from "./record.ts";
 import type { ProcessTable } from "./table.ts";
 
@@ -24,13 +25,8 @@ export interface WasmProcessDeps {
   tree: ActorTree;
 }
 
-/** The abort reason of every ended process (host waits give up on it; nothing reads it). */
-const ENDED = new Error("the process has ended");
-
-/** Raised inside a guest that is resumed after its process ended. */
-export class ProcessEnded extends Error {}
-
-function spawnError(err: unknown): ExitError {
+/** What a failed load or instantiation becomes (a `runtime.call` classifies it the same way). */
+export function spawnError(err: unknown): ExitError {
   if (err instanceof ProcessError) return err.toExitError();
   const e = toExitError(err, "spawn");
   return e.kind === "trap" ? { kind: "trap", message: `trap during instantiation: ${e.message}` } : { kind: "spawn", message: `could not instantiate: ${e.message}` };
@@ -49,10 +45,9 @@ export class WasmProcess extends ProcessBase {
   /** The actor it is shown under: its supervisor's, else its host's. */
   readonly #parent: AnyActorRef;
   #state: ProcessState = processInitialState;
-  /** Made when first asked for (a WASI wait, a timer): a process that never waits pays nothing. */
-  #abort: AbortController | undefined;
+  /** Its end: host waits give up, timers stop, a resumed guest unwinds. */
+  readonly #life = new GuestLifetime();
   #instance: Instance | undefined;
-  #ended = false;
   /** Waiting on the host (not merely preempted): the point where a cancel is honoured. */
   #waiting = false;
   #cancelReason: unknown;
@@ -71,7 +66,7 @@ export class WasmProcess extends ProcessBase {
 
   /** Runs the lifecycle as a real actor from the state it is in now (an observer attached). */
   inspectNow(): void {
-    if (this.#actor || this.#ended) return;
+    if (this.#actor || this.#life.ended) return;
     const input = { pid: this.pid, entry: this.wasmEntry.id, host: this.host };
     const snapshot = processMachine.resolveState({ value: this.#state, context: { ...input, exit: null } });
     this.#actor = createActor(processMachine, { id: this.pid, parent: this.#parent, input, snapshot });
@@ -83,9 +78,7 @@ export class WasmProcess extends ProcessBase {
   }
 
   get signal(): AbortSignal {
-    this.#abort ??= new AbortController();
-    if (this.#ended && !this.#abort.signal.aborted) this.#abort.abort(ENDED);
-    return this.#abort.signal;
+    return this.#life.signal;
   }
 
   /** Its host's pool of linear memories. */
@@ -108,7 +101,7 @@ export class WasmProcess extends ProcessBase {
 
   /** For the I/O layer: the guest starts waiting on the host — a safe point to honour a cancel. */
   suspend(): void {
-    if (this.#ended) return;
+    if (this.#life.ended) return;
     this.#waiting = true;
     this.#send({ type: "SUSPEND" });
     if (this.#cancelReason !== undefined) this.#endCancelled();
@@ -119,7 +112,7 @@ export class WasmProcess extends ProcessBase {
    * ends (kind `cancelled`) at its next host wait, at once if it is waiting now.
    */
   override cancelled(_from: string, reason: unknown): void {
-    if (this.#ended) return;
+    if (this.#life.ended) return;
     this.#cancelReason = reason ?? "cancelled";
     if (this.#waiting) this.#endCancelled();
   }
@@ -130,12 +123,12 @@ export class WasmProcess extends ProcessBase {
 
   /** The guest gives the thread up for a turn (preemption): suspended, but not a wait, so no cancel point. */
   preempt(): void {
-    if (!this.#ended) this.#send({ type: "SUSPEND" });
+    if (!this.#life.ended) this.#send({ type: "SUSPEND" });
   }
 
   /** For the I/O layer: the wait is over; unwinds the guest if the process has ended meanwhile. */
   resume(): void {
-    if (this.#ended) throw new ProcessEnded(`process ${this.pid} has ended`);
+    this.#life.resume(`process ${this.pid}`);
     this.#waiting = false;
     this.#send({ type: "RESUME" });
   }
@@ -162,7 +155,7 @@ export class WasmProcess extends ProcessBase {
   }
 
   #init(program: Program, args: unknown[]): void {
-    if (this.#ended) return; // killed while loading
+    if (this.#life.ended) return; // killed while loading
     let instance: Instance | Promise<Instance>;
     try {
       instance = program.instantiate(this.#deps.makeIO(this, args));
@@ -181,7 +174,7 @@ export class WasmProcess extends ProcessBase {
   }
 
   #step(instance: Instance, args: unknown[]): void {
-    if (this.#ended) {
+    if (this.#life.ended) {
       instance.dispose?.();
       return;
     }
@@ -192,8 +185,7 @@ export class WasmProcess extends ProcessBase {
     if (maxMs !== undefined) {
       // Ends a guest that waits or yields past its time; one that never yields cannot be
       // stopped on this thread, which is why every module has preemption points.
-      const timer = setTimeout(() => this.kill(this.budget.timeLimit().toExitError()), maxMs);
-      this.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+      this.#life.after(maxMs, () => this.kill(this.budget.timeLimit().toExitError()));
     }
     let out: unknown;
     try {
@@ -213,9 +205,7 @@ export class WasmProcess extends ProcessBase {
   }
 
   #finish(result: ExitResult): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#abort?.abort(ENDED); // a reason of our own: abort() would build a DOMException per process
+    if (!this.#life.end()) return;
     this.#send({ type: "CLOSE", exit: result });
     try {
       this.#instance?.dispose?.();
