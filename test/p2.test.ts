@@ -310,11 +310,11 @@ const ALL_INTERFACES = [
 ];
 
 type Obj = Record<string, unknown>;
-function host(opts: { granted?: string[]; env?: Record<string, string>; argv?: string[]; cwd?: string; mounts?: ProcessIO["mounts"]; stdin?: ProcessIO["stdin"] } = {}) {
+function host(opts: { granted?: string[]; env?: Record<string, string>; argv?: string[]; cwd?: string; mounts?: ProcessIO["mounts"]; stdin?: ProcessIO["stdin"]; http?: WasmEntry["http"] } = {}) {
   const log: string[] = [];
   const abort = new AbortController();
   const io: ProcessIO = {
-    entry: { id: "t:x", imports: opts.granted ?? ALL_GROUPS } as unknown as WasmEntry,
+    entry: { id: "t:x", imports: opts.granted ?? ALL_GROUPS, ...(opts.http ? { http: opts.http } : {}) } as unknown as WasmEntry,
     argv: opts.argv ?? ["x"],
     budget: new Budget({}),
     onPreempt: () => {},
@@ -495,10 +495,12 @@ describe("wasi:http outgoing (the host surface, as jco calls it)", () => {
     }
   }
 
+  const LOCAL = { allow: ["127.0.0.1"] }; // the test servers listen on loopback, refused by default
+
   it("GET and POST against a local server; the response body is an input stream", async () => {
     const { srv, authority } = await server();
     try {
-      const { get, log } = host();
+      const { get, log } = host({ http: LOCAL });
       const types = get("wasi:http/types");
       const handle = get("wasi:http/outgoing-handler").handle;
 
@@ -535,7 +537,7 @@ describe("wasi:http outgoing (the host surface, as jco calls it)", () => {
   });
 
   it("errors are error-codes; header rules hold", async () => {
-    const { get } = host();
+    const { get } = host({ http: LOCAL });
     const types = get("wasi:http/types");
     expect(() => types.Fields.fromList([["bad name", enc.encode("x")]])).toThrow(expect.objectContaining({ tag: "invalid-syntax" }));
     expect(() => new types.Fields().set("Connection", [enc.encode("close")])).toThrow(expect.objectContaining({ tag: "forbidden" }));
@@ -549,6 +551,82 @@ describe("wasi:http outgoing (the host surface, as jco calls it)", () => {
     expect(future.get()).toEqual({ tag: "err", val: undefined });
     const noAuthority = new types.OutgoingRequest(new types.Fields());
     expect(() => get("wasi:http/outgoing-handler").handle(noAuthority, undefined)).toThrow(expect.objectContaining({ tag: "HTTP-request-URI-invalid" }));
+  });
+
+  /** A server on 127.0.0.1 that counts the requests it sees; `/redirect` sends elsewhere. */
+  async function countingServer(location = "") {
+    const seen: string[] = [];
+    const srv = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if (req.url === "/redirect") res.writeHead(302, { location }).end();
+      else res.end("hello");
+    });
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    onTestFinished(() => void srv.close());
+    return { seen, port: (srv.address() as AddressInfo).port };
+  }
+
+  /** Sends a request through the host as a guest would; the settled future's value. */
+  async function send(get: (iface: string) => any, authority: string, opts: { path?: string; body?: string } = {}) {
+    const types = get("wasi:http/types");
+    const req = new types.OutgoingRequest(new types.Fields());
+    req.setAuthority(authority);
+    if (opts.path) req.setPathWithQuery(opts.path);
+    let body;
+    if (opts.body !== undefined) {
+      req.setMethod({ tag: "post" });
+      body = req.body();
+    }
+    const future = get("wasi:http/outgoing-handler").handle(req, undefined);
+    if (body) {
+      await body.write().blockingWriteAndFlush(enc.encode(opts.body));
+      types.OutgoingBody.finish(body, undefined);
+    }
+    await future.subscribe().block();
+    return future.get().val;
+  }
+
+  it("http.allow: loopback is refused without allow, and nothing reaches the server", async () => {
+    const { seen, port } = await countingServer();
+    const { get } = host();
+    for (const authority of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `[::ffff:127.0.0.1]:${port}`, `0x7f.1:${port}`, `0.0.0.0:${port}`]) {
+      const result = await send(get, authority, { body: "secret" });
+      expect(result, authority).toEqual({
+        tag: "err",
+        val: { tag: "internal-error", val: expect.stringMatching(/^wippy: request to \S+ refused: .*(loopback|'this network').*\(http\.allow of t:x\)$/) },
+      });
+    }
+    expect((await send(get, `127.0.0.1:${port}`)).val.val).toBe(`wippy: request to 127.0.0.1:${port} refused: 127.0.0.1 is a loopback address, refused unless http.allow lists it (an IP or CIDR, or localhost) (http.allow of t:x)`);
+    expect(seen).toEqual([]);
+  });
+
+  it("http.allow: a listed address or localhost reaches the local server; an unlisted port does not", async () => {
+    const { seen, port } = await countingServer();
+    const status = async (allow: string[], authority: string) => {
+      const result = await send(host({ http: { allow } }).get, authority, { path: `/${allow.join(",")}` });
+      return result.tag === "ok" ? result.val.status() : result.val.val;
+    };
+    expect(await status(["127.0.0.1"], `127.0.0.1:${port}`)).toBe(200);
+    expect(await status([`127.0.0.1:${port}`], `127.0.0.1:${port}`)).toBe(200);
+    expect(await status(["127.0.0.0/8"], `127.0.0.1:${port}`)).toBe(200);
+    expect(await status(["localhost"], `localhost:${port}`)).toBe(200);
+    expect(await status(["localhost"], `127.0.0.1:${port}`)).toBe(200);
+    expect(seen).toEqual(["GET /127.0.0.1", `GET /127.0.0.1:${port}`, "GET /127.0.0.0/8", "GET /localhost", "GET /localhost"]);
+    expect(await status([`127.0.0.1:${port + 1}`], `127.0.0.1:${port}`)).toMatch(`127.0.0.1:${port} is not in http.allow`);
+    expect(await status(["example.com"], `localhost:${port}`)).toMatch(`localhost:${port} is not in http.allow`);
+    expect(seen).toHaveLength(5);
+  });
+
+  it("http.allow: the host does not follow redirects; the guest's next request is checked again", async () => {
+    const target = await countingServer();
+    const first = await countingServer(`http://127.0.0.1:${target.port}/`);
+    const { get } = host({ http: { allow: [`127.0.0.1:${first.port}`] } });
+    const result = await send(get, `127.0.0.1:${first.port}`, { path: "/redirect" });
+    expect(result.val.status()).toBe(302);
+    expect(result.val.headers().get("location").map((v: Uint8Array) => dec.decode(v))).toEqual([`http://127.0.0.1:${target.port}/`]);
+    expect((await send(get, `127.0.0.1:${target.port}`)).val.val).toMatch(`127.0.0.1:${target.port} is not in http.allow`);
+    expect(first.seen).toEqual(["GET /redirect"]);
+    expect(target.seen).toEqual([]);
   });
 });
 
@@ -565,25 +643,39 @@ describe("wasi:http outgoing from a real guest", () => {
     const { componentize } = await import("@bytecodealliance/componentize-js");
     const { component } = await componentize({ sourcePath: join(dir, "app.js"), witPath: join(dir, "world.wit"), worldName: "fetcher" });
     const hash = `sha256:${createHash("sha256").update(component).digest("hex")}`;
+    const seen: string[] = [];
+    const srv = createServer((req, res) => (seen.push(req.url ?? ""), setTimeout(() => res.end(`hi ${req.url}`), 200)));
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    // Redirects to `srv`: a guest allowed only this server's port must not get there.
+    const redirector = createServer((_req, res) => res.writeHead(302, { location: `${base}/redirected` }).end());
+    await new Promise<void>((r) => redirector.listen(0, "127.0.0.1", r));
+    const redirectPort = (redirector.address() as AddressInfo).port;
+    const grants = "imports: [wasi:cli, wasi:io, wasi:clocks, wasi:random, wasi:filesystem, wasi:http]";
     const project = makeProject(
       `namespace: h
 entries:
   - { name: bin, kind: fs.directory, directory: ./wasm }
   - { name: hosts, kind: process.host }
-  - { name: fetch, kind: process.wasm, fs: bin, path: /fetcher.wasm, hash: "${hash}", method: fetch-text, imports: [wasi:cli, wasi:io, wasi:clocks, wasi:random, wasi:filesystem, wasi:http] }
+  - { name: fetch, kind: process.wasm, fs: bin, path: /fetcher.wasm, hash: "${hash}", method: fetch-text, ${grants}, http: { allow: [127.0.0.1] } }
+  - { name: public, kind: process.wasm, fs: bin, path: /fetcher.wasm, hash: "${hash}", method: fetch-text, ${grants} }
+  - { name: one_port, kind: process.wasm, fs: bin, path: /fetcher.wasm, hash: "${hash}", method: fetch-text, ${grants}, http: { allow: ["127.0.0.1:${redirectPort}"] } }
   - { name: nohttp, kind: process.wasm, fs: bin, path: /fetcher.wasm, hash: "${hash}", method: fetch-text, imports: [wasi:cli, wasi:io, wasi:clocks, wasi:random, wasi:filesystem] }
 `,
     );
     mkdirSync(project.path("wasm"));
     writeFileSync(project.path("wasm/fetcher.wasm"), component);
-    const srv = createServer((req, res) => setTimeout(() => res.end(`hi ${req.url}`), 200));
-    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
     try {
       const rt = await Runtime.open({ root: project.root, cacheDir, stdio: captureStdio().stdio });
       opened.push(rt);
       expect(await rt.process.exec("h:fetch", "h:hosts", `${base}/one`)).toEqual({ value: "status=200 body=hi /one" });
       expect(await rt.process.exec("h:nohttp", "h:hosts", `${base}/one`)).toMatchObject({ error: { kind: "spawn", message: expect.stringMatching(/h:nohttp.*wasi:http/) } });
+      // Without http.allow a guest reaches public addresses only: the fetch fails inside it.
+      expect(await rt.process.exec("h:public", "h:hosts", `${base}/refused`)).toMatchObject({ error: { kind: "trap" } });
+      // The host hands a redirect to the guest (this guest's fetch does not follow it);
+      // a guest that follows makes a new request, checked like any other.
+      expect(await rt.process.exec("h:one_port", "h:hosts", `http://127.0.0.1:${redirectPort}/`)).toEqual({ value: "status=302 body=" });
+      expect(seen).toEqual(["/one"]);
       let ticks = 0;
       const timer = setInterval(() => ticks++, 10);
       const t0 = performance.now();
@@ -596,6 +688,7 @@ entries:
       expect(ticks).toBeGreaterThanOrEqual(1);
     } finally {
       srv.close();
+      redirector.close();
     }
   });
 });

@@ -307,6 +307,15 @@ entries:
     });
     expect(get(entries, "ns:two", "process.wasm")).toMatchObject({ path: "/two.wasm", method: "run", fs: "ns:bins" });
   });
+
+  it("reads http.allow: hosts, host:port, *.domain, IPs and CIDRs, as written", () => {
+    const allow = ["api.example.com", "example.com:8443", "*.example.org", "localhost", "127.0.0.1", "[::1]:8080", "10.0.0.0/8", "fd00::/8"];
+    const entries = valid({ "base.yaml": BASE, "app.yaml": wasm(`    imports: [wasi:http]\n    http:\n      allow: ${JSON.stringify(allow)}\n`) });
+    expect(get(entries, "myns:w", "process.wasm").http).toEqual({ allow });
+    expect(get(entries, "myns:worker", "process.wasm").http).toBeUndefined(); // no http: any public address
+    const empty = valid({ "base.yaml": BASE, "app.yaml": wasm("    http:\n      allow: []\n") });
+    expect(get(empty, "myns:w", "process.wasm").http).toEqual({ allow: [] });
+  });
 });
 
 describe("bad registries", () => {

@@ -75,6 +75,15 @@ export interface Limits {
   maxMailbox?: number;
 }
 
+export interface HttpConfig {
+  /**
+   * `http.allow`: the destinations a wasi:http guest may reach, as written (host,
+   * host:port, *.domain, IP or CIDR; see src/registry/http-allow.ts). Undefined: any
+   * public address.
+   */
+  allow?: string[];
+}
+
 export interface CommandMeta {
   name: string;
   short?: string;
@@ -91,6 +100,8 @@ export interface WasmEntry extends EntryBase {
   imports: WasiInterface[];
   wasi: WasiConfig;
   limits: Limits;
+  /** `http`: where a wasi:http guest may connect; absent when the entry has no `http:`. */
+  http?: HttpConfig;
   /** WIT hint, kept as given. */
   wit?: unknown;
   command?: CommandMeta;

@@ -2,8 +2,9 @@
 // its exported method, the WASI capabilities it may use and its limits.
 import { FieldReader, readString, report, suggest } from "./fields.ts";
 import { isEnvName } from "./env.ts";
+import { parseAllowRule } from "./http-allow.ts";
 import { WASI_INTERFACES } from "./types.ts";
-import type { CommandMeta, Limits, WasiConfig, WasiEnvBinding, WasiInterface, WasiMount, WasmEntry } from "./types.ts";
+import type { CommandMeta, HttpConfig, Limits, WasiConfig, WasiEnvBinding, WasiInterface, WasiMount, WasmEntry } from "./types.ts";
 import type { EntryBase } from "./kinds.ts";
 
 const HASH = /^sha256:([0-9a-fA-F]{64})$/;
@@ -26,6 +27,8 @@ export function validateWasm(
     wasi: readWasi(reader),
     limits: readLimits(reader),
   };
+  const http = readHttp(reader);
+  if (http !== undefined) entry.http = http;
   const wit = reader.plain("wit");
   if (wit !== undefined) entry.wit = wit;
   if (command !== undefined) entry.command = command;
@@ -86,6 +89,27 @@ function readImports(reader: FieldReader): WasiInterface[] {
     if (!imports.includes(value as WasiInterface)) imports.push(value as WasiInterface);
   });
   return imports;
+}
+
+/** http: { allow: [...] } — where a wasi:http guest may connect (SPEC section 2). */
+function readHttp(parent: FieldReader): HttpConfig | undefined {
+  const reader = parent.map("http");
+  if (reader === undefined) return undefined;
+  const config: HttpConfig = {};
+  const items = reader.list("allow", "destinations (host, host:port, *.domain, IP or CIDR)");
+  if (items !== undefined) {
+    config.allow = [];
+    items.forEach((item, index) => {
+      const field = `${reader.field("allow")}[${index}]`;
+      const value = readString(item, field, reader.ctx, { coerce: true });
+      if (value === undefined) return;
+      const parsed = parseAllowRule(value);
+      if (parsed.ok) config.allow?.push(value.trim());
+      else report(reader.ctx, item.line, field, parsed.message);
+    });
+  }
+  reader.finish();
+  return config;
 }
 
 function readWasi(parent: FieldReader): WasiConfig {

@@ -207,6 +207,26 @@ export const BAD: BadCase[] = [
     expect: { file: "src/app.yaml", line: 9, entry: "myns:w", field: "imports", message: /must be a list of WASI interfaces \(got the string "wasi:io"\)/ },
   },
   {
+    name: "http.allow item that is a URL",
+    files: { "base.yaml": BASE, "app.yaml": wasm("    http:\n      allow:\n        - api.example.com\n        - https://example.com\n") },
+    expect: { file: "src/app.yaml", line: 12, entry: "myns:w", field: "http.allow[1]", message: /"https:\/\/example.com" is a URL: list its host instead/ },
+  },
+  {
+    name: "http.allow CIDR with host bits set",
+    files: { "base.yaml": BASE, "app.yaml": wasm("    http:\n      allow: [10.1.2.3/8]\n") },
+    expect: { file: "src/app.yaml", line: 10, entry: "myns:w", field: "http.allow[0]", message: /"10.1.2.3\/8" has bits set past its \/8 prefix; did you mean 10.0.0.0\/8\?/ },
+  },
+  {
+    name: "http.allow given as a string",
+    files: { "base.yaml": BASE, "app.yaml": wasm("    http:\n      allow: localhost\n") },
+    expect: { file: "src/app.yaml", line: 10, entry: "myns:w", field: "http.allow", message: /must be a list of destinations \(host, host:port, \*\.domain, IP or CIDR\) \(got the string "localhost"\)/ },
+  },
+  {
+    name: "unknown field under http",
+    files: { "base.yaml": BASE, "app.yaml": wasm("    http:\n      alow: [localhost]\n") },
+    expect: { file: "src/app.yaml", line: 10, entry: "myns:w", field: "http.alow", message: /unknown field \(did you mean "allow"\?\)/ },
+  },
+  {
     name: "relative mount guest path",
     files: { "base.yaml": BASE, "app.yaml": wasm("    wasi:\n      mounts:\n        - fs: bins\n          guest: data\n") },
     expect: { file: "src/app.yaml", line: 12, entry: "myns:w", field: "wasi.mounts[0].guest", message: /must be an absolute guest path/ },

@@ -4,9 +4,11 @@
 // that guest suspends. The classes are made per process: jco constructs some of
 // them itself (`new Fields()`), and they need the process's context.
 
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { debug } from "../../log.ts";
 import type { HostContext } from "./context.ts";
+import { checkDestination, pinnedLookup } from "./http-policy.ts";
 import { InputStream, OutputStream, Pollable, Reader, type ByteSink, type ByteSource, type IoError } from "./io.ts";
 
 type Tagged = { tag: string; val?: unknown };
@@ -68,6 +70,17 @@ function messageSource(msg: IncomingMessage): ByteSource {
 export function httpImports(ctx: HostContext): Record<string, Record<string, unknown>> {
   const enc = new TextEncoder();
   const dec = new TextDecoder();
+  const entry = ctx.io.entry;
+  // This process's own connection pools: a kept-alive socket was checked against this
+  // entry's http.allow, so it must not carry another process's request.
+  let agents: { http: HttpAgent; https: HttpsAgent } | undefined;
+  const agentFor = (https: boolean) => {
+    if (!agents) {
+      const pools = (agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) });
+      ctx.onClose(() => (pools.http.destroy(), pools.https.destroy()));
+    }
+    return https ? agents.https : agents.http;
+  };
 
   class Fields {
     readonly #map = new Map<string, { name: string; values: Uint8Array[] }>();
@@ -244,33 +257,58 @@ export function httpImports(ctx: HostContext): Record<string, Record<string, unk
     headers(): Fields {
       return this.#headers.frozenCopy();
     }
-    /** Starts the request on node:http(s); the future settles with the response head. */
+    /**
+     * Starts the request; the future settles with the response head. The destination
+     * is resolved and checked against http.allow first, and the connection goes only
+     * to the addresses that passed; a refused request sends nothing.
+     */
     start(options: RequestOptions | undefined): FutureIncomingResponse {
       const scheme = this.#scheme?.tag ?? "HTTP";
       if (scheme !== "HTTP" && scheme !== "HTTPS") throw { tag: "HTTP-protocol-error" };
       if (!this.#authority) throw { tag: "HTTP-request-URI-invalid" };
-      const url = `${scheme === "HTTPS" ? "https" : "http"}://${this.#authority}${this.#path ?? "/"}`;
+      let url: URL;
+      try {
+        url = new URL(`${scheme === "HTTPS" ? "https" : "http"}://${this.#authority}${this.#path ?? "/"}`);
+      } catch {
+        throw { tag: "HTTP-request-URI-invalid" };
+      }
+      const future = new FutureIncomingResponse();
+      checkDestination(url, entry.http?.allow).then(
+        (decision) => {
+          if (ctx.signal.aborted) return;
+          if (decision.allowed) return this.#send(url, decision.addresses, options, future);
+          const message = `wippy: request to ${url.host} refused: ${decision.reason} (http.allow of ${entry.id})`;
+          debug(message);
+          future.settle({ tag: "err", val: { tag: "internal-error", val: message } });
+        },
+        (err: unknown) => future.settle({ tag: "err", val: errorCode(err) }),
+      );
+      return future;
+    }
+
+    #send(url: URL, addresses: string[], options: RequestOptions | undefined, future: FutureIncomingResponse): void {
+      const https = url.protocol === "https:";
       const method = this.#method.tag === "other" ? String(this.#method.val) : this.#method.tag.toUpperCase();
       const ms = (d: bigint | undefined) => (d === undefined ? undefined : Number(d / 1_000_000n));
       const connect = ms(options?.connectTimeout());
-      const future = new FutureIncomingResponse();
       let req: ClientRequest;
       try {
-        req = (scheme === "HTTPS" ? httpsRequest : httpRequest)(url, {
+        req = (https ? httpsRequest : httpRequest)(url, {
           method,
           headers: this.#headers.toNode(),
+          agent: agentFor(https),
+          lookup: pinnedLookup(addresses), // the checked addresses, and no others
           signal: ctx.signal, // the process ending drops its requests
           ...(connect !== undefined ? { timeout: connect } : {}),
         });
       } catch (err) {
-        throw errorCode(err);
+        return future.settle({ tag: "err", val: errorCode(err) });
       }
       req.on("timeout", () => req.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" })));
       req.on("response", (res) => future.settle(ok(new IncomingResponse(res))));
       req.on("error", (err) => future.settle({ tag: "err", val: errorCode(err) }));
       if (this.#body) this.#body.attach(req);
       else req.end();
-      return future;
     }
   }
 
