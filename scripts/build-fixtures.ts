@@ -215,6 +215,7 @@ const ALL: Fixture[] = [
   watCore("compute"),
   watCore("nomem"),
   watCore("secrets"),
+  watCore("hugemem"),
   watComponent("greet"),
   watComponent("types"),
   watComponent("exit-code"),

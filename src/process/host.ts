@@ -5,7 +5,7 @@ import { createActor, type Actor, type InspectionEvent, type Observer } from "xs
 import { hostMachine } from "../../machines/host.ts";
 import type { Limits } from "../registry/types.ts";
 import { ProcessError } from "./exit.ts";
-import { MemoryPool } from "./memory-pool.ts";
+import { MemoryPool, type MemoryPoolBounds } from "./memory-pool.ts";
 
 const nanoid = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 12);
 
@@ -28,8 +28,8 @@ export class ProcessHost {
       maxProcesses?: number;
       limits?: Limits;
       preempt?: boolean;
-      /** How many memories the pool keeps (default 256). */
-      memoryPoolSize?: number;
+      /** How many memories, and how many bytes of them, the pool keeps (default 256 and 64 MiB). */
+      memoryPool?: MemoryPoolBounds;
       inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
     } = {},
   ) {
@@ -37,7 +37,7 @@ export class ProcessHost {
     this.maxProcesses = opts.maxProcesses ?? Number.POSITIVE_INFINITY;
     this.limits = opts.limits ?? {};
     this.preempt = opts.preempt ?? true;
-    this.memoryPool = new MemoryPool(opts.memoryPoolSize);
+    this.memoryPool = new MemoryPool(opts.memoryPool);
     if (opts.inspect) {
       const capacity = Number.isFinite(this.maxProcesses) ? this.maxProcesses : null;
       this.#actor = createActor(hostMachine, { id, input: { id, capacity }, inspect: opts.inspect }).start();
