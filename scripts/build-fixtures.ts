@@ -216,6 +216,7 @@ const ALL: Fixture[] = [
   watCore("nomem"),
   watCore("secrets"),
   watCore("hugemem"),
+  watCore("grow"),
   watComponent("greet"),
   watComponent("types"),
   watComponent("exit-code"),
