@@ -215,6 +215,8 @@ const ALL: Fixture[] = [
   watCore("compute"),
   watCore("nomem"),
   watCore("secrets"),
+  watCore("hugemem"),
+  watCore("grow"),
   watComponent("greet"),
   watComponent("types"),
   watComponent("exit-code"),

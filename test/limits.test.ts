@@ -22,10 +22,18 @@ entries:
   - name: trusted
     kind: process.host
     host: { preempt: false }
+  - name: roomy
+    kind: process.host
+    limits: { max_memory: 512MiB }
 ${wasm("spin", "/compute.wasm", "spin", ", limits: { max_execution_ms: 100 }")}
 ${wasm("spin_free", "/compute.wasm", "spin")}
 ${wasm("grow", "/compute.wasm", "grow", ", limits: { max_memory: 262144 }")}
 ${wasm("small_memory", "/compute.wasm", "answer", ", limits: { max_memory: 1024 }")}
+${wasm("grow_free", "/grow.wasm", "grow_by")}
+${wasm("grow_raised", "/grow.wasm", "grow_by", ", limits: { max_memory: 512MiB }")}
+${wasm("answer_timed", "/compute.wasm", "answer", ", limits: { max_execution_ms: 60000 }")}
+${wasm("answer_both", "/compute.wasm", "answer", ", limits: { max_execution_ms: 60000, fuel: 1000000 }")}
+${wasm("huge", "/hugemem.wasm", "answer")}
 ${wasm("sieve", "/cpu.core.wasm", "sieve")}
 ${wasm("sieve_fuel", "/cpu.core.wasm", "sieve", ", limits: { fuel: 1000000000 }")}
 ${wasm("spin_c", "/cpu.wasm", "spin", ", limits: { max_execution_ms: 100 }")}
@@ -36,6 +44,8 @@ ${wasm("sleeper", "/sleeper.wasm", "_start", ", imports: [wasi:cli, wasi:clocks,
 
 const BINARIES = {
   "wasm/compute.wasm": "core/compute.wasm",
+  "wasm/hugemem.wasm": "core/hugemem.wasm",
+  "wasm/grow.wasm": "core/grow.wasm",
   "wasm/cpu.core.wasm": "c/cpu.core.wasm",
   "wasm/cpu.wasm": "c/cpu.wasm",
   "wasm/sleeper.wasm": "c/sleeper.core.wasm",
@@ -140,7 +150,7 @@ describe("max_memory", () => {
     expect(await rt.process.exec("t:grow", "t:hosts", 3)).toEqual({ value: 4 });
     expect(errorOf(await rt.process.exec("t:grow", "t:hosts", 1000))).toEqual({
       kind: "limit",
-      message: "needed 1 more page of memory than max_memory allows (limit max_memory: 262144); raise max_memory in the entry's limits or the process.host's defaults",
+      message: "tried to grow its memory by 1 page, past max_memory (limit max_memory: 262144); raise max_memory in the entry's limits or the process.host's defaults",
     });
   });
 
@@ -154,6 +164,31 @@ describe("max_memory", () => {
   it("a module whose initial memory is already past max_memory fails at spawn with kind limit", async () => {
     const rt = await open();
     expect(errorOf(await rt.process.exec("t:small_memory", "t:hosts"))).toMatchObject({ kind: "limit", message: expect.stringContaining("max_memory: 1024") });
+  });
+});
+
+describe("default max_memory (256 MiB)", () => {
+  const DEFAULT_LIMIT = "tried to grow its memory by 4096 pages, past max_memory (limit max_memory: 268435456, the default); raise max_memory in the entry's limits or the process.host's defaults";
+
+  it("an entry without limits that grows past 256 MiB ends with kind limit", async () => {
+    const rt = await open();
+    // 256 MiB = 4096 pages; the module starts with 1
+    expect(await rt.process.exec("t:grow_free", "t:hosts", 4095)).toEqual({ value: 4096 });
+    expect(errorOf(await rt.process.exec("t:grow_free", "t:hosts", 4096))).toEqual({ kind: "limit", message: DEFAULT_LIMIT });
+  });
+
+  it("a host's limits.max_memory raises it, and so does an entry's", async () => {
+    const rt = await open();
+    expect(await rt.process.exec("t:grow_free", "t:roomy", 4096)).toEqual({ value: 4097 });
+    expect(await rt.process.exec("t:grow_raised", "t:hosts", 4096)).toEqual({ value: 4097 });
+  });
+
+  it("a module declaring a 4 GiB initial memory is refused at spawn, naming max_memory", async () => {
+    const rt = await open();
+    expect(errorOf(await rt.process.exec("t:huge", "t:hosts"))).toEqual({
+      kind: "limit",
+      message: "needed 61440 more pages of memory than max_memory allows (limit max_memory: 268435456, the default); raise max_memory in the entry's limits or the process.host's defaults",
+    });
   });
 });
 
@@ -192,5 +227,18 @@ describe("preemption", () => {
     expect(await rt.process.exec("t:sieve_c", "t:trusted", 20_000_000)).toEqual({ value: 1270607 });
     expect(states).toEqual(["init", "stepping", "closed"]);
     expect(errorOf(await rt.process.exec("t:sieve_fuel", "t:trusted", 10))).toMatchObject({ kind: "spawn", message: expect.stringContaining("preempt: false") });
+  });
+
+  it("a host with preempt: false refuses max_execution_ms at spawn too, naming both", async () => {
+    const rt = await open();
+    expect(errorOf(await rt.process.exec("t:answer_timed", "t:trusted"))).toEqual({
+      kind: "spawn",
+      message: "t:answer_timed: limits.max_execution_ms needs preemption, but process.host t:trusted has preempt: false; drop the limit or spawn on another host",
+    });
+    expect(errorOf(await rt.process.exec("t:answer_both", "t:trusted"))).toEqual({
+      kind: "spawn",
+      message: "t:answer_both: limits.max_execution_ms and limits.fuel need preemption, but process.host t:trusted has preempt: false; drop them or spawn on another host",
+    });
+    expect(await rt.process.exec("t:answer_timed", "t:hosts")).toEqual({ value: 42 });
   });
 });

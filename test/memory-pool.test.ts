@@ -1,9 +1,11 @@
 // Pooled linear memories (issue 8): a process gets its memory from its host's pool, a
 // closed process's memory is zeroed before the next one sees it, grown memories and
-// memories of processes killed mid-call are not reused, and the pool stays bounded.
+// memories of processes killed mid-call are not reused, and the pool stays bounded in
+// count and in bytes and never keeps a large memory (issue 13, item 6).
 
 import { runtimeInternals } from "../src/runtime.ts";
 import { describe, expect, it } from "vitest";
+import { LARGEST_POOLED_PAGES, MemoryPool } from "../src/process/memory-pool.ts";
 import { useRuntimes } from "./helpers/project.ts";
 import { until } from "./helpers/supervision.ts";
 
@@ -66,7 +68,62 @@ describe("memory pool", () => {
     }
     expect(largest).toBeLessThanOrEqual(pool.capacity);
     expect(pool.stats.size).toBe(pool.capacity); // 1 000 came back at once; the rest were dropped
+    expect(pool.stats.bytes).toBe(pool.capacity * 65_536);
+    expect(pool.stats.bytes).toBeLessThanOrEqual(pool.maxBytes);
     expect(pool.stats.hits).toBeGreaterThan(2000);
+  });
+});
+
+describe("memory pool bounds", () => {
+  const PAGE = 65_536;
+
+  it("keeps at most its byte cap across shapes, whatever the count allows", () => {
+    const pool = new MemoryPool({ count: 100, bytes: 6 * PAGE });
+    const memories = [1, 2, 1, 2, 1, 2].map((pages) => ({ pages, memory: pool.take(pages, undefined) }));
+    for (const { pages, memory } of memories) pool.give(memory, pages, undefined);
+    // 1 + 2 + 1 + 2 pages fit in 6; the last two would pass the cap
+    expect(pool.stats).toMatchObject({ size: 4, bytes: 6 * PAGE, returned: 4, dropped: 2 });
+    pool.take(2, undefined);
+    expect(pool.stats).toMatchObject({ size: 3, bytes: 4 * PAGE, hits: 1 });
+  });
+
+  it("never keeps a memory larger than LARGEST_POOLED_PAGES, even with room for it", () => {
+    const pool = new MemoryPool({ count: 100, bytes: 1024 * PAGE });
+    const large = pool.take(LARGEST_POOLED_PAGES + 1, undefined);
+    pool.give(large, LARGEST_POOLED_PAGES + 1, undefined);
+    expect(pool.stats).toMatchObject({ size: 0, bytes: 0, dropped: 1 });
+    const largest = pool.take(LARGEST_POOLED_PAGES, undefined);
+    pool.give(largest, LARGEST_POOLED_PAGES, undefined);
+    expect(pool.stats).toMatchObject({ size: 1, bytes: LARGEST_POOLED_PAGES * PAGE });
+  });
+
+  it("hands a memory back zeroed", () => {
+    const pool = new MemoryPool();
+    const memory = pool.take(1, 4);
+    new Uint8Array(memory.buffer).fill(0xa5);
+    pool.give(memory, 1, 4);
+    const again = pool.take(1, 4);
+    expect(again).toBe(memory);
+    expect(new Uint8Array(again.buffer).every((b) => b === 0)).toBe(true);
+  });
+
+  it("a module declaring a 4 GiB initial memory runs and exits, and the pool keeps none of it", async () => {
+    const { runtime: rt } = await openProject(
+      `namespace: h
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: hosts, kind: process.host }
+  - { name: huge, kind: process.wasm, fs: bin, path: /hugemem.wasm, hash: "{{hash:wasm/hugemem.wasm}}", method: pages, limits: { max_memory: 4GiB } }
+`,
+      { "wasm/hugemem.wasm": "core/hugemem.wasm" },
+    );
+    const pool = runtimeInternals(rt).hosts.get("h:hosts")!.memoryPool;
+    for (let round = 0; round < 3; round++) {
+      const results = await Promise.all(Array.from({ length: 4 }, () => rt.process.exec("h:huge", "h:hosts")));
+      expect(results).toEqual(Array.from({ length: 4 }, () => ({ value: 65_536 })));
+      expect(pool.stats).toMatchObject({ size: 0, bytes: 0, hits: 0 });
+    }
+    expect(pool.stats.dropped).toBe(12);
   });
 });
 

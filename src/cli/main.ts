@@ -1,7 +1,8 @@
 // The `wippy` CLI (SPEC section 6). Every failure is one line on stderr saying
 // what failed and how to fix it; the exit status is the guest's.
 
-import { loadRegistry, RegistryError, type Registry, type WasmEntry } from "../registry/index.ts";
+import { formatIssue, loadRegistry, RegistryError, type Registry, type WasmEntry } from "../registry/index.ts";
+import { preemptLimitWarnings } from "../registry/preempt-limits.ts";
 import { Runtime, runtimeInternals } from "../runtime.ts";
 import { HELP, parseArgs, UsageError, type CliArgs } from "./args.ts";
 import { registryList, registryShow, runList } from "./listing.ts";
@@ -67,6 +68,8 @@ function load(args: CliArgs): Promise<Registry> {
 
 async function lint(args: CliArgs): Promise<number> {
   const registry = await load(args);
+  // warnings say what will not work as written; only errors fail lint
+  for (const warning of preemptLimitWarnings(registry)) process.stderr.write(`warning: ${formatIssue(warning, registry.root)}\n`);
   return print(`ok: ${registry.entries.size} entries in ${registry.files.length} file${registry.files.length === 1 ? "" : "s"}`);
 }
 

@@ -11,10 +11,15 @@ export const SLICE = 10_000;
 /** How long a guest runs before it yields the thread to the event loop and the other processes. */
 export const QUANTUM_MS = 5;
 const PAGE = 65_536;
-/** Wasm32's 4 GiB: the page count when there is no max_memory. */
+/** Wasm32's 4 GiB: no memory can have more pages. */
 const MAX_PAGES = 65_536;
+/**
+ * max_memory of an entry whose limits and host set none (SPEC section 2): an entry
+ * without limits cannot take the machine's memory. Raise it per entry or host.
+ */
+export const DEFAULT_MAX_MEMORY = 256 * 1024 * 1024;
 
-export function limitMessage(name: "max_execution_ms" | "fuel" | "max_memory", value: number, detail: string): string {
+export function limitMessage(name: "max_execution_ms" | "fuel" | "max_memory", value: number | string, detail: string): string {
   return `${detail} (limit ${name}: ${value}); raise ${name} in the entry's limits or the process.host's defaults`;
 }
 
@@ -28,7 +33,7 @@ export class Budget {
 
   constructor(limits: Limits) {
     this.limits = limits;
-    this.maxPages = limits.maxMemory === undefined ? MAX_PAGES : Math.min(MAX_PAGES, Math.floor(limits.maxMemory / PAGE));
+    this.maxPages = Math.min(MAX_PAGES, Math.floor((limits.maxMemory ?? DEFAULT_MAX_MEMORY) / PAGE));
   }
 
   /** The grant an instance starts with (its `wippy.fuel`), counted as handed out. */
@@ -76,8 +81,18 @@ export class Budget {
     return new ProcessError("limit", limitMessage("max_execution_ms", ms, `ran longer than ${ms} ms`));
   }
 
-  memoryLimit(pages: number): ProcessError {
-    const max = this.limits.maxMemory ?? this.maxPages * PAGE;
-    return new ProcessError("limit", limitMessage("max_memory", max, `needed ${pages} more page${pages === 1 ? "" : "s"} of memory than max_memory allows`));
+  /** Throws the max_memory limit when `pages` of linear memory are more than it allows. */
+  checkPages(pages: number): void {
+    const over = pages - this.maxPages;
+    if (over > 0) throw this.#maxMemoryError(`needed ${over} more page${over === 1 ? "" : "s"} of memory than max_memory allows`);
+  }
+
+  /** A `memory.grow` by `delta` pages would pass max_memory. */
+  growLimit(delta: number): ProcessError {
+    return this.#maxMemoryError(`tried to grow its memory by ${delta} page${delta === 1 ? "" : "s"}, past max_memory`);
+  }
+
+  #maxMemoryError(detail: string): ProcessError {
+    return new ProcessError("limit", limitMessage("max_memory", this.limits.maxMemory ?? `${DEFAULT_MAX_MEMORY}, the default`, detail));
   }
 }

@@ -6,7 +6,7 @@ import { hostMachine } from "../../machines/host.ts";
 import type { Limits } from "../registry/types.ts";
 import type { ActorTree } from "./actor-tree.ts";
 import { ProcessError } from "./exit.ts";
-import { MemoryPool } from "./memory-pool.ts";
+import { MemoryPool, type MemoryPoolBounds } from "./memory-pool.ts";
 import { newPid } from "./pid.ts";
 
 export class ProcessHost {
@@ -30,8 +30,8 @@ export class ProcessHost {
       maxProcesses?: number;
       limits?: Limits;
       preempt?: boolean;
-      /** How many memories the pool keeps (default 256). */
-      memoryPoolSize?: number;
+      /** How many memories, and how many bytes of them, the pool keeps (default 256 and 64 MiB). */
+      memoryPool?: MemoryPoolBounds;
     } = {},
   ) {
     this.id = id;
@@ -39,7 +39,7 @@ export class ProcessHost {
     this.maxProcesses = opts.maxProcesses ?? Number.POSITIVE_INFINITY;
     this.limits = opts.limits ?? {};
     this.preempt = opts.preempt ?? true;
-    this.memoryPool = new MemoryPool(opts.memoryPoolSize);
+    this.memoryPool = new MemoryPool(opts.memoryPool);
     const capacity = Number.isFinite(this.maxProcesses) ? this.maxProcesses : null;
     this.actor = tree.track(createActor(hostMachine, { id, parent: tree.root, input: { id, capacity } }));
     this.actor.start();

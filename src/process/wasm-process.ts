@@ -4,6 +4,7 @@
 
 import { createActor, type Actor, type AnyActorRef } from "xstate";
 import { processInitialState, processMachine, processTransitions, type ProcessMachineEvent, type ProcessState } from "../../machines/process.ts";
+import { limitsNeedingPreemption, preemptRefusal } from "../registry/preempt-limits.ts";
 import type { Limits, WasmEntry } from "../registry/types.ts";
 import { Budget } from "./budget.ts";
 import type { MemoryPool } from "./memory-pool.ts";
@@ -134,8 +135,9 @@ export class WasmProcess extends ProcessBase {
   }
 
   start(args: unknown[]): void {
-    if (!this.#host.preempt && this.limits.fuel !== undefined) {
-      this.#finish({ error: { kind: "spawn", message: `${this.entry}: limits.fuel needs preemption, but process.host ${this.host} has preempt: false; drop the fuel limit or spawn on another host` } });
+    const needPreemption = this.#host.preempt ? [] : limitsNeedingPreemption(this.limits);
+    if (needPreemption.length > 0) {
+      this.#finish({ error: { kind: "spawn", message: preemptRefusal(this.wasmEntry.id, this.host, needPreemption) } });
       return;
     }
     const variant = this.#host.preempt ? "preempt" : "memory";
@@ -184,7 +186,8 @@ export class WasmProcess extends ProcessBase {
     const maxMs = this.limits.maxExecutionMs;
     if (maxMs !== undefined) {
       // Ends a guest that waits or yields past its time; one that never yields cannot be
-      // stopped on this thread, which is why every module has preemption points.
+      // stopped on this thread, which is why every module has preemption points (and a
+      // host without them refuses this limit at start).
       this.#life.after(maxMs, () => this.kill(this.budget.timeLimit().toExitError()));
     }
     let out: unknown;

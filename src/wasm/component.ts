@@ -93,6 +93,7 @@ export class ComponentProgram implements Program {
         // each core module starts with its own first grant, and the budget counts each
         // and a core module whose memory was made an import gets one from the host's pool
         const shape = this.transpiled.memoryShapes.get(module);
+        if (shape) io.budget.checkPages(shape.initial); // refused before it is reserved
         const memory = shape ? (io.memoryPool?.take(shape.initial, shape.maximum) ?? new WebAssembly.Memory(shape)) : undefined;
         if (memory && shape) pooled.push({ memory, shape });
         const own = isInstrumented(module)
@@ -103,8 +104,7 @@ export class ComponentProgram implements Program {
         return instance;
       },
     );
-    const pages = memories.reduce((n, m) => n + m.buffer.byteLength, 0) / 65_536;
-    if (pages > io.budget.maxPages) throw io.budget.memoryLimit(pages - io.budget.maxPages);
+    io.budget.checkPages(memories.reduce((n, m) => n + m.buffer.byteLength, 0) / 65_536);
     const method = io.entry.method;
     const fn = findExport(exports, method);
     if (!fn) {

@@ -101,6 +101,9 @@ export class CoreProgram implements Program {
     if (!sig) {
       throw new ProcessError("spawn", `method ${method} is not an exported function (exports: ${this.methods.join(", ") || "none"})`);
     }
+    // a memory past max_memory is refused before it is reserved (a declared 4 GiB would be)
+    const own = this.info.memory;
+    if (own && !own.imported) io.budget.checkPages(own.initial);
     const host = this.#provideImports?.(io, this.info);
     const preempt = this.#preempt;
     const wippy = preempt ? preemptImports({ budget: io.budget, onPreempt: io.onPreempt, onResume: io.onResume }) : undefined;
@@ -119,8 +122,7 @@ export class CoreProgram implements Program {
       memory = exported instanceof WebAssembly.Memory ? exported : pooled;
       if (memory) {
         host?.bindMemory(memory);
-        const pages = memory.buffer.byteLength / 65_536;
-        if (pages > io.budget.maxPages) throw io.budget.memoryLimit(pages - io.budget.maxPages);
+        io.budget.checkPages(memory.buffer.byteLength / 65_536);
       }
       // A reactor's constructors run once, before the first call.
       const init = instance.exports._initialize;

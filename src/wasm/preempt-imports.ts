@@ -84,8 +84,8 @@ export function preemptImports(hooks: PreemptHooks): Record<string, unknown> & {
     fuel: firstGrant(budget),
     yield_sync: yieldSync,
     yield_async: new WebAssembly.Suspending(yieldAsync),
-    memory_limit: (pages: number) => {
-      throw budget.memoryLimit(pages);
+    memory_limit: (delta: number) => {
+      throw budget.growLimit(delta);
     },
   };
 }
