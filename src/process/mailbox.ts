@@ -92,7 +92,11 @@ export class Mailbox {
   /** The first queued event `match` accepts (or the first one); `null` after the timeout. */
   receive(opts: ReceiveOptions | number = {}): Promise<MailboxEvent | null> {
     const { match, timeout, signal } = typeof opts === "number" ? { timeout: opts } : opts;
-    if (timeout !== undefined) checkTimeout("receive", timeout);
+    try {
+      if (timeout !== undefined) checkTimeout("receive", timeout);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (match !== undefined && typeof match !== "function") return Promise.reject(new TypeError("receive: match must be a function of the event"));
     if (this.#ended) return Promise.reject(new ProcessExitError(this.#owner, this.#ended));
     if (signal?.aborted) return Promise.reject(signal.reason);
