@@ -240,12 +240,13 @@ describe("cancel", () => {
     await expect(rt.process.cancel(pid, "x", Number.NaN)).rejects.toThrow(RangeError);
   });
 
-  it("a WASM guest that cannot receive ends cancelled at once when it is not running", async () => {
-    const { runtime: rt } = await open(YAML, BIN);
-    const p = await rt.process.spawnMonitored("app:compute", "app:hosts", 6, 7);
-    // it runs to completion synchronously: cancel after its end is a no-op, and its EXIT is its value
-    await rt.process.cancel(p, "late");
-    expect(await rt.process.receive(30_000)).toEqual({ type: "EXIT", from: p, value: 42 });
+  it("a WASM guest that cannot receive ends cancelled (with the reason as message) at its host wait; the kill timer dies with it", async () => {
+    const { runtime: rt } = await open(YAML.replace("  - { name: counter", '  - { name: sleeper, kind: process.wasm, fs: bin, path: /sleeper.wasm, hash: "{{hash:wasm/sleeper.wasm}}", method: _start, imports: [wasi:cli, wasi:clocks, wasi:io] }\n  - { name: counter'), { ...BIN, "wasm/sleeper.wasm": "c/sleeper.core.wasm" });
+    const p = await rt.process.spawnMonitored("app:sleeper", "app:hosts", "60000");
+    for (let i = 0; i < 600 && rt.processes()[0]?.state !== "suspended"; i++) await new Promise((r) => setTimeout(r, 50));
+    await rt.process.cancel(p, { reason: "shutdown" }, 100);
+    expect(await rt.process.receive(5000)).toEqual({ type: "EXIT", from: p, error: { kind: "cancelled", message: '{"reason":"shutdown"}' } });
+    expect(await rt.process.receive(300)).toBeNull(); // no second EXIT from the kill timer
   });
 });
 
