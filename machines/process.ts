@@ -1,9 +1,13 @@
-// The lifecycle of one WASM process as a value: init → stepping ⇄ suspended → closed.
+// The lifecycle of one WASM process: init → stepping ⇄ suspended → closed.
 //
-// The machine only records where a process is; the process driver (src/process)
-// does the work and reports it with events. That keeps the machine free of
-// host APIs, cheap to create (no per-process closures or timers) and exactly
-// what the Stately inspector shows.
+// The machine decides what happens on each event: `instantiate` once the
+// binary is loaded, `run` once the instance exists, `free` when the process
+// closes, whatever closed it. Those are named actions whose implementations the
+// process driver (src/process/wasm-process.ts) provides; the machine itself
+// knows no host API. An inspected process runs this machine as an actor; one
+// nobody inspects steps through `processTransitions`, the same machine's
+// transitions and action names worked out once by XState, because an actor per
+// process costs more than its WebAssembly instance.
 
 import { assign, getInitialSnapshot, setup, transition } from "xstate";
 
@@ -23,14 +27,23 @@ export interface ProcessMachineContext extends ProcessMachineInput {
 }
 
 export type ProcessMachineEvent =
-  /** Instantiated; the method starts running. */
+  /** The binary is loaded (compiled and instrumented, or from the cache): instantiate it. */
+  | { type: "LOADED" }
+  /** Instantiated: the method runs. */
   | { type: "STEP" }
-  /** The guest waits on host I/O. */
+  /** The guest waits on host I/O (or yields its turn). */
   | { type: "SUSPEND" }
-  /** The I/O is done; the guest runs again. */
+  /** The wait is over; the guest runs again. */
   | { type: "RESUME" }
-  /** The process ended, whatever ended it. */
+  /** The process ended, whatever ended it: free what it holds. */
   | { type: "CLOSE"; exit: ProcessExit };
+
+/** The driver's work, named by the machine. */
+export type ProcessAction = "instantiate" | "run" | "free";
+
+const provided = (name: ProcessAction) => () => {
+  throw new Error(`processMachine: provide the ${name} action`);
+};
 
 export const processMachine = setup({
   types: {
@@ -40,6 +53,9 @@ export const processMachine = setup({
     output: {} as ProcessExit,
   },
   actions: {
+    instantiate: provided("instantiate"),
+    run: provided("run"),
+    free: provided("free"),
     recordExit: assign({
       exit: ({ event }) => (event.type === "CLOSE" ? event.exit : null),
     }),
@@ -51,20 +67,21 @@ export const processMachine = setup({
   states: {
     init: {
       on: {
-        STEP: "stepping",
-        CLOSE: { target: "closed", actions: "recordExit" },
+        LOADED: { actions: "instantiate" },
+        STEP: { target: "stepping", actions: "run" },
+        CLOSE: { target: "closed", actions: ["recordExit", "free"] },
       },
     },
     stepping: {
       on: {
         SUSPEND: "suspended",
-        CLOSE: { target: "closed", actions: "recordExit" },
+        CLOSE: { target: "closed", actions: ["recordExit", "free"] },
       },
     },
     suspended: {
       on: {
         RESUME: "stepping",
-        CLOSE: { target: "closed", actions: "recordExit" },
+        CLOSE: { target: "closed", actions: ["recordExit", "free"] },
       },
     },
     closed: { type: "final" },
@@ -74,23 +91,31 @@ export const processMachine = setup({
 
 export type ProcessState = "init" | "stepping" | "suspended" | "closed";
 
+export interface ProcessTransition {
+  target: ProcessState;
+  /** The driver's actions this transition runs, in order. */
+  actions: readonly ProcessAction[];
+}
+
+const DRIVER_ACTIONS: ReadonlySet<string> = new Set<ProcessAction>(["instantiate", "run", "free"]);
+
 /**
- * The machine's transitions as a table, worked out once by XState itself (pure
- * `transition` over every state and event): a process that nobody inspects steps through
- * this instead of running an actor, which would cost more than its WebAssembly instance
- * (measured: 25 µs per actor lifecycle against 14 µs per instance). Inspected processes
- * run a real actor of `processMachine`.
+ * Every state's transitions with the driver actions they run, worked out once by
+ * XState itself (pure `transition` over every state and event). An event with no
+ * entry is ignored, as the machine would ignore it.
  */
-export const processTransitions: Readonly<Record<ProcessState, Readonly<Partial<Record<ProcessMachineEvent["type"], ProcessState>>>>> = (() => {
-  const events: ProcessMachineEvent[] = [{ type: "STEP" }, { type: "SUSPEND" }, { type: "RESUME" }, { type: "CLOSE", exit: {} }];
-  const table = {} as Record<ProcessState, Partial<Record<ProcessMachineEvent["type"], ProcessState>>>;
+export const processTransitions: Readonly<Record<ProcessState, Readonly<Partial<Record<ProcessMachineEvent["type"], ProcessTransition>>>>> = (() => {
+  const events: ProcessMachineEvent[] = [{ type: "LOADED" }, { type: "STEP" }, { type: "SUSPEND" }, { type: "RESUME" }, { type: "CLOSE", exit: {} }];
+  const table = {} as Record<ProcessState, Partial<Record<ProcessMachineEvent["type"], ProcessTransition>>>;
   const input = { pid: "", entry: "", host: "" };
   for (const state of ["init", "stepping", "suspended", "closed"] as const) {
     const from = processMachine.resolveState({ value: state, context: { ...input, exit: null } });
     table[state] = {};
+    if (from.status === "done") continue;
     for (const event of events) {
-      const [next] = transition(processMachine, from, event);
-      if (next.value !== state) table[state][event.type] = next.value as ProcessState;
+      const [next, actions] = transition(processMachine, from, event);
+      const driver = actions.map((a) => a.type).filter((t): t is ProcessAction => DRIVER_ACTIONS.has(t));
+      if (next.value !== state || driver.length > 0) table[state][event.type] = { target: next.value as ProcessState, actions: driver };
     }
   }
   return table;

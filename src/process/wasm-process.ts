@@ -3,7 +3,7 @@
 // without an await; async ones report each host wait.
 
 import { createActor, type Actor, type AnyActorRef } from "xstate";
-import { processInitialState, processMachine, processTransitions, type ProcessMachineEvent, type ProcessState } from "../../machines/process.ts";
+import { processInitialState, processMachine, processTransitions, type ProcessAction, type ProcessExit, type ProcessMachineEvent, type ProcessState } from "../../machines/process.ts";
 import { limitsNeedingPreemption, preemptRefusal } from "../registry/preempt-limits.ts";
 import type { Limits, WasmEntry } from "../registry/types.ts";
 import { Budget } from "./budget.ts";
@@ -49,6 +49,9 @@ export class WasmProcess extends ProcessBase {
   /** Its end: host waits give up, timers stop, a resumed guest unwinds. */
   readonly #life = new GuestLifetime();
   #instance: Instance | undefined;
+  /** Set between load and instantiate. */
+  #program: Program | undefined;
+  #args: unknown[] = [];
   /** Waiting on the host (not merely preempted): the point where a cancel is honoured. */
   #waiting = false;
   #cancelReason: unknown;
@@ -69,8 +72,15 @@ export class WasmProcess extends ProcessBase {
   inspectNow(): void {
     if (this.#actor || this.#life.ended) return;
     const input = { pid: this.pid, entry: this.wasmEntry.id, host: this.host };
-    const snapshot = processMachine.resolveState({ value: this.#state, context: { ...input, exit: null } });
-    this.#actor = createActor(processMachine, { id: this.pid, parent: this.#parent, input, snapshot });
+    const logic = processMachine.provide({
+      actions: {
+        instantiate: () => this.#instantiate(),
+        run: () => this.#run(),
+        free: ({ event }) => this.#free(event.type === "CLOSE" ? event.exit : {}),
+      },
+    });
+    const snapshot = logic.resolveState({ value: this.#state, context: { ...input, exit: null } });
+    this.#actor = createActor(logic, { id: this.pid, parent: this.#parent, input, snapshot });
     this.#actor.start();
   }
 
@@ -95,9 +105,27 @@ export class WasmProcess extends ProcessBase {
     return this.#instance?.memoryBytes() ?? 0;
   }
 
+  /** The machine decides: its actor when inspected, else its transition table with the same named actions. */
   #send(event: ProcessMachineEvent): void {
-    this.#state = processTransitions[this.#state][event.type] ?? this.#state;
-    this.#actor?.send(event);
+    const t = processTransitions[this.#state][event.type];
+    if (!t) return;
+    this.#state = t.target;
+    if (this.#actor) {
+      this.#actor.send(event);
+      return;
+    }
+    for (const action of t.actions) this.#do(action, event);
+  }
+
+  #do(action: ProcessAction, event: ProcessMachineEvent): void {
+    switch (action) {
+      case "instantiate":
+        return this.#instantiate();
+      case "run":
+        return this.#run();
+      case "free":
+        return this.#free(event.type === "CLOSE" ? event.exit : {});
+    }
   }
 
   /** For the I/O layer: the guest starts waiting on the host — a safe point to honour a cancel. */
@@ -135,6 +163,7 @@ export class WasmProcess extends ProcessBase {
   }
 
   start(args: unknown[]): void {
+    this.#args = args;
     const needPreemption = this.#host.preempt ? [] : limitsNeedingPreemption(this.limits);
     if (needPreemption.length > 0) {
       this.#finish({ error: { kind: "spawn", message: preemptRefusal(this.wasmEntry.id, this.host, needPreemption) } });
@@ -143,11 +172,11 @@ export class WasmProcess extends ProcessBase {
     const variant = this.#host.preempt ? "preempt" : "memory";
     const program = this.#deps.loader.peek(this.wasmEntry, variant);
     if (program) {
-      this.#init(program, args);
+      this.#loaded(program);
       return;
     }
     this.#deps.loader.load(this.wasmEntry, variant).then(
-      (p) => this.#init(p, args),
+      (p) => this.#loaded(p),
       (err: unknown) => this.#finish({ error: spawnError(err) }),
     );
   }
@@ -156,32 +185,45 @@ export class WasmProcess extends ProcessBase {
     this.#finish({ error });
   }
 
-  #init(program: Program, args: unknown[]): void {
+  #loaded(program: Program): void {
     if (this.#life.ended) return; // killed while loading
+    this.#program = program;
+    this.#send({ type: "LOADED" });
+  }
+
+  /** Action `instantiate`: a new instance of the loaded program; STEP once it exists. */
+  #instantiate(): void {
+    const program = this.#program!;
+    this.#program = undefined;
     let instance: Instance | Promise<Instance>;
     try {
-      instance = program.instantiate(this.#deps.makeIO(this, args));
+      instance = program.instantiate(this.#deps.makeIO(this, this.#args));
     } catch (err) {
       this.#finish({ error: spawnError(err) });
       return;
     }
     if (instance instanceof Promise) {
       instance.then(
-        (i) => this.#step(i, args),
+        (i) => this.#instantiated(i),
         (err: unknown) => this.#finish({ error: spawnError(err) }),
       );
     } else {
-      this.#step(instance, args);
+      this.#instantiated(instance);
     }
   }
 
-  #step(instance: Instance, args: unknown[]): void {
+  #instantiated(instance: Instance): void {
     if (this.#life.ended) {
       instance.dispose?.();
       return;
     }
     this.#instance = instance;
     this.#send({ type: "STEP" });
+  }
+
+  /** Action `run`: the method runs until it returns, traps or is stopped. */
+  #run(): void {
+    const instance = this.#instance!;
     this.budget.start();
     const maxMs = this.limits.maxExecutionMs;
     if (maxMs !== undefined) {
@@ -192,7 +234,7 @@ export class WasmProcess extends ProcessBase {
     }
     let out: unknown;
     try {
-      out = instance.call(args);
+      out = instance.call(this.#args);
     } catch (err) {
       this.#finish({ error: toExitError(err) });
       return;
@@ -210,12 +252,18 @@ export class WasmProcess extends ProcessBase {
   #finish(result: ExitResult): void {
     if (!this.#life.end()) return;
     this.#send({ type: "CLOSE", exit: result });
+  }
+
+  /** Action `free`: the instance is disposed, the host slot released, and the EXIT goes out. */
+  #free(exit: ProcessExit): void {
     try {
       this.#instance?.dispose?.();
     } finally {
       this.#instance = undefined;
+      this.#program = undefined;
       this.#host.release();
-      this.#deps.table.exit(this.pid, result);
+      this.#deps.table.exit(this.pid, exit as ExitResult);
     }
   }
+
 }
