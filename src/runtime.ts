@@ -31,8 +31,11 @@ export interface RuntimeOptions extends LoadOptions {
   autoStart?: boolean;
   /** Receives every supervision event (child starts, restarts, exits), from the auto_start trees on. */
   onSupervisorEvent?: (event: SupervisionEvent) => void;
-  /** Called when loading a binary is taking long (a first transpile and instrumentation), so a CLI can say why it waits. */
-  onSlowLoad?: (entryId: string, path: string) => void;
+  /**
+   * Called when a binary is actually transpiled or instrumented (a cache miss, not a warm run),
+   * so a CLI can say why it waits; `done` settles when that preparation ends.
+   */
+  onPrepare?: (entryId: string, path: string, done: Promise<void>) => void;
 }
 
 const DEFAULT_CANCEL_TIMEOUT_MS = 5000;
@@ -68,7 +71,7 @@ export class Runtime implements Spawner {
       coreImports,
       componentImports,
       capabilities: { preview1Group },
-      ...(opts.onSlowLoad ? { onSlowLoad: opts.onSlowLoad } : {}),
+      ...(opts.onPrepare ? { onPrepare: opts.onPrepare } : {}),
     });
     for (const e of registry.entries.values()) {
       if (e.kind === "process.host") this.hosts.set(e.id, hostFor(e, opts.inspect));
