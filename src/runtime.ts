@@ -38,8 +38,11 @@ export interface RuntimeOptions extends LoadOptions {
   autoStart?: boolean;
   /** Receives every supervision event (child starts, restarts, exits), from the auto_start trees on. */
   onSupervisorEvent?: (event: SupervisionEvent) => void;
-  /** Called when loading a binary is taking long (a first transpile and instrumentation), so a CLI can say why it waits. */
-  onSlowLoad?: (entryId: string, path: string) => void;
+  /**
+   * Called when a binary is actually transpiled or instrumented (a cache miss, not a warm run),
+   * so a CLI can say why it waits; `done` settles when that preparation ends.
+   */
+  onPrepare?: (entryId: string, path: string, done: Promise<void>) => void;
 }
 
 /** The caller's own process: the process API plus `close()`. */
@@ -92,7 +95,7 @@ export class Runtime {
       coreImports,
       componentImports,
       capabilities: { preview1Group },
-      ...(opts.onSlowLoad ? { onSlowLoad: opts.onSlowLoad } : {}),
+      ...(opts.onPrepare ? { onPrepare: opts.onPrepare } : {}),
     });
     this.#actors = new Map(Object.entries(opts.actors ?? {}));
     this.#tree = new ActorTree(registry.root, opts.inspect);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeProject, REPO } from "./helpers/project.ts";
+import { aliasBomb } from "./registries/cases.ts";
 
 const BIN = join(REPO, "bin", "wippy.js");
 
@@ -120,6 +121,13 @@ entries:
     const show = wippy(hello, ["registry", "show", "myns:greet"]);
     expect(show.stdout).toMatch(/^# src\/main\.yaml:\d+\n/);
     expect(show.stdout).toMatch(/method: greet/);
+  });
+
+  it("lint of a YAML alias bomb exits 1 with one line naming the file and line", () => {
+    const bomb = makeProject(aliasBomb(8));
+    const lint = wippy(bomb.root, ["lint"]);
+    expect(lint).toMatchObject({ code: 1, stdout: "" });
+    expect(lint.stderr).toMatch(/^src\/app\.yaml:8: YAML aliases expand to more than 10000 copies; an alias bomb\?[^\n]*\n$/);
   });
 
   it("--help", () => {

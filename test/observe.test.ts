@@ -1,8 +1,8 @@
 // Watching it run (issue 6): the Stately inspector relay receives every actor's
 // records, and the observer serves the tree, the processes and the exits, live.
 
-import { get } from "node:http";
-import { describe, expect, it } from "vitest";
+import { get, request, type OutgoingHttpHeaders } from "node:http";
+import { describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { Runtime } from "../src/index.ts";
 import { startInspector } from "../src/observe/inspector.ts";
@@ -173,6 +173,125 @@ describe("wippy run --inspect", () => {
       await new Promise((r) => child.once("close", r));
     }
     expect(stderr).toContain("wippy: stopped");
+  });
+});
+
+/** Status and body of a GET with exactly these headers (fetch cannot set Host). */
+function getWith(url: string, headers: OutgoingHttpHeaders): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => (body += c.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Opens a WebSocket; resolves "open", or the HTTP status the server answered instead. */
+function connect(url: string, options: WebSocket.ClientOptions = {}): Promise<{ ws: WebSocket; status: "open" | number }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, options);
+    ws.once("open", () => resolve({ ws, status: "open" }));
+    ws.once("unexpected-response", (_req, res) => {
+      resolve({ ws, status: res.statusCode ?? 0 });
+      res.resume();
+    });
+    ws.once("error", reject);
+  });
+}
+
+/** Resolves once the server has answered a ping: everything it sent before is in `received`. */
+function roundTrip(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    ws.once("pong", () => resolve());
+    ws.ping();
+  });
+}
+
+/** Lines written to stderr while `body` runs. */
+async function stderrOf(body: () => Promise<void>): Promise<string> {
+  let text = "";
+  const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    text += chunk.toString();
+    return true;
+  });
+  try {
+    await body();
+  } finally {
+    spy.mockRestore();
+  }
+  return text;
+}
+
+describe("who may connect (DNS rebinding, other web pages)", () => {
+  it("the inspector relay refuses a foreign Origin and a foreign Host with 403 and a log line; its own pages connect", async () => {
+    const relay = await startInspector(0);
+    const port = new URL(relay.url).port;
+    try {
+      const log = await stderrOf(async () => {
+        expect((await connect(relay.wsUrl, { origin: "https://evil.example" })).status).toBe(403);
+        expect((await connect(relay.wsUrl, { headers: { host: `evil.example:${port}` } })).status).toBe(403);
+        expect((await connect(relay.wsUrl, { origin: "null" })).status).toBe(403);
+        expect((await getWith(relay.url, { host: `rebound.example:${port}` })).status).toBe(403);
+      });
+      expect(log).toContain('wippy: inspector: refused a request (Origin "https://evil.example" is not a page of this server); only pages served here may connect\n');
+      expect(log).toContain(`wippy: inspector: refused a request (Host "evil.example:${port}" is not 127.0.0.1:${port}, localhost:${port} or [::1]:${port})`);
+      expect(log.split("\n").filter(Boolean)).toHaveLength(4);
+      for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`, undefined]) {
+        const { ws, status } = await connect(relay.wsUrl, origin ? { origin } : {});
+        expect(status).toBe("open");
+        ws.close();
+      }
+      expect(await getWith(relay.url, { host: `localhost:${port}` })).toMatchObject({ status: 200, body: expect.stringContaining("stately.ai/inspect") });
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it("what a viewer sends reaches no other viewer; the runtime's events still do", async () => {
+    const relay = await startInspector(0);
+    const { runtime: rt } = await openSupervised(undefined, { inspect: relay.inspect });
+    const intruder = (await connect(relay.wsUrl)).ws;
+    const watcher = (await connect(relay.wsUrl)).ws;
+    const seen: Record_[] = [];
+    watcher.on("message", (data) => seen.push(JSON.parse(data.toString()) as Record_));
+    try {
+      intruder.send(JSON.stringify({ type: "@xstate.snapshot", sessionId: "forged", snapshot: { value: "pwned" } }));
+      // the relay has handled the forged message, and anything it relayed has reached the watcher
+      await roundTrip(intruder);
+      await roundTrip(watcher);
+      const pid = await rt.process.spawnMonitored("t:behave", "t:hosts", 0);
+      await until(() => seen.find((r) => r.type === "@xstate.actor" && r.name === pid), 5000, "the runtime's actor record");
+      expect(seen.some((r) => r.sessionId === "forged")).toBe(false);
+    } finally {
+      intruder.close();
+      watcher.close();
+      await rt.close(100);
+      await relay.stop();
+    }
+  });
+
+  it("the observer refuses a foreign Origin and a foreign Host with 403 and a log line; its own page works", async () => {
+    const { runtime: rt } = await openSupervised();
+    const server = await serveObserver(rt, 0);
+    const port = new URL(server.url).port;
+    try {
+      const log = await stderrOf(async () => {
+        expect((await getWith(`${server.url}state`, { origin: "https://evil.example" })).status).toBe(403);
+        expect((await getWith(`${server.url}events`, { origin: "http://127.0.0.1:1" })).status).toBe(403);
+        expect((await getWith(`${server.url}state`, { host: `rebound.example:${port}` })).status).toBe(403);
+      });
+      expect(log).toContain('wippy: observer: refused a request (Origin "https://evil.example" is not a page of this server)');
+      expect(log).toContain(`wippy: observer: refused a request (Host "rebound.example:${port}" is not 127.0.0.1:${port}`);
+      expect((await getWith(`${server.url}state`, { host: `localhost:${port}`, origin: `http://localhost:${port}` })).status).toBe(200);
+      expect((await getWith(`${server.url}state`, { host: `[::1]:${port}` })).status).toBe(200);
+      expect((await getWith(server.url, {})).status).toBe(200);
+    } finally {
+      await server.close();
+      await rt.close(100);
+    }
   });
 });
 

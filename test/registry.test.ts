@@ -12,7 +12,7 @@ import {
   validateDocuments,
 } from "../src/registry/index.ts";
 import type { Entry, RegistryIssue, ValidationResult } from "../src/registry/index.ts";
-import { BAD, BASE, HASH, SEED, wasm } from "./registries/cases.ts";
+import { BAD, BASE, HASH, SEED, aliasBomb, wasm } from "./registries/cases.ts";
 
 const ROOT = "/proj";
 
@@ -319,6 +319,30 @@ entries:
 });
 
 describe("bad registries", () => {
+  it("an alias bomb (8 levels of 10 aliases, 1 KB) is one issue naming the file and line, not a hang", () => {
+    const bomb = aliasBomb(8);
+    expect(bomb.length).toBeLessThan(1024);
+    const result = validate({ "bomb.yaml": bomb });
+    expect(result.issues.map((issue) => formatIssue(issue, ROOT))).toEqual([
+      "src/bomb.yaml:8: YAML aliases expand to more than 10000 copies; an alias bomb? Use fewer aliases (*name) or smaller anchored values",
+    ]);
+  });
+
+  it("a few levels of aliases still load: the caps are far above what a registry uses", () => {
+    const result = validate({ "small.yaml": aliasBomb(3) }); // 1,110 aliases, 11,111 nodes
+    expect(result.issues.map((issue) => formatIssue(issue, ROOT))).toEqual([]);
+  });
+
+  it("one huge anchored value copied by a few aliases hits the node cap", () => {
+    const big = Array.from({ length: 2_000 }, (_, i) => `k${i}`).join(", ");
+    const copies = Array.from({ length: 150 }, (_, i) => `  c${i}: *big`).join("\n");
+    const result = validate({ "wide.yaml": `namespace: ns\nentries: []\nmeta:\n  big: &big [${big}]\n${copies}\n` });
+    // the alias that went over: the 99th copy (c98; each is 2,002 nodes, the anchored list counts too)
+    expect(result.issues.map((issue) => formatIssue(issue, ROOT))).toEqual([
+      "src/wide.yaml:103: YAML aliases expand to more than 200000 nodes; an alias bomb? Use fewer aliases (*name) or smaller anchored values",
+    ]);
+  });
+
   it.each(BAD)("$name", ({ files, env, expect: expected }) => {
     const result = validate(files, env);
     const formatted = result.issues.map((issue) => formatIssue(issue, ROOT));

@@ -8,7 +8,7 @@ import { HELP, parseArgs, UsageError, type CliArgs } from "./args.ts";
 import { registryList, registryShow, runList } from "./listing.ts";
 import { runAttached } from "./run-attached.ts";
 import { formatSupervisionEvent } from "../supervision/format.ts";
-import { slowLoadNotice, startWatchers } from "./watch.ts";
+import { prepareNotice, startWatchers } from "./watch.ts";
 import { TaggedLines } from "./tagged-lines.ts";
 
 export async function main(argv: string[]): Promise<number> {
@@ -107,7 +107,7 @@ async function runForever(registry: Registry, args: CliArgs): Promise<number> {
   runtime = await Runtime.open({
     registry,
     ...watchers.runtimeOptions,
-    onSlowLoad: slowLoadNotice,
+    onPrepare: prepareNotice,
     stdio: { stdout: (_pid, chunk) => process.stdout.write(chunk), stderr: (pid, chunk) => stderr.write(pid, chunk) },
     onSupervisorEvent: (e) => {
       const line = hideLogs ? null : formatSupervisionEvent(e);

@@ -8,7 +8,7 @@ import { CliError } from "./main.ts";
 import { TerminalStdin } from "./stdin.ts";
 import { isWasiCommand } from "../wasm/program.ts";
 import type { CliArgs } from "./args.ts";
-import { slowLoadNotice, startWatchers } from "./watch.ts";
+import { prepareNotice, startWatchers } from "./watch.ts";
 
 function hostIds(registry: Registry, kind: "process.host" | "terminal.host"): string[] {
   return [...registry.entries.values()].filter((e) => e.kind === kind).map((e) => e.id).sort();
@@ -25,7 +25,7 @@ export async function runAttached(registry: Registry, entry: WasmEntry, args: st
   const runtime = await Runtime.open({
     registry,
     ...watchers.runtimeOptions,
-    onSlowLoad: slowLoadNotice,
+    onPrepare: prepareNotice,
     stdio: {
       stdout: (_pid, chunk) => process.stdout.write(chunk),
       stderr: (_pid, chunk) => process.stderr.write(chunk),

@@ -3,16 +3,24 @@
 // WebSocket inspector) to a relay on 127.0.0.1; the page it serves embeds the Stately
 // inspector UI and hands it the events. The events never leave this machine; only the
 // inspector UI itself is loaded from stately.ai.
+//
+// Who may say what: the runtime's own inspector connects on a path with a random token and
+// is the only source; viewers (the bridge page) only listen. The protocol needs nothing
+// from a viewer (the UI talks to the bridge page by postMessage), so what a viewer sends
+// is dropped: it can reach neither other viewers nor the runtime.
 
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { InspectionEvent, Observer } from "xstate";
 import { WebSocket, WebSocketServer } from "ws";
+import { debug } from "../log.ts";
+import { foreignRequest, refuse } from "./loopback.ts";
 
 export interface InspectorRelay {
   /** The page to open in a browser. */
   url: string;
-  /** Where inspectors and viewers connect. */
+  /** Where viewers connect (they receive; what they send is dropped). */
   wsUrl: string;
   /** Pass to Runtime.open({ inspect }). */
   inspect: Observer<InspectionEvent>;
@@ -20,6 +28,7 @@ export interface InspectorRelay {
 }
 
 const UI = "https://stately.ai/inspect";
+const UI_ORIGIN = new URL(UI).origin;
 /** Events kept for a viewer that connects late (the start of the run). */
 const BACKLOG = 2000;
 
@@ -28,20 +37,24 @@ const bridgePage = (wsUrl: string) => `<!doctype html>
 <style>html,body,iframe{margin:0;width:100%;height:100%;border:0}</style></head>
 <body><iframe id="ui" src="${UI}"></iframe>
 <script>
-  // The Stately UI takes events by postMessage once it says it is connected.
-  const ui = document.getElementById("ui"), pending = [];
+  // The Stately UI takes events by postMessage once it says it is connected; only to its origin.
+  const ui = document.getElementById("ui"), pending = [], origin = ${JSON.stringify(UI_ORIGIN)};
   let ready = false;
   addEventListener("message", (e) => {
-    if (e.data && e.data.type === "@statelyai.connected") { ready = true; pending.splice(0).forEach((m) => ui.contentWindow.postMessage(m, "*")); }
+    if (e.origin !== origin || e.source !== ui.contentWindow) return;
+    if (e.data && e.data.type === "@statelyai.connected") { ready = true; pending.splice(0).forEach((m) => ui.contentWindow.postMessage(m, origin)); }
   });
   new WebSocket(${JSON.stringify(wsUrl)}).onmessage = (e) => {
     const m = JSON.parse(e.data);
-    ready ? ui.contentWindow.postMessage(m, "*") : pending.push(m);
+    ready ? ui.contentWindow.postMessage(m, origin) : pending.push(m);
   };
 </script></body></html>`;
 
 export async function startInspector(port = 0): Promise<InspectorRelay> {
-  const http = createServer((_req, res) => {
+  let actual = port;
+  const http = createServer((req, res) => {
+    const foreign = foreignRequest(req, actual);
+    if (foreign) return refuse("inspector", foreign, res);
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     res.end(bridgePage(wsUrl));
   });
@@ -51,24 +64,41 @@ export async function startInspector(port = 0): Promise<InspectorRelay> {
     );
     http.listen(port, "127.0.0.1", () => resolve());
   });
-  // attached once listening: a WebSocketServer re-emits the server's listen errors, unhandled
-  const wss = new WebSocketServer({ server: http });
+  actual = (http.address() as AddressInfo).port;
+  const wsUrl = `ws://127.0.0.1:${actual}`;
+  const sourcePath = `/source/${randomBytes(16).toString("hex")}`;
+  const wss = new WebSocketServer({ noServer: true });
+  const viewers = new Set<WebSocket>();
   const backlog: string[] = [];
   wss.on("error", () => undefined); // listening already succeeded; nothing later may crash the runtime
-  wss.on("connection", (ws) => {
-    ws.on("error", () => undefined); // a viewer that vanishes is just gone
-    for (const m of backlog) ws.send(m);
-    ws.on("message", (data) => {
-      const m = data.toString();
-      backlog.push(m);
-      if (backlog.length > BACKLOG) backlog.shift();
-      for (const c of wss.clients) if (c !== ws && c.readyState === WebSocket.OPEN) c.send(m);
+  http.on("upgrade", (req, socket, head) => {
+    socket.on("error", () => undefined);
+    const foreign = foreignRequest(req, actual);
+    if (foreign) {
+      refuse("inspector", foreign);
+      socket.end("HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
+    const isSource = req.url === sourcePath;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on("error", () => undefined); // a viewer that vanishes is just gone
+      if (isSource) {
+        ws.on("message", (data) => {
+          const m = data.toString();
+          backlog.push(m);
+          if (backlog.length > BACKLOG) backlog.shift();
+          for (const v of viewers) if (v.readyState === WebSocket.OPEN) v.send(m);
+        });
+        return;
+      }
+      viewers.add(ws);
+      ws.on("close", () => viewers.delete(ws));
+      ws.on("message", () => debug("inspector: dropped a message from a viewer (viewers only listen)"));
+      for (const m of backlog) ws.send(m);
     });
   });
-  const actual = (http.address() as AddressInfo).port;
-  const wsUrl = `ws://127.0.0.1:${actual}`;
   const { createWebSocketInspector } = await import("@statelyai/inspect");
-  const inspector = createWebSocketInspector({ url: wsUrl });
+  const inspector = createWebSocketInspector({ url: `ws://127.0.0.1:${actual}${sourcePath}` });
   return {
     url: `http://127.0.0.1:${actual}/`,
     wsUrl,

@@ -1,11 +1,13 @@
 // `wippy run --observe [port]`: the observer page on 127.0.0.1, its state pushed as
 // server-sent events whenever it changes (checked every 200 ms), and /state as JSON.
+// Only for this machine's own pages and tools: see loopback.ts.
 
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Runtime } from "../runtime.ts";
 import { RuntimeObserver, type Observation } from "./model.ts";
 import { OBSERVER_PAGE } from "./page.ts";
+import { foreignRequest, refuse } from "./loopback.ts";
 
 export interface ObserverServer {
   url: string;
@@ -33,7 +35,10 @@ export async function serveObserver(runtime: Runtime, port = 0): Promise<Observe
   }, TICK_MS);
   timer.unref();
 
+  let actual = port;
   const server: Server = createServer((req, res) => {
+    const foreign = foreignRequest(req, actual);
+    if (foreign) return refuse("observer", foreign, res);
     const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
     if (path === "/") {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
@@ -59,9 +64,9 @@ export async function serveObserver(runtime: Runtime, port = 0): Promise<Observe
     });
     server.listen(port, "127.0.0.1", () => resolve());
   });
-  const address = server.address() as AddressInfo;
+  actual = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${address.port}/`,
+    url: `http://127.0.0.1:${actual}/`,
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(timer);

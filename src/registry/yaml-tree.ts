@@ -1,7 +1,7 @@
 // Parses a YAML text into a small tree of located nodes: every map, list and
 // scalar knows its 1-based line so issues can point at the offending field.
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from "yaml";
-import type { Document, Node as YamlNode } from "yaml";
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit } from "yaml";
+import type { Alias, Document, Node as YamlNode } from "yaml";
 
 export type Scalar = string | number | boolean | null;
 
@@ -42,7 +42,37 @@ export interface ParsedYaml {
   problems: ParseProblem[];
 }
 
-const MAX_DEPTH = 200; // guards against alias bombs and self-referencing anchors
+const MAX_DEPTH = 200; // guards against self-referencing anchors
+/** Aliases resolved while building the tree: a registry uses a few, an alias bomb billions. */
+export const MAX_ALIAS_EXPANSIONS = 10_000;
+/** Nodes built in all, aliases expanded: a large registry has tens of thousands. */
+export const MAX_TREE_NODES = 200_000;
+
+/** Thrown inside `convert` to stop at once: nothing else in a file that blew the cap is worth reading. */
+class ExpansionLimit extends Error {
+  readonly line: number;
+  constructor(line: number, what: string) {
+    super(`YAML aliases expand to ${what}; an alias bomb? Use fewer aliases (*name) or smaller anchored values`);
+    this.line = line;
+  }
+}
+
+/**
+ * Each alias's anchored node, found in one pass (the last anchor of that name before it).
+ * `Alias.resolve` walks the whole document on every call, which alone makes a few thousand
+ * aliases slow.
+ */
+function aliasTargets(doc: Document): Map<Alias, YamlNode | undefined> {
+  const anchored = new Map<string, YamlNode>();
+  const targets = new Map<Alias, YamlNode | undefined>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) targets.set(node, anchored.get(node.source));
+      else if (node.anchor) anchored.set(node.anchor, node);
+    },
+  });
+  return targets;
+}
 
 export function parseYamlTree(text: string): ParsedYaml {
   const lineCounter = new LineCounter();
@@ -57,27 +87,34 @@ export function parseYamlTree(text: string): ParsedYaml {
     };
   }
   const problems: ParseProblem[] = [];
-  const convert = (node: unknown, fallbackLine: number, depth: number): TreeNode => {
+  const targets = aliasTargets(doc);
+  let aliases = 0;
+  let nodes = 0;
+  // Aliases are expanded here (each use is a copy with its own lines), so the caps live here too.
+  // `aliasLine`: the alias written in the file that this copy is part of, where a cap is reported.
+  const convert = (node: unknown, fallbackLine: number, depth: number, aliasLine?: number): TreeNode => {
     const line = lineOfNode(node, lineOf) ?? fallbackLine;
+    if (++nodes > MAX_TREE_NODES) throw new ExpansionLimit(aliasLine ?? line, `more than ${MAX_TREE_NODES} nodes`);
     if (depth > MAX_DEPTH) {
       problems.push({ line, message: "YAML nests too deeply (recursive alias?)" });
       return { type: "scalar", value: null, line };
     }
     if (isAlias(node)) {
-      return convert(node.resolve(doc as Document), line, depth + 1);
+      if (++aliases > MAX_ALIAS_EXPANSIONS) throw new ExpansionLimit(aliasLine ?? line, `more than ${MAX_ALIAS_EXPANSIONS} copies`);
+      return convert(targets.get(node), line, depth + 1, aliasLine ?? line);
     }
     if (isScalar(node)) {
       return { type: "scalar", value: toScalar(node.value), line };
     }
     if (isSeq(node)) {
-      return { type: "seq", line, items: node.items.map((item) => convert(item, line, depth + 1)) };
+      return { type: "seq", line, items: node.items.map((item) => convert(item, line, depth + 1, aliasLine)) };
     }
     if (isMap(node)) {
       const pairs = new Map<string, MapPair>();
       const merged: MapPair[] = [];
       for (const pair of node.items) {
         const keyLine = lineOfNode(pair.key, lineOf) ?? line;
-        const value = convert(pair.value, keyLine, depth + 1);
+        const value = convert(pair.value, keyLine, depth + 1, aliasLine);
         if (isScalar(pair.key) && (typeof pair.key.value === "symbol" || pair.key.value === "<<")) {
           // YAML merge key: copy pairs from the merged map(s) unless set here.
           const sources = value.type === "seq" ? value.items : [value];
@@ -96,8 +133,12 @@ export function parseYamlTree(text: string): ParsedYaml {
     return { type: "scalar", value: null, line };
   };
   if (doc.contents === null) return { root: undefined, problems };
-  const root = convert(doc.contents, 1, 0);
-  return { root, problems };
+  try {
+    return { root: convert(doc.contents, 1, 0), problems };
+  } catch (err) {
+    if (err instanceof ExpansionLimit) return { problems: [{ line: err.line, message: err.message }] };
+    throw err;
+  }
 }
 
 function lineOfNode(node: unknown, lineOf: (offset: number) => number): number | undefined {

@@ -1,8 +1,10 @@
 // Instrumented bytes, kept on disk beside the transpiled components: binaryen runs
-// once per binary and variant, not once per `wippy run`.
+// once per binary and variant, not once per `wippy run`. Each `<key>.wasm` has its
+// digest in `<key>.sha256`, written after it; a file without a matching digest is rebuilt.
 
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { debug } from "../log.ts";
+import { digest, privateFolder, readTrusted, writePrivate } from "./cache-trust.ts";
 import { sha256Hex } from "./hash.ts";
 import { instrumentCore, type InstrumentOptions } from "./instrument.ts";
 
@@ -17,20 +19,30 @@ export const INSTRUMENT_OPTIONS: Record<Instrumentation, InstrumentOptions> = {
   memory: { fuel: false, memory: true },
 };
 
-/** `importMemory`: the memory becomes an import, for a host's memory pool (core modules). */
-export async function instrumentCached(bytes: Uint8Array, variant: Instrumentation, cacheDir: string, importMemory = false): Promise<{ bytes: Uint8Array; cached: boolean }> {
+/**
+ * `importMemory`: the memory becomes an import, for a host's memory pool (core modules).
+ * `onBuild` is called before binaryen runs, that is only when the cache has no valid copy.
+ */
+export async function instrumentCached(
+  bytes: Uint8Array,
+  variant: Instrumentation,
+  cacheDir: string,
+  importMemory = false,
+  onBuild?: () => void,
+): Promise<{ bytes: Uint8Array; cached: boolean }> {
   const key = sha256Hex(new TextEncoder().encode(`${FORMAT}\n${variant}${importMemory ? "+pool" : ""}\n${sha256Hex(bytes)}`)).slice(0, 32);
-  const dir = join(cacheDir, "instrumented");
+  const dir = await privateFolder(join(cacheDir, "instrumented"));
   const file = join(dir, `${key}.wasm`);
-  try {
-    return { bytes: new Uint8Array(await readFile(file)), cached: true };
-  } catch {
-    // not cached yet
+  const digestFile = join(dir, `${key}.sha256`);
+  const cached = await readTrusted(file);
+  if (cached) {
+    const recorded = await readTrusted(digestFile);
+    if (recorded && new TextDecoder().decode(recorded) === digest(cached)) return { bytes: cached, cached: true };
+    debug(`cached instrumentation ${file} does not match its recorded digest; instrumenting again`);
   }
+  onBuild?.();
   const out = await instrumentCore(bytes, { ...INSTRUMENT_OPTIONS[variant], importMemory });
-  await mkdir(dir, { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  await writeFile(tmp, out);
-  await rename(tmp, file);
+  await writePrivate(file, out);
+  await writePrivate(digestFile, digest(out));
   return { bytes: out, cached: false };
 }

@@ -15,17 +15,19 @@ import type { Program } from "./program.ts";
 import { debug } from "../log.ts";
 import { defaultCacheDir, loadTranspiled } from "./transpile-cache.ts";
 import { instrumentCached, type Instrumentation } from "./instrument-cache.ts";
+import { CacheTrustError } from "./cache-trust.ts";
 
 export interface LoaderOptions {
   cacheDir?: string;
   coreImports: CoreImportProvider;
   componentImports: ComponentImportProvider;
   capabilities: CapabilityCheck;
-  /** Called once a load has taken SLOW_LOAD_MS (transpiling, instrumenting): someone may be waiting. */
-  onSlowLoad?: (entryId: string, path: string) => void;
+  /**
+   * Called when a binary is actually transpiled or instrumented (a cache miss, never a cache
+   * hit), once per build; `done` settles when that build ends, failed or not.
+   */
+  onPrepare?: (entryId: string, path: string, done: Promise<void>) => void;
 }
-
-const SLOW_LOAD_MS = 1500;
 
 export interface LoaderStats {
   compiled: number;
@@ -114,20 +116,22 @@ export class ProgramLoader {
     const key = `${hash}\0${variant}`;
     let p = this.#byHash.get(key);
     if (!p) {
-      p = this.#compile(entry, bytes, hash, variant);
-      const onSlow = this.#opts.onSlowLoad;
-      if (onSlow) {
-        const timer = setTimeout(() => onSlow(entry.id, entry.path), SLOW_LOAD_MS);
-        const done = () => clearTimeout(timer);
-        p.then(done, done);
-      }
+      let building = false;
+      const onPrepare = this.#opts.onPrepare;
+      // called by the caches only when they build, and only after an await, so `p` is set by then
+      const onBuild = () => {
+        if (building || !onPrepare) return;
+        building = true;
+        onPrepare(entry.id, entry.path, (p as Promise<Program>).then(() => undefined, () => undefined));
+      };
+      p = this.#compile(entry, bytes, hash, variant, onBuild);
       p.catch(() => this.#byHash.delete(key));
       this.#byHash.set(key, p);
     }
     return p;
   }
 
-  async #compile(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, hash: string, variant: Instrumentation): Promise<Program> {
+  async #compile(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, hash: string, variant: Instrumentation, onBuild: () => void): Promise<Program> {
     const cacheDir = this.#opts.cacheDir ?? defaultCacheDir();
     let kind;
     try {
@@ -145,12 +149,13 @@ export class ProgramLoader {
       try {
         const started = performance.now();
         // a core module's memory is imported, so that each process can take one from its host's pool
-        const out = await instrumentCached(bytes, variant, cacheDir, true);
+        const out = await instrumentCached(bytes, variant, cacheDir, true, onBuild);
         if (out.cached) this.stats.instrumentCacheHits++;
         else this.stats.instrumented++;
         debug(`${out.cached ? "loaded cached instrumentation of" : "instrumented"} ${entry.path} (sha256:${hash.slice(0, 12)}…, ${variant}) in ${(performance.now() - started).toFixed(0)} ms`);
         module = await WebAssembly.compile(out.bytes as Uint8Array<ArrayBuffer>);
       } catch (err) {
+        if (err instanceof CacheTrustError) throw fail(entry, err.message);
         throw fail(entry, `${entry.path} could not be instrumented for preemption and limits: ${(err as Error).message}`);
       }
       this.stats.compiled++;
@@ -158,13 +163,14 @@ export class ProgramLoader {
     }
     try {
       const started = performance.now();
-      const transpiled = await loadTranspiled(bytes, hash, cacheDir, variant);
+      const transpiled = await loadTranspiled(bytes, hash, cacheDir, variant, onBuild);
       const ms = (performance.now() - started).toFixed(0);
       if (transpiled.cached) this.stats.transpileCacheHits++;
       else this.stats.transpiled++;
       debug(`${transpiled.cached ? "loaded cached transpilation of" : "transpiled"} component ${entry.path} (sha256:${hash.slice(0, 12)}…) in ${ms} ms`);
       return new ComponentProgram(hash, transpiled, this.#opts.componentImports);
     } catch (err) {
+      if (err instanceof CacheTrustError) throw fail(entry, err.message);
       throw fail(entry, `${entry.path} is not a valid WebAssembly component: ${(err as Error).message}`);
     }
   }

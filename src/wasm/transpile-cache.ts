@@ -1,11 +1,14 @@
 // Components are transpiled by jco once per hash and kept on disk, so a second
-// `wippy run` imports the generated JS instead of transpiling again.
+// `wippy run` imports the generated JS instead of transpiling again. An entry is used only
+// if every file matches the digests in its manifest (cache-trust.ts: who may write there).
 
-import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { sha256Hex } from "./hash.ts";
+import { debug } from "../log.ts";
+import { digest, existingFolder, privateFolder, readTrusted, writePrivate } from "./cache-trust.ts";
 import { exportedSignatures, type WitSignatures } from "./wit.ts";
 import { ASYNC_IMPORTS } from "../wasi/p2/async-imports.ts";
 import { instrumentCached, type Instrumentation } from "./instrument-cache.ts";
@@ -62,50 +65,100 @@ function cacheKey(hash: string): string {
   return sha256Hex(new TextEncoder().encode([CACHE_FORMAT, JCO_VERSION, JSON.stringify(TRANSPILE_OPTIONS), hash].join("\n"))).slice(0, 32);
 }
 
-async function readCached(dir: string): Promise<Meta | null> {
-  try {
-    return JSON.parse(await readFile(join(dir, "meta.json"), "utf8")) as Meta;
-  } catch {
-    return null;
-  }
+/** What one cache entry holds once its digests are checked. */
+interface Entry {
+  meta: Meta;
+  /** The core modules jco split out, by file name, before instrumentation. */
+  cores: Map<string, Uint8Array>;
 }
 
-async function transpileToDisk(bytes: Uint8Array, dir: string): Promise<Meta> {
+/** Written last in an entry: the SHA-256 of every file in it. */
+const MANIFEST = "manifest.json";
+
+/** The entry if every file matches the manifest; "invalid" when incomplete or changed. */
+async function readVerified(dir: string): Promise<Entry | "missing" | "invalid"> {
+  // the folder too: component.js is imported from it after the check
+  const folder = await existingFolder(dir);
+  if (folder !== "private") return folder === "missing" ? "missing" : "invalid";
+  const manifestBytes = await readTrusted(join(dir, MANIFEST));
+  if (!manifestBytes) return "invalid";
+  let manifest: Record<string, string>;
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as Record<string, string>;
+  } catch {
+    debug(`cache entry ${dir}: unreadable ${MANIFEST}; transpiling again`);
+    return "invalid";
+  }
+  const files = new Map<string, Uint8Array>();
+  for (const [name, sha] of Object.entries(manifest)) {
+    if (!/^[\w-][\w.-]*$/.test(name)) return "invalid"; // jco writes plain file names, nothing outside the entry
+    const content = await readTrusted(join(dir, name));
+    if (!content || digest(content) !== sha) {
+      debug(`cache entry ${dir}: ${name} ${content ? "does not match its recorded digest" : "is missing"}; transpiling again`);
+      return "invalid";
+    }
+    files.set(name, content);
+  }
+  const metaBytes = files.get("meta.json");
+  if (!metaBytes || !files.has("component.js")) return "invalid";
+  const cores = new Map([...files].filter(([name]) => name.endsWith(".wasm")));
+  return { meta: JSON.parse(new TextDecoder().decode(metaBytes)) as Meta, cores };
+}
+
+/** `replace`: an entry that failed its check is there; it is moved aside, since a rename onto a full folder fails. */
+async function transpileToDisk(bytes: Uint8Array, dir: string, replace: boolean): Promise<Entry> {
   const { transpile, componentWit } = await import("@bytecodealliance/jco");
   const signatures = exportedSignatures(await componentWit(bytes));
   const out = await transpile(bytes, { ...TRANSPILE_OPTIONS, asyncExports: [...TRANSPILE_OPTIONS.asyncExports], asyncImports: [...TRANSPILE_OPTIONS.asyncImports] });
   const meta: Meta = { imports: out.imports, exports: out.exports, signatures };
+  const files = new Map<string, Uint8Array>(Object.entries(out.files).filter(([name]) => !name.endsWith(".d.ts")));
+  files.set("meta.json", new TextEncoder().encode(JSON.stringify(meta)));
   // Write beside, then rename: a reader never sees half a cache entry.
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  for (const [name, content] of Object.entries(out.files)) {
-    if (name.endsWith(".d.ts")) continue;
-    const file = join(tmp, name);
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, content);
+  const manifest: Record<string, string> = {};
+  for (const [name, content] of files) {
+    await writePrivate(join(tmp, name), content);
+    manifest[name] = digest(content);
   }
-  await writeFile(join(tmp, "meta.json"), JSON.stringify(meta));
-  await mkdir(dirname(dir), { recursive: true });
+  await writePrivate(join(tmp, MANIFEST), JSON.stringify(manifest));
+  const stale = `${dir}.stale-${process.pid}-${Date.now()}`;
+  if (replace) await rename(dir, stale).catch(() => undefined);
   try {
     await rename(tmp, dir);
   } catch {
     await rm(tmp, { recursive: true, force: true }); // another process won the race; its copy is identical
   }
-  return meta;
+  if (replace) await rm(stale, { recursive: true, force: true });
+  return { meta, cores: new Map([...files].filter(([name]) => name.endsWith(".wasm"))) };
 }
 
-/** Transpiles (or reads the cache), then compiles each core module instrumented as `variant`. */
-export async function loadTranspiled(bytes: Uint8Array, hash: string, cacheDir = defaultCacheDir(), variant: Instrumentation = "preempt"): Promise<TranspiledComponent> {
-  const dir = join(cacheDir, "components", cacheKey(hash));
-  let meta = await readCached(dir);
-  const cached = meta !== null;
-  if (!meta) meta = await transpileToDisk(bytes, dir);
+/**
+ * Transpiles (or reads the cache), then compiles each core module instrumented as `variant`.
+ * `onBuild` is called before anything is transpiled or instrumented (not on cache hits).
+ */
+export async function loadTranspiled(
+  bytes: Uint8Array,
+  hash: string,
+  cacheDir = defaultCacheDir(),
+  variant: Instrumentation = "preempt",
+  onBuild?: () => void,
+): Promise<TranspiledComponent> {
+  await privateFolder(cacheDir);
+  const dir = join(await privateFolder(join(cacheDir, "components")), cacheKey(hash));
+  const found = await readVerified(dir);
+  const cached = typeof found === "object";
+  let entry: Entry;
+  if (typeof found === "object") entry = found;
+  else {
+    onBuild?.();
+    entry = await transpileToDisk(bytes, dir, found === "invalid");
+  }
+  const { meta } = entry;
   const coreModules = new Map<string, WebAssembly.Module>();
   const memoryShapes = new WeakMap<WebAssembly.Module, MemoryShape>();
-  for (const name of await readdir(dir)) {
-    if (!name.endsWith(".wasm")) continue;
-    const original = await readFile(join(dir, name));
+  for (const [name, original] of entry.cores) {
     // each core module's own memory becomes an import, so a process can take one from its host's pool
-    const { bytes: core } = await instrumentCached(original, variant, cacheDir, true);
+    const { bytes: core } = await instrumentCached(original, variant, cacheDir, true, onBuild);
     const module = await WebAssembly.compile(core as Uint8Array<ArrayBuffer>);
     coreModules.set(name, module);
     const shape = pooledMemoryShape(module, readCoreInfo(original).memory);

@@ -418,3 +418,13 @@ export const BAD: BadCase[] = [
   },
 ];
 
+
+/**
+ * A billion laughs in about 1 KB: `levels` anchors, each a list of ten aliases to the one
+ * before, under meta:. Eight levels expand to 10^8 strings. Level i sits on line 4 + i.
+ */
+export function aliasBomb(levels = 8): string {
+  let text = `namespace: ns\nentries: []\nmeta:\n  lol0: &lol0 ["${"lol".repeat(20)}"]\n`;
+  for (let i = 1; i <= levels; i++) text += `  lol${i}: &lol${i} [${Array.from({ length: 10 }, () => `*lol${i - 1}`).join(", ")}]\n`;
+  return text;
+}
