@@ -34,7 +34,10 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "run") {
       const registry = await load(args);
       if (sub === "list") return print(runList(registry));
-      if (sub === undefined) return await runForever(registry, args);
+      if (sub === undefined) {
+        if (args.host !== undefined) return fail("--host chooses where a command runs (wippy run <name> or -x <ns:entry>); services name their own host");
+        return await runForever(registry, args);
+      }
       const entry = args.execute !== undefined ? findEntry(registry, sub) : findCommand(registry, sub);
       return await runAttached(registry, entry, rest, args);
     }
