@@ -14,6 +14,7 @@ import type { ProcessIO } from "./wasm/program.ts";
 import { componentImports } from "./wasi/component-host.ts";
 import { coreImports, preview1Group } from "./wasi/core-host.ts";
 import { Budget } from "./process/budget.ts";
+import { checkId, checkTimeout } from "./process/arguments.ts";
 import { buildProcessIO, type Stdio } from "./process/io.ts";
 import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
 import type { SupervisorInput } from "../supervisors/spec.ts";
@@ -116,6 +117,8 @@ export class Runtime implements Spawner {
   }
 
   spawn(id: string, hostId: string, args: unknown[], opts: { monitor?: string; link?: string } = {}): string {
+    checkId("spawn", "entry id", id);
+    checkId("spawn", "host id", hostId);
     if (this.#closed) throw new ProcessError("spawn", "the runtime is closed");
     const entry = this.registry.entries.get(id);
     if (!entry) throw new ProcessError("spawn", `no entry ${id} in the registry${suggest(id, this.registry)}`);
@@ -141,6 +144,7 @@ export class Runtime implements Spawner {
   }
 
   cancel(from: string, pid: string, reason: unknown, timeoutMs = DEFAULT_CANCEL_TIMEOUT_MS): void {
+    checkTimeout("cancel", timeoutMs);
     const rec = this.table.get(pid);
     if (!rec) return;
     if (rec instanceof WasmProcess) {
@@ -154,6 +158,7 @@ export class Runtime implements Spawner {
 
   /** Calls a `function.wasm` entry: instantiate, call, free; no process. */
   async call(id: string, ...args: unknown[]): Promise<unknown> {
+    checkId("call", "function id", id);
     const entry = this.registry.entries.get(id);
     if (!entry || entry.kind !== "function.wasm") {
       throw new ProcessError("spawn", entry ? `${id} is a ${entry.kind}, not a function.wasm entry` : `no entry ${id} in the registry${suggest(id, this.registry)}`);
@@ -187,6 +192,11 @@ export class Runtime implements Spawner {
 
   /** Stops the supervision trees in order, then ends every other process (CANCEL, then kill after `timeoutMs`) and waits for their EXITs. */
   close(timeoutMs = DEFAULT_CANCEL_TIMEOUT_MS): Promise<void> {
+    try {
+      checkTimeout("close", timeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     this.#closing ??= this.#close(timeoutMs);
     return this.#closing;
   }

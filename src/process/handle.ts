@@ -4,6 +4,7 @@
 import type { ProcessState } from "../../machines/process.ts";
 import type { MailboxEvent } from "./events.ts";
 import { ProcessError, type ExitError, type ExitResult } from "./exit.ts";
+import { checkTimeout } from "./arguments.ts";
 import { ProcessBase } from "./record.ts";
 import type { ProcessTable } from "./table.ts";
 
@@ -127,7 +128,13 @@ export class ProcessHandle extends ProcessBase {
     return true;
   }
 
+  /** Next event; null after `timeoutMs` (a finite number ≥ 0) without one; without it, waits for one. */
   receive(timeoutMs?: number): Promise<MailboxEvent | null> {
+    try {
+      checkTimeout("receive", timeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.mailbox.receive(timeoutMs);
   }
 

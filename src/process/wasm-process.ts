@@ -5,6 +5,7 @@
 import { createActor, type Actor, type InspectionEvent, type Observer } from "xstate";
 import { processInitialState, processMachine, processTransitions, type ProcessMachineEvent, type ProcessState } from "../../machines/process.ts";
 import type { Limits, WasmEntry } from "../registry/types.ts";
+import { cancelMessage } from "./arguments.ts";
 import { Budget } from "./budget.ts";
 import type { MemoryPool } from "./memory-pool.ts";
 import type { ProgramLoader } from "../wasm/loader.ts";
@@ -114,8 +115,7 @@ export class WasmProcess extends ProcessBase {
   }
 
   #endCancelled(): void {
-    const r = this.#cancelReason;
-    this.#finish({ error: { kind: "cancelled", message: typeof r === "string" ? r : JSON.stringify(r) ?? "cancelled" } });
+    this.#finish({ error: { kind: "cancelled", message: cancelMessage(this.#cancelReason) } });
   }
 
   /** The guest gives the thread up for a turn (preemption): suspended, but not a wait, so no cancel point. */
