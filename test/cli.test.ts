@@ -151,6 +151,21 @@ entries:
     expect(show.stdout).toMatch(/method: greet/);
   });
 
+  it("lint warns that queue_size has no effect here, naming file, entry and field, and still passes", () => {
+    const project = makeProject(`namespace: t
+entries:
+  - { name: a, kind: process.host }
+  - { name: b, kind: process.host, host: { queue_size: 1024, max_processes: 10 } }
+`);
+    const r = wippy(project.root, ["lint"]);
+    expect(r).toEqual({
+      code: 0,
+      stdout: "ok: 2 entries in 1 file\n",
+      stderr:
+        "warning: src/app.yaml:4: entry t:b, field host.queue_size: has no effect here: it sizes Wippy's run queue, which this runtime does not have; it is accepted so the same registry also runs on Wippy\n",
+    });
+  });
+
   it("--help", () => {
     const r = wippy(hello, ["--help"]);
     expect(r.code).toBe(0);

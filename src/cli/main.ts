@@ -1,7 +1,8 @@
 // The `wippy` CLI (SPEC section 6). Every failure is one line on stderr saying
 // what failed and how to fix it; the exit status is the guest's.
 
-import { loadRegistry, RegistryError, type Registry, type WasmEntry } from "../registry/index.ts";
+import { formatIssue, loadRegistry, RegistryError, type Registry, type WasmEntry } from "../registry/index.ts";
+import { noEffectWarnings } from "../registry/no-effect.ts";
 import { Runtime } from "../runtime.ts";
 import { HELP, parseArgs, UsageError, type CliArgs } from "./args.ts";
 import { registryList, registryShow, runList } from "./listing.ts";
@@ -70,6 +71,8 @@ function load(args: CliArgs): Promise<Registry> {
 
 async function lint(args: CliArgs): Promise<number> {
   const registry = await load(args);
+  // warnings leave the registry valid: lint still passes
+  for (const warning of noEffectWarnings(registry)) process.stderr.write(`warning: ${formatIssue(warning, registry.root)}\n`);
   return print(`ok: ${registry.entries.size} entries in ${registry.files.length} file${registry.files.length === 1 ? "" : "s"}`);
 }
 
