@@ -130,6 +130,8 @@ entries:
     expect(unknown.stderr).toBe("wippy: --host t:nope: no process.host t:nope in the registry; process hosts: t:a, t:b\n");
     const wrongKind = wippy(project.root, ["run", "--host", "t:term", "answer"]);
     expect(wrongKind.stderr).toBe("wippy: --host t:term: t:term is a terminal.host, not a process.host; process hosts: t:a, t:b\n");
+    // services name their own hosts: --host means nothing to `wippy run` without a command
+    expect(wippy(project.root, ["--host", "t:b", "run"])).toMatchObject({ code: 1, stderr: "wippy: --host chooses where a command runs (wippy run <name> or -x <ns:entry>); services name their own host\n" });
   });
 
   it("lint reports every registry error at once; registry list and show", () => {
