@@ -5,7 +5,7 @@
 // event or runs, suspended while it waits for one.
 
 import { assign, fromPromise, sendTo, setup, type AnyActorLogic, type AnyEventObject } from "xstate";
-import type { ExitResult } from "../src/process/exit.ts";
+import { describeReason, type ExitResult } from "../src/process/exit.ts";
 
 export interface ActorProcessInput {
   pid: string;
@@ -31,17 +31,6 @@ export type ActorProcessEvent =
   /** Ended from outside (terminate, a cancel timeout, a linked failure). */
   | { type: "CLOSE"; exit: ExitResult };
 
-/** The message of an uncaught error, whatever was thrown. */
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  if (typeof err === "string") return err;
-  try {
-    return JSON.stringify(err) ?? String(err);
-  } catch {
-    return String(err);
-  }
-}
-
 export const actorProcessMachine = setup({
   types: {
     context: {} as ActorProcessContext,
@@ -63,7 +52,7 @@ export const actorProcessMachine = setup({
     src: "logic",
     input: ({ context }: { context: ActorProcessContext }) => context.input,
     onDone: { target: ".closed", actions: assign({ exit: ({ event }) => ({ value: event.output }) }) },
-    onError: { target: ".closed", actions: assign({ exit: ({ event }) => ({ error: { kind: "error" as const, message: errorMessage(event.error) } }) }) },
+    onError: { target: ".closed", actions: assign({ exit: ({ event }) => ({ error: { kind: "error" as const, message: describeReason(event.error) } }) }) },
   },
   initial: "init",
   on: {

@@ -19,6 +19,7 @@ import type { ProcessIO } from "./wasm/program.ts";
 import { componentImports } from "./wasi/component-host.ts";
 import { coreImports, preview1Group } from "./wasi/core-host.ts";
 import { callFunction, type CallOptions } from "./process/call.ts";
+import { checkId, checkTimeout } from "./process/arguments.ts";
 import { buildProcessIO, type Stdio } from "./process/io.ts";
 import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
 import type { SupervisorInput } from "../supervisors/spec.ts";
@@ -202,7 +203,7 @@ export class Runtime {
         ? `${what}: the registry has no process.host; declare one (kind: process.host)`
         : `${what}: give a host, the registry has several: ${declared.join(", ")}`);
     }
-    if (typeof hostId !== "string") throw new TypeError(`${what}: host must be a process.host entry ID (a string), got ${typeof hostId}`);
+    checkId(what.split(" ")[0]!, "host id", hostId);
     const host = this.#hosts.get(hostId);
     if (!host || hostId === RUNTIME_HOST) {
       throw new ProcessError("spawn", `${what}: no process.host ${hostId} in the registry; declare one (kind: process.host) or use one of ${[...this.#hosts.keys()].filter((h) => h !== RUNTIME_HOST).join(", ") || "(none)"}`);
@@ -211,8 +212,9 @@ export class Runtime {
   }
 
   #spawn(id: string, hostId: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef }): string {
+    checkId("spawn", "entry id", id);
+    checkId("spawn", "host id", hostId);
     if (this.#closed) throw new ProcessError("spawn", "the runtime is closed");
-    if (typeof id !== "string" || id === "") throw new TypeError(`spawn: the entry ID must be a string like "ns:name", got ${id === "" ? '""' : typeof id === "object" ? JSON.stringify(id) ?? String(id) : String(id)}`);
     const entry = this.registry.entries.get(id);
     if (!entry) throw new ProcessError("spawn", `no entry ${id} in the registry${suggest(id, this.registry)}`);
     if (entry.kind === "process.actor") {
@@ -274,6 +276,7 @@ export class Runtime {
 
   /** `call`, with a signal that ends it (kind `cancelled`). */
   async callWith(opts: CallOptions, id: string, ...args: unknown[]): Promise<unknown> {
+    checkId("call", "function id", id);
     const entry = this.registry.entries.get(id);
     if (!entry || entry.kind !== "function.wasm") {
       throw new ProcessError("spawn", entry ? `${id} is a ${entry.kind}, not a function.wasm entry` : `no entry ${id} in the registry${suggest(id, this.registry)}`);
@@ -298,6 +301,11 @@ export class Runtime {
 
   /** Stops the supervision trees in order, then ends every other process (CANCEL, then kill after `timeoutMs`) and waits for their EXITs. */
   close(timeoutMs = DEFAULT_CANCEL_TIMEOUT_MS): Promise<void> {
+    try {
+      checkTimeout("close", timeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     this.#closing ??= this.#close(timeoutMs);
     return this.#closing;
   }

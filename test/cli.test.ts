@@ -104,6 +104,37 @@ entries:
     expect(r2.stderr).toMatch(/needs a process\.host entry/);
   });
 
+  it("never picks the process host silently: --host, else the only host, else an error listing them", () => {
+    // t:a refuses the fuel limit (preempt: false), so where a run lands shows in its result
+    const project = makeProject(
+      `namespace: t
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: a, kind: process.host, host: { preempt: false } }
+  - { name: b, kind: process.host }
+  - { name: term, kind: terminal.host }
+  - { name: c, kind: process.wasm, fs: bin, path: /c.wasm, hash: "{{hash:wasm/c.wasm}}", method: answer, limits: { fuel: 1000000 }, meta: { command: { name: answer } } }
+`,
+      { "wasm/c.wasm": "core/compute.wasm" },
+    );
+    const unchosen = wippy(project.root, ["run", "-x", "t:c"]);
+    expect(unchosen).toMatchObject({ code: 1, stdout: "" });
+    expect(unchosen.stderr).toBe("wippy: the registry has 2 process hosts (t:a, t:b); choose one with --host <id>\n");
+    expect(wippy(project.root, ["run", "answer"]).stderr).toBe(unchosen.stderr);
+    expect(wippy(project.root, ["--host", "t:b", "run", "-x", "t:c"])).toMatchObject({ code: 0, stdout: "42\n" });
+    expect(wippy(project.root, ["run", "--host=t:b", "answer"])).toMatchObject({ code: 0, stdout: "42\n" });
+    const onA = wippy(project.root, ["run", "--host", "t:a", "answer"]);
+    expect(onA.code).toBe(1);
+    expect(onA.stderr).toMatch(/^wippy: t:c failed \(spawn\): [^\n]*process\.host t:a has preempt: false[^\n]*\n$/);
+    const unknown = wippy(project.root, ["run", "--host", "t:nope", "answer"]);
+    expect(unknown).toMatchObject({ code: 1, stdout: "" });
+    expect(unknown.stderr).toBe("wippy: --host t:nope: no process.host t:nope in the registry; process hosts: t:a, t:b\n");
+    const wrongKind = wippy(project.root, ["run", "--host", "t:term", "answer"]);
+    expect(wrongKind.stderr).toBe("wippy: --host t:term: t:term is a terminal.host, not a process.host; process hosts: t:a, t:b\n");
+    // services name their own hosts: --host means nothing to `wippy run` without a command
+    expect(wippy(project.root, ["--host", "t:b", "run"])).toMatchObject({ code: 1, stderr: "wippy: --host chooses where a command runs (wippy run <name> or -x <ns:entry>); services name their own host\n" });
+  });
+
   it("lint reports every registry error at once; registry list and show", () => {
     const bad = makeProject(`namespace: t
 entries:
@@ -128,6 +159,21 @@ entries:
     const lint = wippy(bomb.root, ["lint"]);
     expect(lint).toMatchObject({ code: 1, stdout: "" });
     expect(lint.stderr).toMatch(/^src\/app\.yaml:8: YAML aliases expand to more than 10000 copies; an alias bomb\?[^\n]*\n$/);
+  });
+
+  it("lint warns that queue_size has no effect here, naming file, entry and field, and still passes", () => {
+    const project = makeProject(`namespace: t
+entries:
+  - { name: a, kind: process.host }
+  - { name: b, kind: process.host, host: { queue_size: 1024, max_processes: 10 } }
+`);
+    const r = wippy(project.root, ["lint"]);
+    expect(r).toEqual({
+      code: 0,
+      stdout: "ok: 2 entries in 1 file\n",
+      stderr:
+        "warning: src/app.yaml:4: entry t:b, field host.queue_size: has no effect here: it sizes Wippy's run queue, which this runtime does not have; it is accepted so the same registry also runs on Wippy\n",
+    });
   });
 
   it("--help", () => {

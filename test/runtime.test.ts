@@ -262,3 +262,65 @@ describe("component argument types", () => {
     expect(await rt.process.exec("c:sum", "c:hosts", [1, "x"])).toMatchObject({ error: { kind: "spawn", message: expect.stringContaining("[1]") } });
   });
 });
+
+describe("API argument edge cases (issue 13)", () => {
+  const SLEEPER = `
+namespace: t
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: hosts, kind: process.host }
+  - { name: sleeper, kind: process.wasm, fs: bin, path: /sleeper.wasm, hash: "{{hash:wasm/sleeper.wasm}}", method: _start, imports: [wasi:cli, wasi:clocks, wasi:io] }
+`;
+  const openSleeper = async () => (await open(SLEEPER, { "wasm/sleeper.wasm": "c/sleeper.core.wasm" })).runtime;
+
+  it("an entry or host id that is not a string is a TypeError naming the call and the value", async () => {
+    const rt = await openCore();
+    for (const [bad, shown] of [[null, "null"], [123, "123"], [{}, "an object"], [undefined, "undefined"]] as const) {
+      await expect(rt.process.spawn(bad as unknown as string, "t:hosts")).rejects.toThrow(new TypeError(`spawn: entry id must be a string like ns:name, got ${shown}`));
+      await expect(rt.process.exec(bad as unknown as string, "t:hosts")).rejects.toThrow(new TypeError(`spawn: entry id must be a string like ns:name, got ${shown}`));
+    }
+    await expect(rt.process.spawnMonitored("t:compute", 7 as unknown as string, 6, 7)).rejects.toThrow(new TypeError("spawn: host id must be a string like ns:name, got 7"));
+    await expect(rt.call(null as unknown as string)).rejects.toThrow(new TypeError("call: function id must be a string like ns:name, got null"));
+    expect(rt.processes()).toEqual([]);
+  });
+
+  it("a timeout that is not a finite number ≥ 0 is a RangeError: receive, cancel, close", async () => {
+    const rt = await openCore();
+    rt.process.send(rt.process.pid, "ping"); // would satisfy a receive that wrongly waits
+    for (const bad of [Number.NaN, -1, Number.POSITIVE_INFINITY, "10" as unknown as number]) {
+      await expect(rt.process.receive(bad)).rejects.toThrow(RangeError);
+    }
+    await expect(rt.process.receive(Number.NaN)).rejects.toThrow("receive: timeoutMs must be a finite number of milliseconds ≥ 0 (leave it out to wait forever), got NaN");
+    expect(await rt.process.receive(0)).toMatchObject({ type: "MESSAGE", topic: "ping" }); // the message is still there
+    expect(await rt.process.receive(0)).toBeNull();
+
+    const pid = await rt.process.spawnMonitored("t:compute", "t:hosts", 6, 7);
+    expect(() => rt.process.cancel(pid, "stop", Number.NaN)).toThrow(new RangeError("cancel: timeoutMs must be a finite number of milliseconds ≥ 0, got NaN"));
+    expect(() => rt.process.cancel(pid, "stop", -5)).toThrow(RangeError);
+    await expect(rt.close(Number.NaN)).rejects.toThrow(new RangeError("close: timeoutMs must be a finite number of milliseconds ≥ 0, got NaN"));
+  });
+
+  it("cancel with a reason that cannot be serialised still ends the process cancelled, waiting or not yet", async () => {
+    const rt = await openSleeper();
+    const circular: Record<string, unknown> = { why: "shutdown" };
+    circular.self = circular;
+    // first spawn: still loading, so the cancel is honoured at its first host wait
+    const loading = await rt.process.spawnMonitored("t:sleeper", "t:hosts", "60000");
+    expect(rt.processes().find((p) => p.pid === loading)?.state).toBe("init");
+    rt.process.cancel(loading, circular, 60_000); // loading (instrumenting) may take seconds on a busy machine
+    expect(await rt.process.receive()).toEqual({
+      type: "EXIT",
+      from: loading,
+      error: { kind: "cancelled", message: "cancelled (the reason, an object, could not be serialised)" },
+    });
+    // loaded now: the guest is already waiting when spawn returns, so the cancel ends it at once
+    const waiting = await rt.process.spawnMonitored("t:sleeper", "t:hosts", "60000");
+    expect(rt.processes().find((p) => p.pid === waiting)?.state).toBe("suspended");
+    rt.process.cancel(waiting, circular);
+    expect(await rt.process.receive()).toMatchObject({ type: "EXIT", from: waiting, error: { kind: "cancelled" } });
+    // a serialisable reason is its JSON, as before
+    const third = await rt.process.spawnMonitored("t:sleeper", "t:hosts", "60000");
+    rt.process.cancel(third, { why: "shutdown" });
+    expect(await rt.process.receive()).toMatchObject({ from: third, error: { kind: "cancelled", message: '{"why":"shutdown"}' } });
+  });
+});

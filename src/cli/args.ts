@@ -9,6 +9,8 @@ export interface CliArgs {
   /** --observe [PORT]: 0 when given without a port. */
   observe?: number;
   kind?: string;
+  /** --host ID: the process.host of a command run (SPEC section 6). */
+  host?: string;
   execute?: string;
   words: string[];
 }
@@ -36,6 +38,8 @@ export function parseArgs(argv: string[]): CliArgs {
     else if (a.startsWith("--src=")) out.src = a.slice(6);
     else if (a === "--root") out.root = take();
     else if (a.startsWith("--root=")) out.root = a.slice(7);
+    else if (a === "--host") out.host = take();
+    else if (a.startsWith("--host=")) out.host = a.slice(7);
     else if (a === "--kind") out.kind = take();
     else if (a.startsWith("--kind=")) out.kind = a.slice(7);
     else if (a === "--inspect" || a === "--observe") {
@@ -69,6 +73,8 @@ Options:
   --src DIR        folder of the YAML definition files (default: wippy.lock's
                    directories.src, else ./src if it exists, else .)
   --root DIR       project root (default: the folder holding wippy.lock, else .)
+  --host ID        the process.host a command runs on (needed when the
+                   registry has more than one)
   --inspect [PORT] report every process, supervisor and host actor to the
                    Stately inspector (a page on 127.0.0.1:PORT, default 8080)
   --observe [PORT] serve the live observer page on 127.0.0.1:PORT (default 9090):

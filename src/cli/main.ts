@@ -2,6 +2,7 @@
 // what failed and how to fix it; the exit status is the guest's.
 
 import { formatIssue, loadRegistry, RegistryError, type Registry, type WasmEntry } from "../registry/index.ts";
+import { noEffectWarnings } from "../registry/no-effect.ts";
 import { preemptLimitWarnings } from "../registry/preempt-limits.ts";
 import { Runtime, runtimeInternals } from "../runtime.ts";
 import { HELP, parseArgs, UsageError, type CliArgs } from "./args.ts";
@@ -35,7 +36,10 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "run") {
       const registry = await load(args);
       if (sub === "list") return print(runList(registry));
-      if (sub === undefined) return await runForever(registry, args);
+      if (sub === undefined) {
+        if (args.host !== undefined) return fail("--host chooses where a command runs (wippy run <name> or -x <ns:entry>); services name their own host");
+        return await runForever(registry, args);
+      }
       const entry = args.execute !== undefined ? findEntry(registry, sub) : findCommand(registry, sub);
       return await runAttached(registry, entry, rest, args);
     }
@@ -69,7 +73,7 @@ function load(args: CliArgs): Promise<Registry> {
 async function lint(args: CliArgs): Promise<number> {
   const registry = await load(args);
   // warnings say what will not work as written; only errors fail lint
-  for (const warning of preemptLimitWarnings(registry)) process.stderr.write(`warning: ${formatIssue(warning, registry.root)}\n`);
+  for (const warning of [...preemptLimitWarnings(registry), ...noEffectWarnings(registry)]) process.stderr.write(`warning: ${formatIssue(warning, registry.root)}\n`);
   return print(`ok: ${registry.entries.size} entries in ${registry.files.length} file${registry.files.length === 1 ? "" : "s"}`);
 }
 

@@ -14,13 +14,30 @@ function hostIds(registry: Registry, kind: "process.host" | "terminal.host"): st
   return [...registry.entries.values()].filter((e) => e.kind === kind).map((e) => e.id).sort();
 }
 
-export async function runAttached(registry: Registry, entry: WasmEntry, args: string[], watch: Pick<CliArgs, "inspect" | "observe"> = {}): Promise<number> {
+/**
+ * The process host of a CLI run (SPEC section 6): `--host`, else the registry's only
+ * process.host, else an error listing them. Never picked silently: adding a host must
+ * not move where every command runs.
+ */
+export function chooseProcessHost(registry: Registry, requested: string | undefined): string {
+  const hosts = hostIds(registry, "process.host");
+  if (requested !== undefined) {
+    const e = registry.entries.get(requested);
+    if (e?.kind === "process.host") return requested;
+    const what = e ? `${requested} is a ${e.kind}, not a process.host` : `no process.host ${requested} in the registry`;
+    throw new CliError(`--host ${requested}: ${what}; ${hosts.length > 0 ? `process hosts: ${hosts.join(", ")}` : "the registry declares none (kind: process.host)"}`);
+  }
+  if (hosts.length === 1) return hosts[0]!;
+  if (hosts.length === 0) throw new CliError("running a command needs a process.host entry in the registry; add one (kind: process.host)");
+  throw new CliError(`the registry has ${hosts.length} process hosts (${hosts.join(", ")}); choose one with --host <id>`);
+}
+
+export async function runAttached(registry: Registry, entry: WasmEntry, args: string[], opts: Pick<CliArgs, "inspect" | "observe" | "host"> = {}): Promise<number> {
   if (hostIds(registry, "terminal.host").length === 0) {
     throw new CliError("running a command needs a terminal.host entry in the registry; add one (kind: terminal.host)");
   }
-  const host = hostIds(registry, "process.host")[0];
-  if (!host) throw new CliError("running a command needs a process.host entry in the registry; add one (kind: process.host)");
-  const watchers = await startWatchers(watch, (line) => process.stderr.write(`wippy: ${line}\n`));
+  const host = chooseProcessHost(registry, opts.host);
+  const watchers = await startWatchers(opts, (line) => process.stderr.write(`wippy: ${line}\n`));
   const stdin = new TerminalStdin(process.stdin);
   const runtime = await Runtime.open({
     registry,

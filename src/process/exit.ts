@@ -83,17 +83,20 @@ export function toExitError(err: unknown, fallback: ExitKind = "trap"): ExitErro
   return { kind: fallback, message: describeReason(err) };
 }
 
-/** Any value as one line of text, never throwing (circular objects, BigInts, symbols). */
+/** The JSON text of a value; undefined when JSON cannot carry it (circular, a BigInt inside, a throwing toJSON). */
+export function jsonText(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A thrown or given value as one line of text, never throwing. */
 export function describeReason(reason: unknown): string {
   if (typeof reason === "string") return reason;
-  if (reason instanceof Error) return reason.message;
-  try {
-    const json = JSON.stringify(reason, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
-    if (json !== undefined) return json;
-  } catch {
-    // circular: fall through
-  }
-  return String(reason);
+  if (reason instanceof Error) return reason.message || reason.name;
+  return jsonText(reason) ?? (typeof reason === "object" && reason !== null ? `(${Object.prototype.toString.call(reason)}, not serialisable)` : String(reason));
 }
 
 /** Anything a guest call threw, as the ProcessError it becomes (a ProcessError stays as it is). */

@@ -5,7 +5,7 @@
 
 import type { MailboxEvent } from "./events.ts";
 import { ProcessExitError, type ExitError } from "./exit.ts";
-import { checkTimeout } from "./timeouts.ts";
+import { checkTimeout } from "./arguments.ts";
 
 export const DEFAULT_MAX_MAILBOX = 10_000;
 

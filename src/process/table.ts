@@ -5,9 +5,9 @@
 
 import type { ProcessState } from "../../machines/process.ts";
 import { checkTopic, exitEvent } from "./events.ts";
-import { MailboxFullError, ProcessError, describeReason, type ExitError, type ExitResult } from "./exit.ts";
+import { MailboxFullError, ProcessError, type ExitError, type ExitResult } from "./exit.ts";
 import type { ProcessKind, ProcessRecord } from "./record.ts";
-import { checkTimeout } from "./timeouts.ts";
+import { cancelMessage, checkTimeout } from "./arguments.ts";
 
 export type { ProcessRecord } from "./record.ts";
 
@@ -124,7 +124,7 @@ export class ProcessTable {
     rec.mailbox.deliver({ type: "CANCEL", from, reason });
     if (!this.#procs.has(pid)) return; // the body finished on the spot
     if (Number.isFinite(timeoutMs) && rec.cancelTimer === undefined) {
-      rec.cancelTimer = setTimeout(() => rec.kill({ kind: "killed", message: `did not stop within ${timeoutMs} ms of being cancelled (${describeReason(reason)})` }), timeoutMs);
+      rec.cancelTimer = setTimeout(() => rec.kill({ kind: "killed", message: `did not stop within ${timeoutMs} ms of being cancelled (${cancelMessage(reason)})` }), timeoutMs);
     }
     rec.cancelled(from, reason);
   }

@@ -6,11 +6,12 @@ import { createActor, type Actor, type AnyActorRef } from "xstate";
 import { processInitialState, processMachine, processTransitions, type ProcessAction, type ProcessExit, type ProcessMachineEvent, type ProcessState } from "../../machines/process.ts";
 import { limitsNeedingPreemption, preemptRefusal } from "../registry/preempt-limits.ts";
 import type { Limits, WasmEntry } from "../registry/types.ts";
+import { cancelMessage } from "./arguments.ts";
 import { Budget } from "./budget.ts";
 import type { MemoryPool } from "./memory-pool.ts";
 import type { ProgramLoader } from "../wasm/loader.ts";
 import type { Instance, Program, ProcessIO } from "../wasm/program.ts";
-import { ProcessError, describeReason, toExitError, type ExitError, type ExitResult } from "./exit.ts";
+import { ProcessError, toExitError, type ExitError, type ExitResult } from "./exit.ts";
 import type { ActorTree } from "./actor-tree.ts";
 import type { ProcessHost } from "./host.ts";
 import { GuestLifetime } from "./lifetime.ts";
@@ -147,7 +148,7 @@ export class WasmProcess extends ProcessBase {
   }
 
   #endCancelled(): void {
-    this.#finish({ error: { kind: "cancelled", message: describeReason(this.#cancelReason) } });
+    this.#finish({ error: { kind: "cancelled", message: cancelMessage(this.#cancelReason) } });
   }
 
   /** The guest gives the thread up for a turn (preemption): suspended, but not a wait, so no cancel point. */

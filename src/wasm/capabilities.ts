@@ -1,5 +1,6 @@
 // Deny by default: a guest gets only the WASI interfaces its entry lists in
-// `imports`. Checked once per entry at load, before anything is instantiated.
+// `imports`. Checked once per entry at load, from the binary's import section,
+// before anything is transpiled, instrumented or instantiated.
 
 import type { WasiInterface } from "../registry/types.ts";
 import type { Program } from "./program.ts";
@@ -15,33 +16,53 @@ export interface CapabilityCheck {
   preview1Group: (fn: string) => string | undefined;
 }
 
-/** Returns a one-line reason the program may not run under these grants, or undefined. */
-export function checkCapabilities(program: Program, granted: readonly WasiInterface[], check: CapabilityCheck): string | undefined {
+export interface CapabilityRefusal {
+  /** One short line: the missing interfaces (or foreign imports) and how to fix it. */
+  message: string;
+  /** Every offending import by name, for WIPPY_LOG=debug. */
+  details: string[];
+}
+
+/** How many names an error line shows before "and N more". */
+const SHOWN = 3;
+
+const sample = (names: readonly string[]) =>
+  names.length > SHOWN ? `${names.slice(0, SHOWN).join(", ")} and ${names.length - SHOWN} more` : names.join(", ");
+
+/**
+ * Why a binary with these imports may not run under these grants, or undefined. Works on
+ * the names alone (`Program.imports`, or `readImportNames` before anything is compiled).
+ */
+export function checkCapabilities(binary: Pick<Program, "kind" | "imports">, granted: readonly WasiInterface[], check: CapabilityCheck): CapabilityRefusal | undefined {
   const allowed = new Set<string>(granted);
-  const denied = new Set<string>();
-  const unknown = new Set<string>();
-  for (const name of program.imports) {
+  const denied = new Map<string, string[]>(); // group → its imports
+  const unknown: string[] = [];
+  for (const name of binary.imports) {
     let group: string | undefined;
-    if (program.kind === "core") {
+    if (binary.kind === "core") {
       const dot = name.indexOf(".");
       const module = name.slice(0, dot);
       if (module !== "wasi_snapshot_preview1" && module !== "wasi_unstable") {
-        unknown.add(name);
+        unknown.push(name);
         continue;
       }
       group = check.preview1Group(name.slice(dot + 1));
     } else {
       group = interfaceGroup(name);
     }
-    if (!group) unknown.add(name);
-    else if (!allowed.has(group)) denied.add(group);
+    if (!group) unknown.push(name);
+    else if (!allowed.has(group)) denied.set(group, [...(denied.get(group) ?? []), name]);
   }
-  if (unknown.size > 0) {
-    return `imports ${[...unknown].join(", ")}, which this runtime does not provide`;
+  const more = "; WIPPY_LOG=debug lists every import";
+  if (unknown.length > 0) {
+    return { message: `imports ${sample(unknown)}, which this runtime does not provide${unknown.length > SHOWN ? more : ""}`, details: unknown };
   }
   if (denied.size > 0) {
-    const list = [...denied].sort();
-    return `imports ${list.join(", ")} but the entry does not grant ${list.length === 1 ? "it" : "them"}; add ${list.map((g) => `"${g}"`).join(", ")} to the entry's imports`;
+    const list = [...denied.keys()].sort();
+    return {
+      message: `imports ${list.join(", ")} but the entry does not grant ${list.length === 1 ? "it" : "them"}; add ${list.map((g) => `"${g}"`).join(", ")} to the entry's imports`,
+      details: list.flatMap((g) => denied.get(g)!.map((name) => `${name} (${g})`)),
+    };
   }
   return undefined;
 }

@@ -1,15 +1,16 @@
 // From a registry entry to a verified, compiled Program: path resolved inside
-// its directory, SHA-256 checked before compiling, compiled once per hash,
-// capabilities checked once per entry.
+// its directory, SHA-256 checked and capabilities checked (from the import
+// section) before compiling, compiled once per hash.
 
 import { readFile } from "node:fs/promises";
 import { ProcessError } from "../process/exit.ts";
 import type { Registry, WasmEntry } from "../registry/types.ts";
-import { detectKind, readCoreInfo } from "./binary.ts";
+import { detectKind, readCoreInfo, type BinaryKind } from "./binary.ts";
 import { checkCapabilities, type CapabilityCheck } from "./capabilities.ts";
 import { ComponentProgram, type ComponentImportProvider } from "./component.ts";
 import { CoreProgram, type CoreImportProvider } from "./core.ts";
 import { sha256Hex } from "./hash.ts";
+import { readImportNames } from "./imports.ts";
 import { PathEscapeError, resolveInside } from "./locate.ts";
 import type { Program } from "./program.ts";
 import { debug } from "../log.ts";
@@ -48,6 +49,15 @@ export function oneLine(message: string): string {
     .filter((l) => l !== "" && l !== "Caused by:")
     .join(": ")
     .replace(/:: /g, ": ");
+}
+
+/** The imports, or undefined for a binary too malformed to read: compiling it then says why, in V8's or jco's words. */
+function readImportsOrSkip(bytes: Uint8Array, kind: BinaryKind): string[] | undefined {
+  try {
+    return readImportNames(bytes, kind);
+  } catch {
+    return undefined;
+  }
 }
 
 export class ProgramLoader {
@@ -103,16 +113,32 @@ export class ProgramLoader {
     if (actual !== entry.hash) {
       throw fail(entry, `hash mismatch for ${entry.path}: expected sha256:${entry.hash}, actual sha256:${actual}; update the entry's hash if the binary changed on purpose`);
     }
-    const program = await this.#programFor(entry, bytes, actual, variant);
-    const denied = checkCapabilities(program, entry.imports, this.#opts.capabilities);
-    if (denied) throw fail(entry, denied);
+    let kind: BinaryKind;
+    try {
+      kind = detectKind(bytes);
+    } catch (err) {
+      throw fail(entry, `${entry.path}: ${(err as Error).message}`);
+    }
+    // From the import section, before binaryen or jco: a binary that can never run fails at once.
+    const imports = readImportsOrSkip(bytes, kind);
+    if (imports) this.#checkCapabilities(entry, { kind, imports });
+    const program = await this.#programFor(entry, bytes, kind, actual, variant);
+    // jco's own list of a component's imports; the same check, for what the section read could not settle
+    this.#checkCapabilities(entry, program);
     if (program.kind === "core" && !program.methods.includes(entry.method)) {
       throw fail(entry, `method ${entry.method} is not an exported function (exports: ${program.methods.join(", ") || "none"})`);
     }
     return program;
   }
 
-  #programFor(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, hash: string, variant: Instrumentation): Promise<Program> {
+  #checkCapabilities(entry: WasmEntry, binary: Pick<Program, "kind" | "imports">): void {
+    const refused = checkCapabilities(binary, entry.imports, this.#opts.capabilities);
+    if (!refused) return;
+    debug(`${entry.id}: refused imports of ${entry.path}: ${refused.details.join(", ")}`);
+    throw fail(entry, refused.message);
+  }
+
+  #programFor(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, kind: BinaryKind, hash: string, variant: Instrumentation): Promise<Program> {
     const key = `${hash}\0${variant}`;
     let p = this.#byHash.get(key);
     if (!p) {
@@ -124,21 +150,15 @@ export class ProgramLoader {
         building = true;
         onPrepare(entry.id, entry.path, (p as Promise<Program>).then(() => undefined, () => undefined));
       };
-      p = this.#compile(entry, bytes, hash, variant, onBuild);
+      p = this.#compile(entry, bytes, kind, hash, variant, onBuild);
       p.catch(() => this.#byHash.delete(key));
       this.#byHash.set(key, p);
     }
     return p;
   }
 
-  async #compile(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, hash: string, variant: Instrumentation, onBuild: () => void): Promise<Program> {
+  async #compile(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, kind: BinaryKind, hash: string, variant: Instrumentation, onBuild: () => void): Promise<Program> {
     const cacheDir = this.#opts.cacheDir ?? defaultCacheDir();
-    let kind;
-    try {
-      kind = detectKind(bytes);
-    } catch (err) {
-      throw fail(entry, `${entry.path}: ${(err as Error).message}`);
-    }
     if (kind === "core") {
       // validated before binaryen sees it; only the instrumented bytes are compiled
       if (!WebAssembly.validate(bytes)) {
