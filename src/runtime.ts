@@ -250,6 +250,7 @@ export class Runtime {
       pid, entry: opts.entry ?? null, host: host.id, logic, input: opts.input, parent: opts.parent ?? host.actor,
       ...(maxMailbox !== undefined ? { maxMailbox } : {}),
       onEnd: () => host.release(),
+      track: (a) => this.#tree.track(a),
     });
     this.#enter(proc, opts);
     proc.start();

@@ -49,6 +49,8 @@ export interface ActorProcessOptions {
   parent: AnyActorRef;
   /** Called once when it has ended (the host frees its slot). */
   onEnd: () => void;
+  /** Keeps its actors announced to observers that attach later. */
+  track: <T extends AnyActorRef>(actor: T) => T;
 }
 
 function toLogicEvent(ev: MailboxEvent): AnyEventObject {
@@ -62,6 +64,7 @@ export class ActorProcess extends ProcessBase {
   readonly #actor: Actor<typeof actorProcessMachine>;
   readonly #abort = new AbortController();
   readonly #onEnd: () => void;
+  readonly #track: ActorProcessOptions["track"];
   #ended = false;
 
   constructor(core: ProcessCore, opts: ActorProcessOptions) {
@@ -76,6 +79,8 @@ export class ActorProcess extends ProcessBase {
       input: { pid: opts.pid, entry: opts.entry, host: opts.host, input: opts.input },
     });
     apiByActor.set(this.#actor, this.api);
+    this.#track = opts.track;
+    opts.track(this.#actor);
     this.#actor.subscribe({
       complete: () => this.#end(this.#actor.getSnapshot().output ?? { value: undefined }),
       error: (err) => this.#end({ error: { kind: "error", message: `process machine failed: ${String(err)}` } }),
@@ -86,6 +91,8 @@ export class ActorProcess extends ProcessBase {
   /** Starts the logic (after the process is in the table, so an instant end is an EXIT like any other). */
   start(): void {
     this.#actor.start();
+    const logic = this.#actor.getSnapshot().children.logic;
+    if (logic) this.#track(logic);
     this.#send({ type: "STEP" });
     // a machine (or callback, transition, observable) waits for events; a process function runs on
     if (this.mailbox.listener) this.#send({ type: "SUSPEND" });

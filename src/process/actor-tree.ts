@@ -8,6 +8,9 @@
 import { createActor, toObserver, type AnyActorRef, type InspectionEvent, type Observer } from "xstate";
 import { runtimeMachine } from "../../machines/runtime.ts";
 
+/** The root actor's id (a pid or entry ID names every other actor). */
+export const ROOT_ACTOR_ID = "wippy.runtime";
+
 export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
 export class ActorTree {
@@ -19,7 +22,7 @@ export class ActorTree {
 
   constructor(rootDir: string, inspect?: InspectObserver) {
     if (inspect) this.#observers++;
-    this.root = this.track(createActor(runtimeMachine, { id: "runtime", input: { root: rootDir }, ...(inspect ? { inspect } : {}) }));
+    this.root = this.track(createActor(runtimeMachine, { id: ROOT_ACTOR_ID, input: { root: rootDir }, ...(inspect ? { inspect } : {}) }));
     this.root.start();
   }
 
