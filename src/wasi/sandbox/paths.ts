@@ -15,7 +15,7 @@
 // Only then does the caller touch the disk. Errors carry POSIX codes
 // ("ENOTCAPABLE" for a refusal); each layer maps them onto its own errors.
 
-import type { BigIntStats } from "node:fs";
+import { realpathSync, statSync, type BigIntStats } from "node:fs";
 import { lstat, readlink, realpath, stat } from "node:fs/promises";
 import { resolve as absolutePath, dirname, join, posix, sep } from "node:path";
 import { folderLocks } from "./lock.ts";
@@ -54,6 +54,18 @@ export class Mount {
     this.host = absolutePath(host);
     this.readOnly = readOnly;
     this.#within = within;
+    // Pinned now, before the guest runs: worked out at first use, a folder the guest
+    // had swapped for a symlink meanwhile would become the mount. A working
+    // directory is found through its own mount's sandbox, so it cannot widen it.
+    if (!within) {
+      try {
+        const real = realpathSync(this.host);
+        const st = statSync(real, { bigint: true });
+        if (st.isDirectory()) this.#root = Promise.resolve({ real, dev: st.dev, ino: st.ino });
+      } catch {
+        // missing for now: worked out (and reported) at first use
+      }
+    }
   }
 
   /** The real host folder and its identity, worked out once (a failure is retried next time). */
