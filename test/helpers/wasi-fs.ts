@@ -197,7 +197,7 @@ export async function preview1Driver(mounts: Mounts, cwd?: string): Promise<FsDr
 
 // ---- wasi:filesystem (p2) ----
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the WIT surface as jco calls it: untyped on purpose */
+// The WIT surface as jco calls it: untyped on purpose (as in test/p2.test.ts).
 export function p2Driver(mounts: Mounts, cwd?: string): FsDriver {
   const abort = new AbortController();
   const imports = createP2Imports(io(mounts, cwd, abort.signal), ["wasi:filesystem/preopens", "wasi:filesystem/types"]) as Record<string, any>;
