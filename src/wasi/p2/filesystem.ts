@@ -1,18 +1,16 @@
 // wasi:filesystem — preopens from the process's mounts, descriptors on
-// node:fs/promises. Every path resolves inside its mount (fs-sandbox.ts); a
-// read-only mount refuses every change before anything reaches the disk.
+// node:fs/promises. Every path operation goes through the shared sandbox
+// (../sandbox/paths.ts) holding its mount's folder lock; a read-only mount
+// refuses every change before anything reaches the disk.
 
-import { constants, type BigIntStats, type Dirent } from "node:fs";
-import { link, lstat, lutimes, mkdir, open, readdir, readlink, rename, rmdir, stat, symlink, unlink, utimes, type FileHandle } from "node:fs/promises";
+import { constants, type Dirent } from "node:fs";
+import { link, lutimes, mkdir, open, readdir, readlink, rename, rmdir, stat, symlink, unlink, utimes, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
+import { checkLinkTarget, childDir, dirPath, guestMounts, inSandbox, kernelPath, resolve, type Mount, type Resolved, type SandboxDir } from "../sandbox/paths.ts";
 import type { HostContext } from "./context.ts";
-import { descriptorStat, descriptorType, errorCode, isErrorCode, linkStaysInside, resolveIn, timestampSeconds, type NewTimestamp } from "./fs-sandbox.ts";
+import { descriptorStat, descriptorType, errorCode, isErrorCode, timestampSeconds, type NewTimestamp } from "./fs-codes.ts";
 import { InputStream, IoError, OutputStream, Reader, type ByteSink, type ByteSource } from "./io.ts";
 
-interface Mount {
-  host: string;
-  readOnly: boolean;
-}
 interface DescriptorFlags {
   read?: boolean;
   write?: boolean;
@@ -98,31 +96,36 @@ class DirectoryEntryStream {
   }
 }
 
+/** A path naming something to create or remove: "." and ".." (and the directory itself) name nothing. */
+function named(r: Resolved, code: string): Resolved {
+  if (r.dotFinal || r.parts.length === 0) throw code;
+  return r;
+}
+
 export class Descriptor {
   readonly #ctx: HostContext;
   readonly #mount: Mount;
-  /** Below the mount's root. */
-  readonly #segs: string[];
+  /** Directories only: where it is beneath the mount, and who it was when opened. */
+  readonly #dir: SandboxDir | undefined;
+  /** Host path at open, for isSameObject only (a file may have moved since). */
+  readonly #openedAt: string;
   readonly #flags: DescriptorFlags;
   readonly #type: string;
-  /** Open files only; directories are paths. */
+  /** Open files only. */
   #fh: FileHandle | undefined;
   #unregister: (() => void) | undefined;
 
-  constructor(ctx: HostContext, mount: Mount, segs: string[], flags: DescriptorFlags, type: string, fh?: FileHandle) {
+  constructor(ctx: HostContext, place: SandboxDir, flags: DescriptorFlags, type: string, fh?: FileHandle) {
     this.#ctx = ctx;
-    this.#mount = mount;
-    this.#segs = segs;
+    this.#mount = place.mount;
+    this.#dir = type === "directory" ? place : undefined;
+    this.#openedAt = join(place.mount.host, ...place.rel);
     this.#flags = flags;
     this.#type = type;
     if (fh) {
       this.#fh = fh;
       this.#unregister = ctx.onClose(() => void fh.close().catch(() => {}));
     }
-  }
-
-  get #path(): string {
-    return join(this.#mount.host, ...this.#segs);
   }
 
   #file(need: "read" | "write"): FileHandle {
@@ -133,23 +136,21 @@ export class Descriptor {
     return this.#fh;
   }
 
-  #dir(): void {
-    if (this.#type !== "directory") throw "not-directory";
+  #place(): SandboxDir {
+    if (!this.#dir) throw "not-directory";
+    return this.#dir;
   }
 
   /** For a change below this directory. */
-  #mutable(): void {
-    this.#dir();
+  #mutable(): SandboxDir {
+    const dir = this.#place();
     if (this.#mount.readOnly) throw "read-only";
+    return dir;
   }
 
-  #resolve(path: string, follow: boolean): Promise<string[]> {
-    this.#dir();
-    return fsWait(this.#ctx, async () => [...this.#segs, ...(await resolveIn(this.#mount.host, this.#segs, path, follow))]);
-  }
-
-  #at(segs: string[]): string {
-    return join(this.#mount.host, ...segs);
+  /** Runs a path operation as a host wait, holding the folder lock of every directory's mount. */
+  #sandboxed<T>(dirs: SandboxDir[], op: () => Promise<T>): Promise<T> {
+    return fsWait(this.#ctx, () => inSandbox(dirs, this.#ctx.signal, op));
   }
 
   readViaStream(offset: bigint): InputStream {
@@ -191,9 +192,19 @@ export class Descriptor {
 
   async setTimes(atime: NewTimestamp, mtime: NewTimestamp): Promise<void> {
     if (this.#mount.readOnly) throw "read-only";
-    await fsWait(this.#ctx, async () => {
-      const st = await stat(this.#path, { bigint: true });
-      await utimes(this.#path, timestampSeconds(atime, st.atimeNs), timestampSeconds(mtime, st.mtimeNs));
+    const fh = this.#fh;
+    if (fh) {
+      await fsWait(this.#ctx, async () => {
+        const st = await fh.stat({ bigint: true });
+        await fh.utimes(timestampSeconds(atime, st.atimeNs), timestampSeconds(mtime, st.mtimeNs));
+      });
+      return;
+    }
+    const dir = this.#place();
+    await this.#sandboxed([dir], async () => {
+      const host = await dirPath(dir);
+      const st = await stat(host, { bigint: true });
+      await utimes(host, timestampSeconds(atime, st.atimeNs), timestampSeconds(mtime, st.mtimeNs));
     });
   }
 
@@ -212,127 +223,157 @@ export class Descriptor {
   }
 
   async readDirectory(): Promise<DirectoryEntryStream> {
-    this.#dir();
-    const entries = await fsWait(this.#ctx, () => readdir(this.#path, { withFileTypes: true }));
+    const dir = this.#place();
+    const entries = await this.#sandboxed([dir], async () => readdir(await dirPath(dir), { withFileTypes: true }));
     return new DirectoryEntryStream(entries);
   }
 
   async createDirectoryAt(path: string): Promise<void> {
-    this.#mutable();
-    const segs = await this.#resolve(path, false);
-    await fsWait(this.#ctx, () => mkdir(this.#at(segs)));
+    const dir = this.#mutable();
+    await this.#sandboxed([dir], async () => {
+      const r = named(await resolve(dir, path, false), "exist");
+      await mkdir(r.host);
+    });
+  }
+
+  /** stat of the open file, or of this directory (verified first). */
+  async #statSelf() {
+    const fh = this.#fh;
+    if (fh) return fsWait(this.#ctx, () => fh.stat({ bigint: true }));
+    const dir = this.#place();
+    return this.#sandboxed([dir], async () => stat(await dirPath(dir), { bigint: true }));
+  }
+
+  /** lstat of what `path` names beneath this directory (the final link followed with symlinkFollow). */
+  #statAt(flags: PathFlags, path: string) {
+    const dir = this.#place();
+    return this.#sandboxed([dir], async () => {
+      const r = await resolve(dir, path, !!flags.symlinkFollow);
+      if (!r.stat) throw "no-entry";
+      if (r.trailingSlash && !r.stat.isDirectory()) throw "not-directory";
+      return r.stat;
+    });
   }
 
   async stat(): Promise<ReturnType<typeof descriptorStat>> {
-    const fh = this.#fh;
-    const st = await fsWait(this.#ctx, () => (fh ? fh.stat({ bigint: true }) : stat(this.#path, { bigint: true })));
-    return descriptorStat(st);
+    return descriptorStat(await this.#statSelf());
   }
 
   async statAt(flags: PathFlags, path: string): Promise<ReturnType<typeof descriptorStat>> {
-    const host = this.#at(await this.#resolve(path, !!flags.symlinkFollow));
-    const st = await fsWait(this.#ctx, () => (flags.symlinkFollow ? stat : lstat)(host, { bigint: true }));
-    return descriptorStat(st);
+    return descriptorStat(await this.#statAt(flags, path));
   }
 
   async setTimesAt(flags: PathFlags, path: string, atime: NewTimestamp, mtime: NewTimestamp): Promise<void> {
-    this.#mutable();
-    const host = this.#at(await this.#resolve(path, !!flags.symlinkFollow));
-    await fsWait(this.#ctx, async () => {
-      const st: BigIntStats = await (flags.symlinkFollow ? stat : lstat)(host, { bigint: true });
-      await (flags.symlinkFollow ? utimes : lutimes)(host, timestampSeconds(atime, st.atimeNs), timestampSeconds(mtime, st.mtimeNs));
+    const dir = this.#mutable();
+    await this.#sandboxed([dir], async () => {
+      const r = await resolve(dir, path, !!flags.symlinkFollow);
+      if (!r.stat) throw "no-entry";
+      // The final component is a symlink only when not following: lutimes is right for both.
+      await lutimes(r.host, timestampSeconds(atime, r.stat.atimeNs), timestampSeconds(mtime, r.stat.mtimeNs));
     });
   }
 
   async linkAt(oldFlags: PathFlags, oldPath: string, newDir: Descriptor, newPath: string): Promise<void> {
-    this.#mutable();
-    newDir.#mutable();
-    const from = this.#at(await this.#resolve(oldPath, !!oldFlags.symlinkFollow));
-    const to = newDir.#at(await newDir.#resolve(newPath, false));
-    await fsWait(this.#ctx, () => link(from, to));
+    const from = this.#mutable();
+    const to = newDir.#mutable();
+    await this.#sandboxed([from, to], async () => {
+      const src = named(await resolve(from, oldPath, !!oldFlags.symlinkFollow), "not-permitted");
+      if (!src.stat) throw "no-entry";
+      const dst = named(await resolve(to, newPath, false), "exist");
+      await link(kernelPath(src), kernelPath(dst));
+    });
   }
 
   async openAt(pathFlags: PathFlags, path: string, openFlags: OpenFlags, flags: DescriptorFlags): Promise<Descriptor> {
-    this.#dir();
+    const dir = this.#place();
     const changes = openFlags.create || openFlags.truncate || flags.write || flags.mutateDirectory;
     if (changes && this.#mount.readOnly) throw "read-only";
     if (flags.requestedWriteSync || flags.fileIntegritySync || flags.dataIntegritySync) throw "unsupported";
-    const follow = !!pathFlags.symlinkFollow;
-    const segs = await this.#resolve(path, follow);
-    const host = this.#at(segs);
-    return fsWait(this.#ctx, async () => {
-      const st = await (follow ? stat : lstat)(host).catch((err: unknown) => {
-        if ((err as { code?: string }).code === "ENOENT") return undefined;
-        throw err;
-      });
+    return this.#sandboxed([dir], async () => {
+      // Resolved and checked before anything is created.
+      const r = await resolve(dir, path, !!pathFlags.symlinkFollow);
+      const st = r.stat;
       if (st && openFlags.create && openFlags.exclusive) throw "exist";
       if (!st && !openFlags.create) throw "no-entry";
       if (st?.isSymbolicLink()) throw openFlags.directory ? "not-directory" : "loop";
       if (st?.isDirectory()) {
         if (flags.write || openFlags.truncate) throw "is-directory";
-        return new Descriptor(this.#ctx, this.#mount, segs, flags, "directory");
+        return new Descriptor(this.#ctx, childDir(dir, r), flags, "directory");
       }
-      if (openFlags.directory || path.endsWith("/")) throw st ? "not-directory" : "no-entry";
+      if (openFlags.directory || r.trailingSlash) throw st ? "not-directory" : "no-entry";
       let mode = flags.write ? (flags.read ? constants.O_RDWR : constants.O_WRONLY) : constants.O_RDONLY;
       if (openFlags.create) mode |= constants.O_CREAT;
       if (openFlags.exclusive) mode |= constants.O_EXCL;
       if (openFlags.truncate) mode |= constants.O_TRUNC;
-      // Nothing on the resolved path is a symlink now; O_NOFOLLOW keeps it that way if one appears meanwhile.
-      const fh = await open(host, mode | constants.O_NOFOLLOW, 0o666);
+      // A FIFO would hold a libuv worker (and the mount's lock) until a peer shows up; never block in open().
+      if (st && !st.isFile()) mode |= constants.O_NONBLOCK;
+      // Nothing on the resolved path is a symlink; O_NOFOLLOW keeps it that way.
+      const fh = await open(r.host, mode | constants.O_NOFOLLOW, 0o666);
       const type = st ? descriptorType(st) : "regular-file";
-      return new Descriptor(this.#ctx, this.#mount, segs, flags, type, fh);
+      return new Descriptor(this.#ctx, { mount: dir.mount, rel: [...dir.rel, ...r.parts], id: null }, flags, type, fh);
     });
   }
 
   async readlinkAt(path: string): Promise<string> {
-    const host = this.#at(await this.#resolve(path, false));
-    return fsWait(this.#ctx, () => readlink(host));
+    const dir = this.#place();
+    return this.#sandboxed([dir], async () => {
+      const r = await resolve(dir, path, false);
+      if (!r.stat) throw "no-entry";
+      if (!r.stat.isSymbolicLink()) throw "invalid";
+      return readlink(r.host);
+    });
   }
 
   async removeDirectoryAt(path: string): Promise<void> {
-    this.#mutable();
-    const host = this.#at(await this.#resolve(path, false));
-    await fsWait(this.#ctx, () => rmdir(host));
+    const dir = this.#mutable();
+    await this.#sandboxed([dir], async () => {
+      const r = named(await resolve(dir, path, false), "invalid");
+      await rmdir(kernelPath(r));
+    });
   }
 
   async renameAt(oldPath: string, newDir: Descriptor, newPath: string): Promise<void> {
-    this.#mutable();
-    newDir.#mutable();
-    const from = this.#at(await this.#resolve(oldPath, false));
-    const to = newDir.#at(await newDir.#resolve(newPath, false));
-    await fsWait(this.#ctx, () => rename(from, to));
+    const from = this.#mutable();
+    const to = newDir.#mutable();
+    await this.#sandboxed([from, to], async () => {
+      const src = named(await resolve(from, oldPath, false), "invalid");
+      if (!src.stat) throw "no-entry";
+      const dst = named(await resolve(to, newPath, false), "invalid");
+      await rename(kernelPath(src), kernelPath(dst));
+    });
   }
 
   async symlinkAt(target: string, path: string): Promise<void> {
-    this.#mutable();
-    const segs = await this.#resolve(path, false);
-    // A link that points out of the mount would be refused when followed; refuse making it at all.
-    if (!linkStaysInside(segs, target)) throw "not-permitted";
-    await fsWait(this.#ctx, () => symlink(target, this.#at(segs)));
+    const dir = this.#mutable();
+    await this.#sandboxed([dir], async () => {
+      const r = named(await resolve(dir, path, false), "exist");
+      // A link that points out of the mount would be refused when followed; refuse making it at all.
+      checkLinkTarget(dir, r.parts, target);
+      await symlink(target, kernelPath(r));
+    });
   }
 
   async unlinkFileAt(path: string): Promise<void> {
-    this.#mutable();
-    const host = this.#at(await this.#resolve(path, false));
-    await fsWait(this.#ctx, async () => {
-      if ((await lstat(host)).isDirectory()) throw "is-directory";
-      await unlink(host);
+    const dir = this.#mutable();
+    await this.#sandboxed([dir], async () => {
+      const r = await resolve(dir, path, false);
+      if (!r.stat) throw "no-entry";
+      if (r.stat.isDirectory()) throw "is-directory";
+      await unlink(kernelPath(r));
     });
   }
 
   isSameObject(other: Descriptor): boolean {
-    return other.#mount.host === this.#mount.host && other.#path === this.#path;
+    return other.#openedAt === this.#openedAt;
   }
 
   async metadataHash(): Promise<{ upper: bigint; lower: bigint }> {
-    const fh = this.#fh;
-    const st = await fsWait(this.#ctx, () => (fh ? fh.stat({ bigint: true }) : stat(this.#path, { bigint: true })));
+    const st = await this.#statSelf();
     return { upper: st.dev, lower: st.ino };
   }
 
   async metadataHashAt(flags: PathFlags, path: string): Promise<{ upper: bigint; lower: bigint }> {
-    const host = this.#at(await this.#resolve(path, !!flags.symlinkFollow));
-    const st = await fsWait(this.#ctx, () => (flags.symlinkFollow ? stat : lstat)(host, { bigint: true }));
+    const st = await this.#statAt(flags, path);
     return { upper: st.dev, lower: st.ino };
   }
 
@@ -345,12 +386,15 @@ export class Descriptor {
 }
 
 export function filesystemImports(ctx: HostContext): Record<string, Record<string, unknown>> {
-  const mounts = ctx.io.mounts;
+  const mounts = guestMounts(ctx.io.mounts, ctx.io.cwd);
   return {
     "wasi:filesystem/preopens": {
       // Fresh descriptors per call, so each handle the guest gets is its own to drop.
       getDirectories: () =>
-        mounts.map((m) => [new Descriptor(ctx, m, [], m.readOnly ? { read: true } : { read: true, mutateDirectory: true }, "directory"), m.guest]),
+        mounts.map((m) => [
+          new Descriptor(ctx, { mount: m, rel: [], id: null }, m.readOnly ? { read: true } : { read: true, mutateDirectory: true }, "directory"),
+          m.guest,
+        ]),
     },
     "wasi:filesystem/types": {
       Descriptor,

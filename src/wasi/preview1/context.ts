@@ -2,6 +2,7 @@
 // the descriptor table and stdin's buffer, plus the rights checks.
 
 import type { ProcessIO } from "../../wasm/program.ts";
+import { inSandbox, type SandboxDir } from "../sandbox/paths.ts";
 import { Errno, fail, WasiError } from "./errno.ts";
 import type { Entry, FdTable } from "./fdtable.ts";
 import type { GuestMemory } from "./memory.ts";
@@ -48,4 +49,9 @@ export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Pr
     signal.addEventListener("abort", onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** Runs a path operation holding its mounts' folder lock (see ../sandbox/lock.ts). */
+export function sandboxed<T>(ctx: Ctx, dirs: readonly SandboxDir[], op: () => Promise<T>): Promise<T> {
+  return inSandbox(dirs, ctx.io.signal, op);
 }

@@ -5,7 +5,8 @@ import type { BigIntStats } from "node:fs";
 import { lstat, readdir, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { FDFLAGS_ALL, FDFLAGS_SYNCS, Filetype, PREOPENTYPE_DIR } from "./constants.ts";
-import { type Ctx, type FnGroup, need, writable } from "./context.ts";
+import { dirPath } from "../sandbox/paths.ts";
+import { type Ctx, type FnGroup, need, sandboxed, writable } from "./context.ts";
 import { Errno, fail } from "./errno.ts";
 import type { DirEntry, DirListingEntry, Entry } from "./fdtable.ts";
 import { filetypeOf, setTimes, writeBareFilestat, writeFilestat } from "./filestat.ts";
@@ -21,23 +22,24 @@ export function filetypeOfEntry(entry: Entry): number {
   return Filetype.CHARACTER_DEVICE;
 }
 
-async function statEntry(entry: Entry): Promise<BigIntStats | null> {
+async function statEntry(ctx: Ctx, entry: Entry): Promise<BigIntStats | null> {
   if (entry.kind === "file") return await entry.handle.stat({ bigint: true });
-  if (entry.kind === "dir") return await stat(entry.host, { bigint: true });
+  if (entry.kind === "dir") return await sandboxed(ctx, [entry], async () => await stat(await dirPath(entry), { bigint: true }));
   return null;
 }
 
-/** ".", ".." and the directory's names, with inode and type (snapshotted at cookie 0). */
+/** ".", ".." and the directory's names, with inode and type (snapshotted at cookie 0). Call under the mount's lock. */
 async function listDir(dir: DirEntry): Promise<DirListingEntry[]> {
-  const self = await stat(dir.host, { bigint: true });
+  const host = await dirPath(dir);
+  const self = await stat(host, { bigint: true });
   // A descriptor is a sandbox root: its ".." is reported as itself, like "/" on Unix.
-  const parent = dir.rel.length === 0 ? self : await stat(join(dir.host, ".."), { bigint: true }).catch(() => self);
-  const names = await readdir(dir.host);
+  const parent = dir.rel.length === 0 ? self : await stat(join(host, ".."), { bigint: true }).catch(() => self);
+  const names = await readdir(host);
   const out: DirListingEntry[] = [
     { name: encodeUtf8("."), ino: self.ino, type: Filetype.DIRECTORY },
     { name: encodeUtf8(".."), ino: parent.ino, type: Filetype.DIRECTORY },
   ];
-  const stats = await Promise.all(names.map((n) => lstat(join(dir.host, n), { bigint: true }).catch(() => null)));
+  const stats = await Promise.all(names.map((n) => lstat(join(host, n), { bigint: true }).catch(() => null)));
   names.forEach((name, i) => {
     const st = stats[i];
     // Gone since readdir: leave it out rather than report a stale name.
@@ -83,14 +85,14 @@ export function fdFunctions(ctx: Ctx): FnGroup {
         if (entry.kind !== "dir" || !entry.preopen) return Errno.BADF;
         mem.zero(out, 8);
         mem.setU8(out, PREOPENTYPE_DIR);
-        mem.setU32(out + 4, encodeUtf8(entry.mount.name).byteLength);
+        mem.setU32(out + 4, encodeUtf8(entry.mount.guest).byteLength);
         return Errno.SUCCESS;
       },
 
       fd_prestat_dir_name: (fd: number, ptr: number, len: number) => {
         const entry = fds.get(fd);
         if (entry.kind !== "dir" || !entry.preopen) return Errno.BADF;
-        const name = encodeUtf8(entry.mount.name);
+        const name = encodeUtf8(entry.mount.guest);
         if (len >>> 0 < name.byteLength) return Errno.NAMETOOLONG;
         mem.write(ptr, name);
         return Errno.SUCCESS;
@@ -111,7 +113,7 @@ export function fdFunctions(ctx: Ctx): FnGroup {
         const entry = fds.get(fd);
         need(entry, Rights.FD_FILESTAT_GET);
         mem.bytes(out, 64);
-        const st = await statEntry(entry);
+        const st = await statEntry(ctx, entry);
         if (st) writeFilestat(mem, out, st);
         else writeBareFilestat(mem, out, filetypeOfEntry(entry));
         return Errno.SUCCESS;
@@ -125,9 +127,10 @@ export function fdFunctions(ctx: Ctx): FnGroup {
           const h = entry.handle;
           await setTimes({ stat: () => h.stat({ bigint: true }), utimes: (a, m) => h.utimes(a, m) }, atim, mtim, flags);
         } else if (entry.kind === "dir") {
-          // Follows: a directory's host path ends in a symlink only when it is a symlinked mount root.
-          const host = entry.host;
-          await setTimes({ stat: () => stat(host, { bigint: true }), utimes: (a, m) => utimes(host, a, m) }, atim, mtim, flags);
+          await sandboxed(ctx, [entry], async () => {
+            const host = await dirPath(entry);
+            await setTimes({ stat: () => stat(host, { bigint: true }), utimes: (a, m) => utimes(host, a, m) }, atim, mtim, flags);
+          });
         } else fail(Errno.BADF);
         return Errno.SUCCESS;
       },
@@ -140,7 +143,7 @@ export function fdFunctions(ctx: Ctx): FnGroup {
         mem.bytes(buf, bufLen);
         mem.bytes(out, 4);
         cookie = BigInt.asUintN(64, cookie);
-        if (cookie === 0n || !entry.listing) entry.listing = await listDir(entry);
+        if (cookie === 0n || !entry.listing) entry.listing = await sandboxed(ctx, [entry], () => listDir(entry));
         const listing = entry.listing;
         // Whole entries while they fit; the last one is cut at the buffer's end, which tells the guest to grow it.
         const bytes = new Uint8Array(bufLen);

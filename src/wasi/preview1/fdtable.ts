@@ -1,20 +1,11 @@
 // The guest's descriptor table: what each fd number stands for on the host.
 // Stdio entries wrap the process's streams; files own one node:fs FileHandle;
-// directories hold a host path only (every path op re-resolves beneath it).
+// directories are a place beneath a mount (every path op re-verifies and
+// re-resolves it through ../sandbox/paths.ts).
 
 import type { FileHandle } from "node:fs/promises";
+import type { Mount, SandboxDir } from "../sandbox/paths.ts";
 import { Errno, fail } from "./errno.ts";
-
-/** One mount as the guest sees it (shared by every directory opened beneath it). */
-export interface Preopen {
-  /** Guest path, reported by fd_prestat_dir_name. */
-  name: string;
-  /** Host directory (absolute). */
-  host: string;
-  readOnly: boolean;
-  /** realpath of `host`, computed on first need. */
-  real?: Promise<string>;
-}
 
 interface EntryBase {
   rightsBase: bigint;
@@ -30,7 +21,7 @@ export interface StdioEntry extends EntryBase {
 export interface FileEntry extends EntryBase {
   kind: "file";
   handle: FileHandle;
-  mount: Preopen;
+  mount: Mount;
   /** The guest's own offset: reads and writes are positional so append can be toggled. */
   position: bigint;
 }
@@ -41,13 +32,8 @@ export interface DirListingEntry {
   type: number;
 }
 
-export interface DirEntry extends EntryBase {
+export interface DirEntry extends EntryBase, SandboxDir {
   kind: "dir";
-  /** Absolute host path of this directory. */
-  host: string;
-  /** Path components of this directory below its mount's root. */
-  rel: string[];
-  mount: Preopen;
   /** Set on the descriptors the guest got at start (they answer fd_prestat_get). */
   preopen: boolean;
   /** Snapshot taken at readdir cookie 0, so later cookies stay stable. */

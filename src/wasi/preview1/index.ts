@@ -6,7 +6,6 @@
 // onResume, which unwinds a guest whose process has ended); every other
 // failure becomes an errno.
 
-import { resolve as resolvePath } from "node:path";
 import type { ProcessIO } from "../../wasm/program.ts";
 import { argsEnvFunctions } from "./args-env.ts";
 import { clockFunctions } from "./clock.ts";
@@ -14,7 +13,8 @@ import type { Ctx, FnGroup, HostFn } from "./context.ts";
 import { Errno, errnoOf } from "./errno.ts";
 import { fdIoFunctions } from "./fd-io.ts";
 import { fdFunctions } from "./fd.ts";
-import { FdTable, type Preopen } from "./fdtable.ts";
+import { guestMounts } from "../sandbox/paths.ts";
+import { FdTable } from "./fdtable.ts";
 import { GuestMemory } from "./memory.ts";
 import { pathFunctions } from "./path.ts";
 import { pollFunctions } from "./poll.ts";
@@ -123,13 +123,12 @@ export function createPreview1Host(opts: Preview1Options): Preview1Host {
   fds.set(1, { kind: "stdout", rightsBase: STDOUT_RIGHTS, rightsInheriting: 0n, flags: 0 });
   fds.set(2, { kind: "stderr", rightsBase: STDOUT_RIGHTS, rightsInheriting: 0n, flags: 0 });
   if (granted.has("wasi:filesystem")) {
-    for (const m of io.mounts) {
-      const mount: Preopen = { name: m.guest, host: resolvePath(m.host), readOnly: m.readOnly };
-      const rights = preopenRights(m.readOnly);
+    for (const mount of guestMounts(io.mounts, io.cwd)) {
+      const rights = preopenRights(mount.readOnly);
       fds.add({
         kind: "dir",
-        host: mount.host,
         rel: [],
+        id: null,
         mount,
         preopen: true,
         rightsBase: rights.base,

@@ -143,3 +143,12 @@ export class GuestMemory {
     return at;
   }
 }
+
+/** Reads a path argument: NUL bytes and invalid UTF-8 are EILSEQ, empty is ENOENT. */
+export function readPath(mem: GuestMemory, ptr: number, len: number): string {
+  const bytes = mem.bytes(ptr, len);
+  if (bytes.includes(0)) fail(Errno.ILSEQ);
+  const path = mem.string(ptr, len);
+  if (path === "") fail(Errno.NOENT);
+  return path;
+}

@@ -1,16 +1,18 @@
 // path_* functions (filesystem): every path is resolved beneath its directory
-// descriptor by sandbox.ts; anything that would change the disk is refused
-// under a read-only mount before the disk is touched.
+// descriptor by ../sandbox/paths.ts, holding the mount's folder lock, before
+// the disk is touched; anything that would change the disk is refused under a
+// read-only mount before that.
 
 import { link, lstat, lutimes, mkdir, readlink, rename, rmdir, symlink, unlink } from "node:fs/promises";
 import { LOOKUP_SYMLINK_FOLLOW } from "./constants.ts";
-import { type Ctx, type FnGroup, need, writable } from "./context.ts";
+import { checkLinkTarget, kernelPath, resolve, type Resolved } from "../sandbox/paths.ts";
+import { type Ctx, type FnGroup, need, sandboxed, writable } from "./context.ts";
 import { Errno, fail } from "./errno.ts";
 import type { DirEntry } from "./fdtable.ts";
 import { checkFstflags, setTimes, writeFilestat } from "./filestat.ts";
+import { readPath } from "./memory.ts";
 import { pathOpen } from "./open.ts";
 import { Rights } from "./rights.ts";
-import { checkSymlinkTarget, kernelPath, readPath, resolve, type Resolved } from "./sandbox.ts";
 
 function dirOf(ctx: Ctx, fd: number): DirEntry {
   const entry = ctx.fds.get(fd);
@@ -36,9 +38,11 @@ export function pathFunctions(ctx: Ctx): FnGroup {
         const path = readPath(mem, p, l);
         writable(dir);
         need(dir, Rights.PATH_CREATE_DIRECTORY);
-        const r = named(await resolve(dir, path, false), Errno.EXIST);
-        await mkdir(r.host);
-        return Errno.SUCCESS;
+        return sandboxed(ctx, [dir], async () => {
+          const r = named(await resolve(dir, path, false), Errno.EXIST);
+          await mkdir(r.host);
+          return Errno.SUCCESS;
+        });
       },
 
       path_filestat_get: async (fd: number, flags: number, p: number, l: number, out: number) => {
@@ -46,7 +50,7 @@ export function pathFunctions(ctx: Ctx): FnGroup {
         const path = readPath(mem, p, l);
         need(dir, Rights.PATH_FILESTAT_GET);
         mem.bytes(out, 64);
-        const r = await resolve(dir, path, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+        const r = await sandboxed(ctx, [dir], () => resolve(dir, path, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0));
         if (!r.stat) fail(Errno.NOENT);
         if (r.trailingSlash && !r.stat.isDirectory()) fail(Errno.NOTDIR);
         writeFilestat(mem, out, r.stat);
@@ -59,12 +63,14 @@ export function pathFunctions(ctx: Ctx): FnGroup {
         checkFstflags(fst);
         writable(dir);
         need(dir, Rights.PATH_FILESTAT_SET_TIMES);
-        const r = await resolve(dir, path, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
-        if (!r.stat) fail(Errno.NOENT);
-        // After resolve() the final component is only a symlink when not following: lutimes is right for both.
-        const host = r.host;
-        await setTimes({ stat: () => lstat(host, { bigint: true }), utimes: (a, m) => lutimes(host, a, m) }, atim, mtim, fst);
-        return Errno.SUCCESS;
+        return sandboxed(ctx, [dir], async () => {
+          const r = await resolve(dir, path, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+          if (!r.stat) fail(Errno.NOENT);
+          // After resolve() the final component is only a symlink when not following: lutimes is right for both.
+          const host = r.host;
+          await setTimes({ stat: () => lstat(host, { bigint: true }), utimes: (a, m) => lutimes(host, a, m) }, atim, mtim, fst);
+          return Errno.SUCCESS;
+        });
       },
 
       path_link: async (oldFd: number, oldFlags: number, op: number, ol: number, newFd: number, np: number, nl: number) => {
@@ -76,11 +82,13 @@ export function pathFunctions(ctx: Ctx): FnGroup {
         writable(to);
         need(from, Rights.PATH_LINK_SOURCE);
         need(to, Rights.PATH_LINK_TARGET);
-        const src = named(await resolve(from, oldPath, (oldFlags & LOOKUP_SYMLINK_FOLLOW) !== 0), Errno.PERM);
-        if (!src.stat) fail(Errno.NOENT);
-        const dst = named(await resolve(to, newPath, false), Errno.EXIST);
-        await link(kernelPath(src), kernelPath(dst));
-        return Errno.SUCCESS;
+        return sandboxed(ctx, [from, to], async () => {
+          const src = named(await resolve(from, oldPath, (oldFlags & LOOKUP_SYMLINK_FOLLOW) !== 0), Errno.PERM);
+          if (!src.stat) fail(Errno.NOENT);
+          const dst = named(await resolve(to, newPath, false), Errno.EXIST);
+          await link(kernelPath(src), kernelPath(dst));
+          return Errno.SUCCESS;
+        });
       },
 
       path_readlink: async (fd: number, p: number, l: number, buf: number, bufLen: number, out: number) => {
@@ -88,10 +96,12 @@ export function pathFunctions(ctx: Ctx): FnGroup {
         const path = readPath(mem, p, l);
         need(dir, Rights.PATH_READLINK);
         mem.bytes(out, 4);
-        const r = await resolve(dir, path, false);
-        if (!r.stat) fail(Errno.NOENT);
-        if (!r.stat.isSymbolicLink()) fail(Errno.INVAL);
-        const target = await readlink(r.host, { encoding: "buffer" });
+        const target = await sandboxed(ctx, [dir], async () => {
+          const r = await resolve(dir, path, false);
+          if (!r.stat) fail(Errno.NOENT);
+          if (!r.stat.isSymbolicLink()) fail(Errno.INVAL);
+          return await readlink(r.host, { encoding: "buffer" });
+        });
         const n = Math.min(target.byteLength, bufLen >>> 0);
         mem.write(buf, target.subarray(0, n));
         mem.setU32(out, n);
@@ -103,9 +113,11 @@ export function pathFunctions(ctx: Ctx): FnGroup {
         const path = readPath(mem, p, l);
         writable(dir);
         need(dir, Rights.PATH_REMOVE_DIRECTORY);
-        const r = named(await resolve(dir, path, false), Errno.INVAL);
-        await rmdir(kernelPath(r));
-        return Errno.SUCCESS;
+        return sandboxed(ctx, [dir], async () => {
+          const r = named(await resolve(dir, path, false), Errno.INVAL);
+          await rmdir(kernelPath(r));
+          return Errno.SUCCESS;
+        });
       },
 
       path_rename: async (fd: number, op: number, ol: number, newFd: number, np: number, nl: number) => {
@@ -117,11 +129,13 @@ export function pathFunctions(ctx: Ctx): FnGroup {
         writable(to);
         need(from, Rights.PATH_RENAME_SOURCE);
         need(to, Rights.PATH_RENAME_TARGET);
-        const src = named(await resolve(from, oldPath, false), Errno.INVAL);
-        if (!src.stat) fail(Errno.NOENT);
-        const dst = named(await resolve(to, newPath, false), Errno.INVAL);
-        await rename(kernelPath(src), kernelPath(dst));
-        return Errno.SUCCESS;
+        return sandboxed(ctx, [from, to], async () => {
+          const src = named(await resolve(from, oldPath, false), Errno.INVAL);
+          if (!src.stat) fail(Errno.NOENT);
+          const dst = named(await resolve(to, newPath, false), Errno.INVAL);
+          await rename(kernelPath(src), kernelPath(dst));
+          return Errno.SUCCESS;
+        });
       },
 
       path_symlink: async (op: number, ol: number, fd: number, np: number, nl: number) => {
@@ -130,12 +144,14 @@ export function pathFunctions(ctx: Ctx): FnGroup {
         const newPath = readPath(mem, np, nl);
         writable(dir);
         need(dir, Rights.PATH_SYMLINK);
-        const r = named(await resolve(dir, newPath, false), Errno.EXIST);
-        // "name/" must name a directory: an existing file is ENOTDIR (Linux would say EEXIST).
-        if (r.trailingSlash && r.stat && !r.stat.isDirectory()) fail(Errno.NOTDIR);
-        checkSymlinkTarget(dir, r.parts, target);
-        await symlink(target, kernelPath(r));
-        return Errno.SUCCESS;
+        return sandboxed(ctx, [dir], async () => {
+          const r = named(await resolve(dir, newPath, false), Errno.EXIST);
+          // "name/" must name a directory: an existing file is ENOTDIR (Linux would say EEXIST).
+          if (r.trailingSlash && r.stat && !r.stat.isDirectory()) fail(Errno.NOTDIR);
+          checkLinkTarget(dir, r.parts, target);
+          await symlink(target, kernelPath(r));
+          return Errno.SUCCESS;
+        });
       },
 
       path_unlink_file: async (fd: number, p: number, l: number) => {
@@ -143,9 +159,11 @@ export function pathFunctions(ctx: Ctx): FnGroup {
         const path = readPath(mem, p, l);
         writable(dir);
         need(dir, Rights.PATH_UNLINK_FILE);
-        const r = named(await resolve(dir, path, false), Errno.ISDIR);
-        await unlink(kernelPath(r));
-        return Errno.SUCCESS;
+        return sandboxed(ctx, [dir], async () => {
+          const r = named(await resolve(dir, path, false), Errno.ISDIR);
+          await unlink(kernelPath(r));
+          return Errno.SUCCESS;
+        });
       },
     },
   };

@@ -1,76 +1,10 @@
-// Paths inside a mount: a guest path never leaves the directory it is resolved
-// against — not by `..`, not by an absolute path, not through a symlink.
-// Also: node errors → wasi:filesystem error-code.
+// wasi:filesystem's vocabulary: node errors → error-code, stats → descriptor
+// types and stats, new-timestamps → utimes arguments. (Paths are checked by
+// the shared sandbox, ../sandbox/paths.ts.)
 
 import type { BigIntStats, Dirent } from "node:fs";
-import { lstat, readlink } from "node:fs/promises";
-import { join } from "node:path";
 
 export type ErrorCode = string;
-
-const MAX_SYMLINKS = 40;
-
-const split = (p: string) => p.split("/").filter((s) => s !== "" && s !== ".");
-
-/**
- * Resolves `path` against the directory `root/base` and returns the segments
- * below `root/base`, with symlinks followed (the last one only if `followFinal`).
- * Throws `not-permitted` for anything that would leave `root/base`.
- */
-export async function resolveIn(root: string, base: readonly string[], path: string, followFinal: boolean): Promise<string[]> {
-  if (path.startsWith("/")) throw "not-permitted";
-  if (path.includes("\0")) throw "invalid";
-  const trailingSlash = path.endsWith("/");
-  let pending = split(path);
-  const segs: string[] = [];
-  let links = 0;
-  while (pending.length > 0) {
-    const seg = pending.shift() as string;
-    if (seg === "..") {
-      if (segs.pop() === undefined) throw "not-permitted";
-      continue;
-    }
-    const final = pending.length === 0;
-    if (final && !followFinal && !trailingSlash) {
-      segs.push(seg);
-      break;
-    }
-    const host = join(root, ...base, ...segs, seg);
-    let st;
-    try {
-      st = await lstat(host);
-    } catch (err) {
-      if ((err as { code?: string }).code !== "ENOENT") throw errorCode(err);
-      // Missing: fine for a path about to be created, unless more `..` would climb through it.
-      if (pending.includes("..")) throw "no-entry";
-      segs.push(seg, ...pending);
-      break;
-    }
-    if (!st.isSymbolicLink()) {
-      segs.push(seg);
-      continue;
-    }
-    if (++links > MAX_SYMLINKS) throw "loop";
-    const target = await readlink(host).catch((err: unknown) => {
-      throw errorCode(err);
-    });
-    if (target.startsWith("/")) throw "not-permitted";
-    // The target is relative to the link's directory, i.e. to `segs` as they stand.
-    pending = [...split(target), ...pending];
-  }
-  return segs;
-}
-
-/** True when a symlink at `segs` (its own name last) pointing at `target` stays below the root. */
-export function linkStaysInside(segs: readonly string[], target: string): boolean {
-  if (target.startsWith("/")) return false;
-  let depth = segs.length - 1;
-  for (const s of split(target)) {
-    depth += s === ".." ? -1 : 1;
-    if (depth < 0) return false;
-  }
-  return true;
-}
 
 const CODES: Record<string, ErrorCode> = {
   EACCES: "access",
@@ -111,6 +45,8 @@ const CODES: Record<string, ErrorCode> = {
   ESPIPE: "invalid-seek",
   ETXTBSY: "text-file-busy",
   EXDEV: "cross-device",
+  // The sandbox's refusal (a path or link leading out of the mount, a directory moved or replaced).
+  ENOTCAPABLE: "not-permitted",
 };
 
 const KNOWN = new Set(Object.values(CODES));
