@@ -45,6 +45,8 @@ export interface KindInput {
   base: EntryBase;
   /** Project root: relative directories resolve against it. */
   root: string;
+  /** Source folder (absolute): `file://` modules must stay inside it. */
+  src: string;
   command?: CommandMeta;
 }
 
@@ -67,7 +69,7 @@ export function validateKind(kind: EntryKind, input: KindInput): Entry {
     case "process.supervisor":
       return validateSupervisor(reader, base);
     case "process.actor":
-      return validateActor(reader, base, input.root);
+      return validateActor(reader, base, input.src);
   }
 }
 
@@ -82,20 +84,28 @@ function validateFsDirectory(reader: FieldReader, base: EntryBase, root: string)
   };
 }
 
-function validateActor(reader: FieldReader, base: EntryBase, root: string): ProcessActorEntry {
+function validateActor(reader: FieldReader, base: EntryBase, src: string): ProcessActorEntry {
   const entry: ProcessActorEntry = { ...base, kind: "process.actor", export: reader.string("export") ?? "default", limits: readLimits(reader) };
   const module = reader.string("module");
   if (module !== undefined) {
-    if (!module.startsWith("file://")) {
-      reader.report("module", `"${module}" must be file://<path>, relative to the definition file (e.g. module: file://actors/counter.ts)`);
-    } else {
-      const resolved = path.resolve(path.dirname(base.origin.file), module.slice("file://".length));
-      const rel = path.relative(root, resolved);
-      if (rel.startsWith("..") || path.isAbsolute(rel)) reader.report("module", `"${module}" resolves to ${resolved}, outside the project (${root}); keep actor modules inside it`);
-      else entry.module = resolved;
-    }
+    const resolved = resolveFileUrl(module, base.origin.file, src);
+    if (typeof resolved === "string") entry.module = resolved;
+    else reader.report("module", resolved.problem);
   }
   return entry;
+}
+
+/** `file://<path>`, relative to the definition file, kept inside the source folder (SPEC 2). */
+function resolveFileUrl(value: string, definitionFile: string, src: string): string | { problem: string } {
+  if (!value.startsWith("file://")) {
+    return { problem: `"${value}" must be file://<path>, relative to the definition file (e.g. module: file://actors/counter.ts)` };
+  }
+  const resolved = path.resolve(path.dirname(definitionFile), value.slice("file://".length));
+  const rel = path.relative(src, resolved);
+  if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) {
+    return { problem: `"${value}" resolves to ${resolved}, outside the source folder ${src}; move the module into it` };
+  }
+  return resolved;
 }
 
 function validateProcessHost(reader: FieldReader, base: EntryBase): ProcessHostEntry {
