@@ -7,6 +7,7 @@ import type { Entry, ProcessHostEntry, Registry, WasmEntry } from "./registry/ty
 import { ProcessError, isExitError, type ExitResult } from "./process/exit.ts";
 import { ProcessApi, type ActorSpawnOptions, type ProcessCore, type SpawnOptions } from "./process/api.ts";
 import { ActorProcess } from "./process/actor-process.ts";
+import { isActorLogic, resolveActors } from "./process/actor-module.ts";
 import { ActorTree, type InspectObserver } from "./process/actor-tree.ts";
 import { exitEvent, type ExitEvent } from "./process/events.ts";
 import { HandleProcess } from "./process/handle-process.ts";
@@ -123,7 +124,7 @@ export class Runtime {
   /** Loads the registry and starts what is marked `auto_start`. */
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
     const registry = opts.registry ?? (await loadRegistry(opts));
-    const runtime = new Runtime(registry, opts);
+    const runtime = new Runtime(registry, { ...opts, actors: await resolveActors(registry, opts.actors) });
     if (opts.autoStart !== false) runtime.#supervision.startAutoStart();
     return runtime;
   }
@@ -321,11 +322,6 @@ export class Runtime {
     for (const host of this.#hosts.values()) host.close();
     this.#tree.close();
   }
-}
-
-function isActorLogic(logic: unknown): logic is AnyActorLogic {
-  const l = logic as { transition?: unknown; getInitialSnapshot?: unknown } | null;
-  return typeof l === "object" && l !== null && typeof l.transition === "function" && typeof l.getInitialSnapshot === "function";
 }
 
 function hostFor(e: ProcessHostEntry, tree: ActorTree): ProcessHost {

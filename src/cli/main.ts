@@ -3,6 +3,7 @@
 
 import { loadRegistry, RegistryError, type Registry, type WasmEntry } from "../registry/index.ts";
 import { Runtime, runtimeInternals } from "../runtime.ts";
+import { actorsWithoutLogic } from "../process/actor-module.ts";
 import { HELP, parseArgs, UsageError, type CliArgs } from "./args.ts";
 import { registryList, registryShow, runList } from "./listing.ts";
 import { runAttached } from "./run-attached.ts";
@@ -32,8 +33,8 @@ export async function main(argv: string[]): Promise<number> {
       return fail("usage: wippy registry list [--kind K] | wippy registry show <id>");
     }
     if (command === "run") {
-      const registry = await load(args);
-      if (sub === "list") return print(runList(registry));
+      if (sub === "list") return print(runList(await load(args)));
+      const registry = await loadRunnable(args);
       if (sub === undefined) return await runForever(registry, args);
       const entry = args.execute !== undefined ? findEntry(registry, sub) : findCommand(registry, sub);
       return await runAttached(registry, entry, rest, args);
@@ -65,8 +66,16 @@ function load(args: CliArgs): Promise<Registry> {
   return loadRegistry({ ...(args.root ? { root: args.root } : {}), ...(args.src ? { src: args.src } : {}) });
 }
 
-async function lint(args: CliArgs): Promise<number> {
+/** The registry as the CLI runs it: a process.actor needs a module, since the CLI cannot pass logic in code. */
+async function loadRunnable(args: CliArgs): Promise<Registry> {
   const registry = await load(args);
+  const issues = actorsWithoutLogic(registry, new Set(), "cli");
+  if (issues.length > 0) throw new RegistryError(issues, registry.root);
+  return registry;
+}
+
+async function lint(args: CliArgs): Promise<number> {
+  const registry = await loadRunnable(args);
   return print(`ok: ${registry.entries.size} entries in ${registry.files.length} file${registry.files.length === 1 ? "" : "s"}`);
 }
 
