@@ -15,12 +15,12 @@ import type {
   ProcessHostEntry,
   ProcessServiceEntry,
   ProcessSupervisorEntry,
-  RestartConfig,
-  RestartPolicy,
-  Strategy,
   TerminalHostEntry,
 } from "./types.ts";
 import { readLimits, validateWasm } from "./wasm-kind.ts";
+import {
+  checkRestart, checkStopTimeout, checkSupervisorSettings, DEFAULT_RESTART, DEFAULT_STOP_TIMEOUT_MS, RESTART_FIELDS, YAML_FIELD, type Checked,
+} from "../../supervisors/rules.ts";
 
 export type EntryBase = Pick<FsDirectoryEntry, "id" | "namespace" | "name" | "origin" | "meta">;
 
@@ -142,17 +142,6 @@ function validateEnvVariable(reader: FieldReader, base: EntryBase): EnvVariableE
   return entry;
 }
 
-const RESTART_POLICIES: readonly RestartPolicy[] = ["permanent", "transient", "temporary"];
-const STRATEGIES: readonly Strategy[] = ["one_for_one", "one_for_all", "rest_for_one"];
-
-const DEFAULT_RESTART: RestartConfig = {
-  policy: "permanent",
-  initialDelay: 100,
-  maxDelay: 30_000,
-  backoffFactor: 2,
-  jitter: 0.1,
-};
-
 function validateService(reader: FieldReader, base: EntryBase): ProcessServiceEntry {
   const process = reader.reference("process", ["process.wasm", "process.actor"], "the process.wasm or process.actor entry to run");
   const host = reader.reference("host", ["process.host"], "the process.host to run it on");
@@ -165,47 +154,36 @@ function validateService(reader: FieldReader, base: EntryBase): ProcessServiceEn
     host: host ?? "",
     input,
     autoStart: false,
-    stopTimeout: 5000,
+    stopTimeout: DEFAULT_STOP_TIMEOUT_MS,
     restart: { ...DEFAULT_RESTART },
   };
   const lifecycle = reader.map("lifecycle");
   if (lifecycle !== undefined) {
     entry.autoStart = lifecycle.boolean("auto_start", false);
-    entry.stopTimeout = lifecycle.duration("stop_timeout") ?? entry.stopTimeout;
+    entry.stopTimeout = applyRules(lifecycle, checkStopTimeout(lifecycle.value("stop_timeout")));
     const restart = lifecycle.map("restart");
-    if (restart !== undefined) entry.restart = readRestart(restart);
+    if (restart !== undefined) {
+      const given = Object.fromEntries(RESTART_FIELDS.map((field) => [field, restart.value(YAML_FIELD[field])]));
+      entry.restart = applyRules(restart, checkRestart(given));
+      restart.finish();
+    }
     lifecycle.finish();
   }
   return entry;
 }
 
-function readRestart(reader: FieldReader): RestartConfig {
-  const config: RestartConfig = {
-    policy: reader.choice("policy", RESTART_POLICIES) ?? DEFAULT_RESTART.policy,
-    initialDelay: reader.duration("initial_delay") ?? DEFAULT_RESTART.initialDelay,
-    maxDelay: reader.duration("max_delay") ?? DEFAULT_RESTART.maxDelay,
-    backoffFactor: reader.number("backoff_factor", { min: 1 }) ?? DEFAULT_RESTART.backoffFactor,
-    jitter: reader.number("jitter", { min: 0, max: 1 }) ?? DEFAULT_RESTART.jitter,
-  };
-  const maxAttempts = reader.number("max_attempts", { integer: true, min: 1 });
-  if (maxAttempts !== undefined) config.maxAttempts = maxAttempts;
-  if (config.initialDelay > config.maxDelay) {
-    reader.report(
-      "initial_delay",
-      `(${config.initialDelay}ms) must not exceed max_delay (${config.maxDelay}ms); raise max_delay or lower initial_delay`,
-    );
-  }
-  reader.finish();
-  return config;
+/** The checked value; each problem reported on its field, spelt as in YAML (the rules are shared with code). */
+function applyRules<T>(reader: FieldReader, checked: Checked<T>): T {
+  for (const problem of checked.problems) reader.report(YAML_FIELD[problem.field], problem.message);
+  return checked.value;
 }
 
 function validateSupervisor(reader: FieldReader, base: EntryBase): ProcessSupervisorEntry {
+  const settings = applyRules(reader, checkSupervisorSettings({ strategy: reader.value("strategy"), intensity: reader.value("intensity"), period: reader.value("period") }));
   const entry: ProcessSupervisorEntry = {
     ...base,
     kind: "process.supervisor",
-    strategy: reader.choice("strategy", STRATEGIES) ?? "one_for_one",
-    intensity: reader.number("intensity", { integer: true, min: 0 }) ?? 3,
-    period: reader.duration("period", true) ?? 5000,
+    ...settings,
     children: readChildren(reader),
     autoStart: false,
   };
