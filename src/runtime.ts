@@ -16,9 +16,10 @@ import { newPid } from "./process/pid.ts";
 import { DEFAULT_CANCEL_TIMEOUT_MS, ProcessTable, type ProcessInfo } from "./process/table.ts";
 import { WasmProcess } from "./process/wasm-process.ts";
 import { ProgramLoader, type LoaderStats } from "./wasm/loader.ts";
+import { createLogger } from "./log.ts";
 import type { ProcessIO } from "./wasm/program.ts";
 import { componentImports } from "./wasi/component-host.ts";
-import { coreImports, preview1Group } from "./wasi/core-host.ts";
+import { createCoreImports, preview1Group } from "./wasi/core-host.ts";
 import { callFunction, type CallOptions } from "./process/call.ts";
 import { buildProcessIO, type Stdio } from "./process/io.ts";
 import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
@@ -90,8 +91,9 @@ export class Runtime {
     };
     this.#loader = new ProgramLoader(registry, {
       ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
-      coreImports,
+      coreImports: createCoreImports(),
       componentImports,
+      log: createLogger(this.#env),
       capabilities: { preview1Group },
       ...(opts.onSlowLoad ? { onSlowLoad: opts.onSlowLoad } : {}),
     });

@@ -12,7 +12,7 @@ import { CoreProgram, type CoreImportProvider } from "./core.ts";
 import { sha256Hex } from "./hash.ts";
 import { PathEscapeError, resolveInside } from "./locate.ts";
 import type { Program } from "./program.ts";
-import { debug } from "../log.ts";
+import { SILENT, type Logger } from "../log.ts";
 import { defaultCacheDir, loadTranspiled } from "./transpile-cache.ts";
 import { instrumentCached, type Instrumentation } from "./instrument-cache.ts";
 
@@ -23,6 +23,8 @@ export interface LoaderOptions {
   capabilities: CapabilityCheck;
   /** Called once a load has taken SLOW_LOAD_MS (transpiling, instrumenting): someone may be waiting. */
   onSlowLoad?: (entryId: string, path: string) => void;
+  /** The runtime's diagnostics (cache decisions at debug); default: none. */
+  log?: Logger;
 }
 
 const SLOW_LOAD_MS = 1500;
@@ -51,6 +53,7 @@ export function oneLine(message: string): string {
 export class ProgramLoader {
   readonly #registry: Registry;
   readonly #opts: LoaderOptions;
+  readonly #log: Logger;
   readonly #byHash = new Map<string, Promise<Program>>();
   readonly #byEntry = new Map<string, Promise<Program>>();
   /** Entries already verified: lets a spawn take the synchronous path. */
@@ -60,6 +63,7 @@ export class ProgramLoader {
   constructor(registry: Registry, opts: LoaderOptions) {
     this.#registry = registry;
     this.#opts = opts;
+    this.#log = opts.log ?? SILENT;
   }
 
   /** The program if this entry was loaded before (no I/O, no await). */
@@ -148,7 +152,7 @@ export class ProgramLoader {
         const out = await instrumentCached(bytes, variant, cacheDir, true);
         if (out.cached) this.stats.instrumentCacheHits++;
         else this.stats.instrumented++;
-        debug(`${out.cached ? "loaded cached instrumentation of" : "instrumented"} ${entry.path} (sha256:${hash.slice(0, 12)}…, ${variant}) in ${(performance.now() - started).toFixed(0)} ms`);
+        this.#log.debug(`${out.cached ? "loaded cached instrumentation of" : "instrumented"} ${entry.path} (sha256:${hash.slice(0, 12)}…, ${variant}) in ${(performance.now() - started).toFixed(0)} ms`);
         module = await WebAssembly.compile(out.bytes as Uint8Array<ArrayBuffer>);
       } catch (err) {
         throw fail(entry, `${entry.path} could not be instrumented for preemption and limits: ${(err as Error).message}`);
@@ -162,7 +166,7 @@ export class ProgramLoader {
       const ms = (performance.now() - started).toFixed(0);
       if (transpiled.cached) this.stats.transpileCacheHits++;
       else this.stats.transpiled++;
-      debug(`${transpiled.cached ? "loaded cached transpilation of" : "transpiled"} component ${entry.path} (sha256:${hash.slice(0, 12)}…) in ${ms} ms`);
+      this.#log.debug(`${transpiled.cached ? "loaded cached transpilation of" : "transpiled"} component ${entry.path} (sha256:${hash.slice(0, 12)}…) in ${ms} ms`);
       return new ComponentProgram(hash, transpiled, this.#opts.componentImports);
     } catch (err) {
       throw fail(entry, `${entry.path} is not a valid WebAssembly component: ${(err as Error).message}`);
