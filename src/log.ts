@@ -1,8 +1,16 @@
-// Runtime diagnostics on stderr, one line each. `WIPPY_LOG=debug` shows the
-// loader's cache decisions; nothing is printed otherwise.
+// Runtime diagnostics on stderr, one line each. `WIPPY_LOG=debug` in the
+// runtime's environment (RuntimeOptions.env, else the process's) shows the
+// loader's cache decisions; nothing is printed otherwise. Each runtime makes
+// its own logger, so the setting is read when the runtime opens, not at import.
 
-const level = process.env.WIPPY_LOG ?? "";
+export interface Logger {
+  debug(message: string): void;
+}
 
-export function debug(message: string): void {
-  if (level === "debug") process.stderr.write(`wippy: ${message}\n`);
+/** Prints nothing. */
+export const SILENT: Logger = { debug() {} };
+
+export function createLogger(env: Record<string, string | undefined>): Logger {
+  if (env.WIPPY_LOG !== "debug") return SILENT;
+  return { debug: (message) => void process.stderr.write(`wippy: ${message}\n`) };
 }

@@ -7,6 +7,7 @@ import type { Entry, ProcessHostEntry, Registry, WasmEntry } from "./registry/ty
 import { ProcessError, isExitError, type ExitResult } from "./process/exit.ts";
 import { ProcessApi, type ActorSpawnOptions, type ProcessCore, type SpawnOptions } from "./process/api.ts";
 import { ActorProcess } from "./process/actor-process.ts";
+import { isActorLogic, resolveActors } from "./process/actor-module.ts";
 import { ActorTree, type InspectObserver } from "./process/actor-tree.ts";
 import { exitEvent, type ExitEvent } from "./process/events.ts";
 import { HandleProcess } from "./process/handle-process.ts";
@@ -15,9 +16,10 @@ import { newPid } from "./process/pid.ts";
 import { DEFAULT_CANCEL_TIMEOUT_MS, ProcessTable, type ProcessInfo } from "./process/table.ts";
 import { WasmProcess } from "./process/wasm-process.ts";
 import { ProgramLoader, type LoaderStats } from "./wasm/loader.ts";
+import { createLogger } from "./log.ts";
 import type { ProcessIO } from "./wasm/program.ts";
 import { componentImports } from "./wasi/component-host.ts";
-import { coreImports, preview1Group } from "./wasi/core-host.ts";
+import { createCoreImports, preview1Group } from "./wasi/core-host.ts";
 import { callFunction, type CallOptions } from "./process/call.ts";
 import { checkId, checkTimeout } from "./process/arguments.ts";
 import { buildProcessIO, type Stdio } from "./process/io.ts";
@@ -93,8 +95,9 @@ export class Runtime {
     };
     this.#loader = new ProgramLoader(registry, {
       ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
-      coreImports,
+      coreImports: createCoreImports(),
       componentImports,
+      log: createLogger(this.#env),
       capabilities: { preview1Group },
       ...(opts.onPrepare ? { onPrepare: opts.onPrepare } : {}),
     });
@@ -127,7 +130,7 @@ export class Runtime {
   /** Loads the registry and starts what is marked `auto_start`. */
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
     const registry = opts.registry ?? (await loadRegistry(opts));
-    const runtime = new Runtime(registry, opts);
+    const runtime = new Runtime(registry, { ...opts, actors: await resolveActors(registry, opts.actors) });
     if (opts.autoStart !== false) runtime.#supervision.startAutoStart();
     return runtime;
   }
@@ -333,11 +336,6 @@ export class Runtime {
     for (const host of this.#hosts.values()) host.close();
     this.#tree.close();
   }
-}
-
-function isActorLogic(logic: unknown): logic is AnyActorLogic {
-  const l = logic as { transition?: unknown; getInitialSnapshot?: unknown } | null;
-  return typeof l === "object" && l !== null && typeof l.transition === "function" && typeof l.getInitialSnapshot === "function";
 }
 
 function hostFor(e: ProcessHostEntry, tree: ActorTree): ProcessHost {

@@ -11,14 +11,7 @@ import type { RestartConfig } from "../src/registry/types.ts";
 
 export const STABLE_MIN_MS = 1000;
 
-/** Same defaults as the registry's `lifecycle.restart`. */
-export const DEFAULT_RESTART: RestartConfig = {
-  policy: "permanent",
-  initialDelay: 100,
-  maxDelay: 30_000,
-  backoffFactor: 2,
-  jitter: 0.1,
-};
+export { DEFAULT_RESTART } from "./rules.ts";
 
 /** Delay before restart number `attempt` (1-based) of a run of failures. */
 export function backoffDelay(cfg: RestartConfig, attempt: number, random: () => number = Math.random): number {

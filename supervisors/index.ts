@@ -3,10 +3,14 @@
 export { planRestart, type RestartPlan } from "./strategies.ts";
 export { shouldRestart, isNormalExit } from "./restart-policy.ts";
 export { addRestart, exceedsIntensity, wouldExceed } from "./intensity.ts";
-export { backoffDelay, stableAfter, nextAttempt, attemptsExhausted, DEFAULT_RESTART, STABLE_MIN_MS } from "./backoff.ts";
+export { backoffDelay, stableAfter, nextAttempt, attemptsExhausted, STABLE_MIN_MS } from "./backoff.ts";
 export {
-  normalizeSupervisor, SupervisorSpecError, DEFAULT_INTENSITY, DEFAULT_PERIOD_MS, DEFAULT_STOP_TIMEOUT_MS,
-  type ChildSpec, type ServiceChildSpec, type SupervisorChildSpec, type CustomChildSpec, type SupervisorSpec,
+  DEFAULT_RESTART, DEFAULT_SUPERVISOR_RESTART, DEFAULT_INTENSITY, DEFAULT_PERIOD_MS, DEFAULT_STOP_TIMEOUT_MS, DEFAULT_STRATEGY,
+  checkRestart, checkSupervisorSettings, checkStopTimeout, YAML_FIELD, type RuleProblem, type RuleField,
+} from "./rules.ts";
+export {
+  normalizeSupervisor, SupervisorSpecError,
+  type Duration, type RestartInput, type ChildSpec, type ServiceChildSpec, type SupervisorChildSpec, type CustomChildSpec, type SupervisorSpec,
   type ChildInput, type SupervisorInput, type NormalizeOptions,
 } from "./spec.ts";
 export { SupervisorBook, describeExit, type ChildInfo, type ChildState, type ChildRecord, type Assessment, type SupervisorClock } from "./bookkeeping.ts";

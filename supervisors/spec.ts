@@ -2,11 +2,18 @@
 // supervisor never has to check again (as OTP's supervisor:check_childspecs).
 
 import type { RestartConfig, RestartPolicy, Strategy } from "../src/registry/types.ts";
-import { DEFAULT_RESTART } from "./backoff.ts";
+import {
+  checkRestart, checkStopTimeout, checkSupervisorSettings, DEFAULT_RESTART, DEFAULT_SUPERVISOR_RESTART, RESTART_POLICIES, unknownRestartKeys,
+  type RestartField, type RuleField, type RuleProblem,
+} from "./rules.ts";
 
-export const DEFAULT_INTENSITY = 3;
-export const DEFAULT_PERIOD_MS = 5000;
-export const DEFAULT_STOP_TIMEOUT_MS = 5000;
+export { DEFAULT_INTENSITY, DEFAULT_PERIOD_MS, DEFAULT_STOP_TIMEOUT_MS } from "./rules.ts";
+
+/** A duration: milliseconds, or a string with a unit ("250ms", "5s", "2m"), as in YAML. */
+export type Duration = number | string;
+
+/** Restart settings in code: as RestartConfig, with delays as durations. */
+export type RestartInput = Partial<Omit<RestartConfig, "initialDelay" | "maxDelay"> & { initialDelay: Duration; maxDelay: Duration }>;
 
 interface ChildBase {
   /** Unique among its siblings: a service or supervisor entry ID, or any name for code-built children. */
@@ -58,9 +65,10 @@ export interface ChildInput {
   supervisor?: SupervisorInput;
   /** A child started by code; must return the pid of a live (or just ended) process. */
   start?: (ctx: { supervisor: string }) => string;
-  /** A policy name or a (partial) restart config. */
-  restart?: RestartPolicy | Partial<RestartConfig>;
-  stopTimeout?: number;
+  /** A policy name or a (partial) restart config; delays are durations. */
+  restart?: RestartPolicy | RestartInput;
+  /** A duration (default 5 s; none for a nested supervisor, which stops its own children in time). */
+  stopTimeout?: Duration;
 }
 
 export interface SupervisorInput {
@@ -68,7 +76,8 @@ export interface SupervisorInput {
   host?: string;
   strategy?: Strategy;
   intensity?: number;
-  period?: number;
+  /** A duration: milliseconds, or a string with a unit (default 5 s). */
+  period?: Duration;
   /** Child inputs, or IDs of process.service / process.supervisor entries. */
   children: (ChildInput | string)[];
 }
@@ -89,8 +98,24 @@ export class SupervisorSpecError extends Error {
   }
 }
 
-const STRATEGIES: readonly string[] = ["one_for_one", "one_for_all", "rest_for_one"];
-const POLICIES: readonly string[] = ["permanent", "transient", "temporary"];
+/** How code spells each field in messages (YAML's are in rules.ts). */
+const CODE_FIELD: Readonly<Record<RuleField, string>> = {
+  policy: "restart.policy",
+  initialDelay: "restart.initialDelay",
+  maxDelay: "restart.maxDelay",
+  backoffFactor: "restart.backoffFactor",
+  jitter: "restart.jitter",
+  maxAttempts: "restart.maxAttempts",
+  strategy: "strategy",
+  intensity: "intensity",
+  period: "period",
+  stopTimeout: "stopTimeout",
+};
+
+/** "<where>: <field> <message>", the message being the YAML's. */
+function reportAll(problems: string[], where: string, found: readonly RuleProblem[]): void {
+  for (const p of found) problems.push(`${where}: ${CODE_FIELD[p.field]} ${p.message}`);
+}
 
 /** Validates a whole tree; throws one SupervisorSpecError listing every problem. */
 export function normalizeSupervisor(input: SupervisorInput, opts: NormalizeOptions = {}): SupervisorSpec {
@@ -104,13 +129,9 @@ function supervisorSpec(input: SupervisorInput, opts: NormalizeOptions, problems
   const where = `supervisor ${typeof input?.id === "string" && input.id !== "" ? input.id : "(no id)"}${path}`;
   const bad = (field: string, message: string) => problems.push(`${where}: ${field} ${message}`);
   if (typeof input?.id !== "string" || input.id === "") bad("id", "must be a non-empty string");
-  const strategy = input?.strategy ?? "one_for_one";
-  if (!STRATEGIES.includes(strategy)) bad("strategy", `must be one of ${STRATEGIES.join(", ")}, got ${JSON.stringify(strategy)}`);
-  const intensity = input?.intensity ?? DEFAULT_INTENSITY;
-  if (!Number.isInteger(intensity) || intensity < 0) bad("intensity", `must be an integer ≥ 0, got ${intensity}`);
-  const period = input?.period ?? DEFAULT_PERIOD_MS;
-  if (!(period > 0)) bad("period", `must be a positive number of ms, got ${period}`);
-  const spec: SupervisorSpec = { id: input?.id ?? "", strategy, intensity, period, children: [] };
+  const settings = checkSupervisorSettings({ strategy: input?.strategy, intensity: input?.intensity, period: input?.period });
+  reportAll(problems, where, settings.problems);
+  const spec: SupervisorSpec = { id: input?.id ?? "", ...settings.value, children: [] };
   if (input?.host !== undefined) spec.host = input.host;
   if (!Array.isArray(input?.children)) {
     bad("children", "must be a list");
@@ -151,8 +172,9 @@ function childSpec(input: ChildInput | string, opts: NormalizeOptions, problems:
     return undefined;
   }
   const restart = restartConfig(input.restart, input.supervisor !== undefined, problems, at);
-  const stopTimeout = input.stopTimeout ?? (input.supervisor !== undefined ? Number.POSITIVE_INFINITY : DEFAULT_STOP_TIMEOUT_MS);
-  if (!(stopTimeout >= 0)) problems.push(`${at}: stopTimeout must be ≥ 0 ms, got ${stopTimeout}`);
+  const stopTimeout = input.supervisor !== undefined && input.stopTimeout === undefined
+    ? Number.POSITIVE_INFINITY
+    : reported(checkStopTimeout(input.stopTimeout), problems, at);
   if (input.supervisor !== undefined) {
     return { kind: "supervisor", id: input.id, restart, stopTimeout, supervisor: supervisorSpec(input.supervisor, opts, problems, ` (under ${at})`) };
   }
@@ -160,7 +182,7 @@ function childSpec(input: ChildInput | string, opts: NormalizeOptions, problems:
     if (typeof input.start !== "function") problems.push(`${at}: start must be a function returning a pid`);
     return { kind: "custom", id: input.id, restart, stopTimeout, start: input.start };
   }
-  if (typeof input.process !== "string" || input.process === "") problems.push(`${at}: process must be a process.wasm entry ID`);
+  if (typeof input.process !== "string" || input.process === "") problems.push(`${at}: process must be a process.wasm or process.actor entry ID`);
   if (typeof input.host !== "string" || input.host === "") problems.push(`${at}: host must be a process.host entry ID`);
   if (input.input !== undefined && !Array.isArray(input.input)) problems.push(`${at}: input must be a list of arguments`);
   const child: ServiceChildSpec = { kind: "service", id: input.id, restart, stopTimeout, process: input.process ?? "", host: input.host ?? "", input: input.input ?? [] };
@@ -169,20 +191,20 @@ function childSpec(input: ChildInput | string, opts: NormalizeOptions, problems:
   return child;
 }
 
+function reported<T>(checked: { value: T; problems: RuleProblem[] }, problems: string[], at: string): T {
+  reportAll(problems, at, checked.problems);
+  return checked.value;
+}
+
+/** The same rules as YAML's lifecycle.restart (supervisors/rules.ts); a nested supervisor's default comes back at once. */
 function restartConfig(input: ChildInput["restart"], nested: boolean, problems: string[], at: string): RestartConfig {
-  const given = typeof input === "string" ? { policy: input } : (input ?? {});
-  // A nested supervisor comes back at once by default: it has its own limits.
-  const cfg: RestartConfig = { ...DEFAULT_RESTART, ...(nested ? { initialDelay: 0 } : {}), ...given };
-  if (!POLICIES.includes(cfg.policy)) problems.push(`${at}: restart policy must be one of ${POLICIES.join(", ")}, got ${JSON.stringify(cfg.policy)}`);
-  if (!(cfg.initialDelay >= 0)) problems.push(`${at}: restart.initialDelay must be ≥ 0 ms`);
-  if (!(cfg.maxDelay >= cfg.initialDelay)) {
-    if (given.maxDelay === undefined && given.initialDelay !== undefined && cfg.initialDelay >= 0) cfg.maxDelay = cfg.initialDelay;
-    else problems.push(`${at}: restart.maxDelay (${cfg.maxDelay}) must be ≥ initialDelay (${cfg.initialDelay})`);
+  const base = nested ? DEFAULT_SUPERVISOR_RESTART : DEFAULT_RESTART;
+  if (input === undefined) return { ...base };
+  if (typeof input === "string") return reported(checkRestart({ policy: input }, base), problems, at);
+  if (typeof input !== "object" || input === null) {
+    problems.push(`${at}: restart must be a policy name (${RESTART_POLICIES.join(", ")}) or an object of restart settings`);
+    return { ...base };
   }
-  if (!(cfg.backoffFactor >= 1)) problems.push(`${at}: restart.backoffFactor must be ≥ 1`);
-  if (!(cfg.jitter >= 0 && cfg.jitter <= 1)) problems.push(`${at}: restart.jitter must be within 0..1`);
-  if (cfg.maxAttempts !== undefined && !(Number.isInteger(cfg.maxAttempts) && cfg.maxAttempts >= 1)) {
-    problems.push(`${at}: restart.maxAttempts must be an integer ≥ 1`);
-  }
-  return cfg;
+  for (const { key, message } of unknownRestartKeys(input)) problems.push(`${at}: restart.${key} ${message}`);
+  return reported(checkRestart(input as Partial<Record<RestartField, unknown>>, base), problems, at);
 }

@@ -176,6 +176,18 @@ entries:
     });
   });
 
+  it("lint and run refuse a process.actor without a module, naming it (the CLI cannot pass logic in code)", () => {
+    const project = makeProject(`namespace: t
+entries:
+  - { name: hosts, kind: process.host }
+  - { name: counter, kind: process.actor }
+  - { name: ok, kind: process.actor, module: "file://ok.js" }
+`, {}, { "src/ok.js": "export default { transition() {}, getInitialSnapshot() {} };\n" });
+    const line = "src/app.yaml:4: entry t:counter: the process.actor entry has no logic; give it a module (module: file://<path> of an ES module exporting the logic), the CLI cannot pass logic in code\n";
+    expect(wippy(project.root, ["lint"])).toMatchObject({ code: 1, stdout: "", stderr: line });
+    expect(wippy(project.root, ["run"])).toMatchObject({ code: 1, stdout: "", stderr: line });
+  });
+
   it("--help", () => {
     const r = wippy(hello, ["--help"]);
     expect(r.code).toBe(0);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WasmEntry } from "../src/registry/types.ts";
-import { createPreview1Host, Errno, interfaceOfPreview1Function, WasiExit } from "../src/wasi/preview1/index.ts";
+import { createPreview1Host, Errno, interfaceOfPreview1Function, Preview1Shared, WasiExit } from "../src/wasi/preview1/index.ts";
 import { Budget } from "../src/process/budget.ts";
 import type { ProcessIO } from "../src/wasm/program.ts";
 
@@ -25,6 +25,8 @@ interface Options {
   mounts?: ProcessIO["mounts"];
   granted?: string[];
   stdin?: ProcessIO["stdin"];
+  /** A runtime's shared preview1 state; default: the host's own. */
+  shared?: Preview1Shared;
 }
 
 async function compile(wat: string): Promise<WebAssembly.Module> {
@@ -50,7 +52,7 @@ async function instantiate(module: WebAssembly.Module, opts: Options = {}) {
     onSuspend: () => void log.push("suspend"),
     onResume: () => void log.push("resume"),
   };
-  const host = createPreview1Host({ io, granted: new Set(opts.granted ?? ALL) });
+  const host = createPreview1Host({ io, granted: new Set(opts.granted ?? ALL), ...(opts.shared ? { shared: opts.shared } : {}) });
   const instance = new WebAssembly.Instance(module, host.imports);
   const memory = instance.exports.memory as WebAssembly.Memory;
   host.bindMemory(memory);
@@ -351,6 +353,26 @@ describe("preview1 filesystem", () => {
     // Both a time and "now" for one field is invalid.
     expect(await p.call("fd_filestat_set_times", fd, 0n, 0n, 4 | 8)).toBe(Errno.INVAL);
     await p.host.close();
+  });
+
+  it("exact timestamps belong to a runtime: its other processes see them, another runtime's see the disk", async () => {
+    const runtime = new Preview1Shared();
+    const setter = await proxy({ mounts: mounts(), shared: runtime });
+    const rights = R.FD_READ | R.FD_WRITE | (1n << 21n) | (1n << 23n);
+    const [, fd] = await setter.open(3, "shared-times.txt", O.CREAT, rights);
+    const mtim = 1_700_000_000_123_456_789n;
+    expect(await setter.call("fd_filestat_set_times", fd, mtim, mtim, 1 | 4)).toBe(Errno.SUCCESS);
+    const mtimOf = async (p: Awaited<ReturnType<typeof proxy>>): Promise<bigint> => {
+      const [, other] = await p.open(3, "shared-times.txt", 0, rights);
+      expect(await p.call("fd_filestat_get", other, OUT)).toBe(Errno.SUCCESS);
+      const value = p.u64(OUT + 48);
+      await p.host.close();
+      return value;
+    };
+    expect(await mtimOf(await proxy({ mounts: mounts(), shared: runtime }))).toBe(mtim);
+    const disk = (await stat(join(data, "shared-times.txt"), { bigint: true })).mtimeNs;
+    expect(await mtimOf(await proxy({ mounts: mounts() }))).toBe(disk);
+    await setter.host.close();
   });
 
   it("closes every host file handle on close()", async () => {

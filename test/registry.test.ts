@@ -19,7 +19,7 @@ const ROOT = "/proj";
 /** Validates in-memory files placed under /proj/src. */
 function validate(files: Record<string, string>, env: Record<string, string | undefined> = {}): ValidationResult {
   const docs = Object.entries(files).map(([name, text]) => ({ file: `src/${name}`, text }));
-  return validateDocuments(docs, { root: ROOT, env });
+  return validateDocuments(docs, { root: ROOT, src: `${ROOT}/src`, env });
 }
 
 function valid(files: Record<string, string>, env: Record<string, string | undefined> = {}): Map<string, Entry> {
@@ -284,6 +284,37 @@ entries:
       children: ["ns:sup", "ns:svc2"],
       autoStart: true,
     });
+  });
+
+  it("reads process.actor entries (module inside the source folder, export, limits) and services naming them", () => {
+    const entries = valid({
+      "actors/app.yaml": `namespace: ns
+entries:
+  - name: host
+    kind: process.host
+  - name: counter
+    kind: process.actor
+    module: file://counter.ts
+    export: counterMachine
+    limits: { max_mailbox: 50 }
+  - name: registered
+    kind: process.actor
+  - name: svc
+    kind: process.service
+    process: counter
+    host: host
+`,
+    });
+    expect(get(entries, "ns:counter", "process.actor")).toMatchObject({ module: "/proj/src/actors/counter.ts", export: "counterMachine", limits: { maxMailbox: 50 } });
+    const registered = get(entries, "ns:registered", "process.actor");
+    expect(registered.export).toBe("default");
+    expect(registered.module).toBeUndefined();
+    expect(get(entries, "ns:svc", "process.service").process).toBe("ns:counter");
+  });
+
+  it("names process.actor among the kinds a service may run", () => {
+    const result = validate({ "base.yaml": BASE, "app.yaml": `namespace: myns\nentries:\n  - name: s\n    kind: process.service\n    process: api_url\n    host: host\n` });
+    expect(result.issues.map((issue) => issue.message)).toEqual(["refers to myns:api_url, which is a env.variable; expected an entry of kind process.wasm or process.actor"]);
   });
 
   it("merges YAML anchors (<<) into entries", () => {

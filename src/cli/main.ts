@@ -5,6 +5,7 @@ import { formatIssue, loadRegistry, RegistryError, type Registry, type WasmEntry
 import { noEffectWarnings } from "../registry/no-effect.ts";
 import { preemptLimitWarnings } from "../registry/preempt-limits.ts";
 import { Runtime, runtimeInternals } from "../runtime.ts";
+import { actorsWithoutLogic } from "../process/actor-module.ts";
 import { HELP, parseArgs, UsageError, type CliArgs } from "./args.ts";
 import { registryList, registryShow, runList } from "./listing.ts";
 import { runAttached } from "./run-attached.ts";
@@ -34,8 +35,8 @@ export async function main(argv: string[]): Promise<number> {
       return fail("usage: wippy registry list [--kind K] | wippy registry show <id>");
     }
     if (command === "run") {
-      const registry = await load(args);
-      if (sub === "list") return print(runList(registry));
+      if (sub === "list") return print(runList(await load(args)));
+      const registry = await loadRunnable(args);
       if (sub === undefined) {
         if (args.host !== undefined) return fail("--host chooses where a command runs (wippy run <name> or -x <ns:entry>); services name their own host");
         return await runForever(registry, args);
@@ -70,8 +71,16 @@ function load(args: CliArgs): Promise<Registry> {
   return loadRegistry({ ...(args.root ? { root: args.root } : {}), ...(args.src ? { src: args.src } : {}) });
 }
 
-async function lint(args: CliArgs): Promise<number> {
+/** The registry as the CLI runs it: a process.actor needs a module, since the CLI cannot pass logic in code. */
+async function loadRunnable(args: CliArgs): Promise<Registry> {
   const registry = await load(args);
+  const issues = actorsWithoutLogic(registry, new Set(), "cli");
+  if (issues.length > 0) throw new RegistryError(issues, registry.root);
+  return registry;
+}
+
+async function lint(args: CliArgs): Promise<number> {
+  const registry = await loadRunnable(args);
   // warnings say what will not work as written; only errors fail lint
   for (const warning of [...preemptLimitWarnings(registry), ...noEffectWarnings(registry)]) process.stderr.write(`warning: ${formatIssue(warning, registry.root)}\n`);
   return print(`ok: ${registry.entries.size} entries in ${registry.files.length} file${registry.files.length === 1 ? "" : "s"}`);

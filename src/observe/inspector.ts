@@ -14,7 +14,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { InspectionEvent, Observer } from "xstate";
 import { WebSocket, WebSocketServer } from "ws";
-import { debug } from "../log.ts";
+import { createLogger } from "../log.ts";
 import { foreignRequest, refuse } from "./loopback.ts";
 
 export interface InspectorRelay {
@@ -93,7 +93,7 @@ export async function startInspector(port = 0): Promise<InspectorRelay> {
       }
       viewers.add(ws);
       ws.on("close", () => viewers.delete(ws));
-      ws.on("message", () => debug("inspector: dropped a message from a viewer (viewers only listen)"));
+      ws.on("message", () => createLogger(process.env).debug("inspector: dropped a message from a viewer (viewers only listen)"));
       for (const m of backlog) ws.send(m);
     });
   });

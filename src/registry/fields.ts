@@ -104,21 +104,34 @@ export interface NumberOptions {
 }
 
 export function readNumber(node: TreeNode, field: string, ctx: EntryContext, options: NumberOptions = {}): number | undefined {
-  const expected = describeNumber(options);
-  const read = readScalar(node, field, ctx, expected);
+  const read = readScalar(node, field, ctx, describeNumber(options));
   if (read === undefined) return undefined;
-  const value = numericValue(read);
+  const result = checkNumber(numericValue(read), options);
+  if (!result.ok) {
+    report(ctx, node.line, field, result.message);
+    return undefined;
+  }
+  return result.value;
+}
+
+/** A number within `options`, or the message saying what it must be (shared with supervisors/rules.ts). */
+export function checkNumber(value: unknown, options: NumberOptions = {}): UnitResult {
   const valid =
     typeof value === "number" &&
     Number.isFinite(value) &&
     (!options.integer || Number.isSafeInteger(value)) &&
     (options.min === undefined || value >= options.min) &&
     (options.max === undefined || value <= options.max);
-  if (!valid) {
-    report(ctx, node.line, field, `must be ${expected} (got ${describeNode(node)})`);
-    return undefined;
-  }
-  return value;
+  return valid ? { ok: true, value } : { ok: false, message: `must be ${describeNumber(options)} (got ${describeGiven(value)})` };
+}
+
+/** A plain value as messages show it, as describeNode does for YAML nodes: `the string "x"`, `the number 2`, `a mapping`. */
+export function describeGiven(value: unknown): string {
+  if (value === null || value === undefined) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  if (typeof value === "string") return `the string "${value}"`;
+  return `the ${typeof value} ${String(value)}`;
 }
 
 function describeNumber(options: NumberOptions): string {
@@ -336,6 +349,19 @@ export class FieldReader {
       return undefined;
     }
     return new FieldReader(node, this.ctx, this.field(key));
+  }
+
+  /**
+   * The value as written, `${env:...}` substituted (numbers from the environment
+   * as numbers), for checks shared with code (supervisors/rules.ts); undefined
+   * when absent or when the substitution failed (already reported).
+   */
+  value(key: string): unknown {
+    const node = this.get(key);
+    if (node === undefined) return undefined;
+    if (node.type !== "scalar") return readPlain(node, this.field(key), this.ctx);
+    const read = readScalar(node, this.field(key), this.ctx, "a value");
+    return read === undefined ? undefined : numericValue(read);
   }
 
   plain(key: string): unknown {

@@ -15,12 +15,12 @@ import type {
   ProcessHostEntry,
   ProcessServiceEntry,
   ProcessSupervisorEntry,
-  RestartConfig,
-  RestartPolicy,
-  Strategy,
   TerminalHostEntry,
 } from "./types.ts";
 import { readLimits, validateWasm } from "./wasm-kind.ts";
+import {
+  checkRestart, checkStopTimeout, checkSupervisorSettings, DEFAULT_RESTART, DEFAULT_STOP_TIMEOUT_MS, RESTART_FIELDS, YAML_FIELD, type Checked,
+} from "../../supervisors/rules.ts";
 
 export type EntryBase = Pick<FsDirectoryEntry, "id" | "namespace" | "name" | "origin" | "meta">;
 
@@ -45,6 +45,8 @@ export interface KindInput {
   base: EntryBase;
   /** Project root: relative directories resolve against it. */
   root: string;
+  /** Source folder (absolute): `file://` modules must stay inside it. */
+  src: string;
   command?: CommandMeta;
 }
 
@@ -67,7 +69,7 @@ export function validateKind(kind: EntryKind, input: KindInput): Entry {
     case "process.supervisor":
       return validateSupervisor(reader, base);
     case "process.actor":
-      return validateActor(reader, base, input.root);
+      return validateActor(reader, base, input.src);
   }
 }
 
@@ -82,20 +84,28 @@ function validateFsDirectory(reader: FieldReader, base: EntryBase, root: string)
   };
 }
 
-function validateActor(reader: FieldReader, base: EntryBase, root: string): ProcessActorEntry {
+function validateActor(reader: FieldReader, base: EntryBase, src: string): ProcessActorEntry {
   const entry: ProcessActorEntry = { ...base, kind: "process.actor", export: reader.string("export") ?? "default", limits: readLimits(reader) };
   const module = reader.string("module");
   if (module !== undefined) {
-    if (!module.startsWith("file://")) {
-      reader.report("module", `"${module}" must be file://<path>, relative to the definition file (e.g. module: file://actors/counter.ts)`);
-    } else {
-      const resolved = path.resolve(path.dirname(base.origin.file), module.slice("file://".length));
-      const rel = path.relative(root, resolved);
-      if (rel.startsWith("..") || path.isAbsolute(rel)) reader.report("module", `"${module}" resolves to ${resolved}, outside the project (${root}); keep actor modules inside it`);
-      else entry.module = resolved;
-    }
+    const resolved = resolveFileUrl(module, base.origin.file, src);
+    if (typeof resolved === "string") entry.module = resolved;
+    else reader.report("module", resolved.problem);
   }
   return entry;
+}
+
+/** `file://<path>`, relative to the definition file, kept inside the source folder (SPEC 2). */
+function resolveFileUrl(value: string, definitionFile: string, src: string): string | { problem: string } {
+  if (!value.startsWith("file://")) {
+    return { problem: `"${value}" must be file://<path>, relative to the definition file (e.g. module: file://actors/counter.ts)` };
+  }
+  const resolved = path.resolve(path.dirname(definitionFile), value.slice("file://".length));
+  const rel = path.relative(src, resolved);
+  if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) {
+    return { problem: `"${value}" resolves to ${resolved}, outside the source folder ${src}; move the module into it` };
+  }
+  return resolved;
 }
 
 function validateProcessHost(reader: FieldReader, base: EntryBase): ProcessHostEntry {
@@ -132,17 +142,6 @@ function validateEnvVariable(reader: FieldReader, base: EntryBase): EnvVariableE
   return entry;
 }
 
-const RESTART_POLICIES: readonly RestartPolicy[] = ["permanent", "transient", "temporary"];
-const STRATEGIES: readonly Strategy[] = ["one_for_one", "one_for_all", "rest_for_one"];
-
-const DEFAULT_RESTART: RestartConfig = {
-  policy: "permanent",
-  initialDelay: 100,
-  maxDelay: 30_000,
-  backoffFactor: 2,
-  jitter: 0.1,
-};
-
 function validateService(reader: FieldReader, base: EntryBase): ProcessServiceEntry {
   const process = reader.reference("process", ["process.wasm", "process.actor"], "the process.wasm or process.actor entry to run");
   const host = reader.reference("host", ["process.host"], "the process.host to run it on");
@@ -155,47 +154,36 @@ function validateService(reader: FieldReader, base: EntryBase): ProcessServiceEn
     host: host ?? "",
     input,
     autoStart: false,
-    stopTimeout: 5000,
+    stopTimeout: DEFAULT_STOP_TIMEOUT_MS,
     restart: { ...DEFAULT_RESTART },
   };
   const lifecycle = reader.map("lifecycle");
   if (lifecycle !== undefined) {
     entry.autoStart = lifecycle.boolean("auto_start", false);
-    entry.stopTimeout = lifecycle.duration("stop_timeout") ?? entry.stopTimeout;
+    entry.stopTimeout = applyRules(lifecycle, checkStopTimeout(lifecycle.value("stop_timeout")));
     const restart = lifecycle.map("restart");
-    if (restart !== undefined) entry.restart = readRestart(restart);
+    if (restart !== undefined) {
+      const given = Object.fromEntries(RESTART_FIELDS.map((field) => [field, restart.value(YAML_FIELD[field])]));
+      entry.restart = applyRules(restart, checkRestart(given));
+      restart.finish();
+    }
     lifecycle.finish();
   }
   return entry;
 }
 
-function readRestart(reader: FieldReader): RestartConfig {
-  const config: RestartConfig = {
-    policy: reader.choice("policy", RESTART_POLICIES) ?? DEFAULT_RESTART.policy,
-    initialDelay: reader.duration("initial_delay") ?? DEFAULT_RESTART.initialDelay,
-    maxDelay: reader.duration("max_delay") ?? DEFAULT_RESTART.maxDelay,
-    backoffFactor: reader.number("backoff_factor", { min: 1 }) ?? DEFAULT_RESTART.backoffFactor,
-    jitter: reader.number("jitter", { min: 0, max: 1 }) ?? DEFAULT_RESTART.jitter,
-  };
-  const maxAttempts = reader.number("max_attempts", { integer: true, min: 1 });
-  if (maxAttempts !== undefined) config.maxAttempts = maxAttempts;
-  if (config.initialDelay > config.maxDelay) {
-    reader.report(
-      "initial_delay",
-      `(${config.initialDelay}ms) must not exceed max_delay (${config.maxDelay}ms); raise max_delay or lower initial_delay`,
-    );
-  }
-  reader.finish();
-  return config;
+/** The checked value; each problem reported on its field, spelt as in YAML (the rules are shared with code). */
+function applyRules<T>(reader: FieldReader, checked: Checked<T>): T {
+  for (const problem of checked.problems) reader.report(YAML_FIELD[problem.field], problem.message);
+  return checked.value;
 }
 
 function validateSupervisor(reader: FieldReader, base: EntryBase): ProcessSupervisorEntry {
+  const settings = applyRules(reader, checkSupervisorSettings({ strategy: reader.value("strategy"), intensity: reader.value("intensity"), period: reader.value("period") }));
   const entry: ProcessSupervisorEntry = {
     ...base,
     kind: "process.supervisor",
-    strategy: reader.choice("strategy", STRATEGIES) ?? "one_for_one",
-    intensity: reader.number("intensity", { integer: true, min: 0 }) ?? 3,
-    period: reader.duration("period", true) ?? 5000,
+    ...settings,
     children: readChildren(reader),
     autoStart: false,
   };

@@ -34,7 +34,7 @@ export async function loadRegistry(opts: LoadOptions = {}): Promise<Registry> {
     const text = await readFile(file, "utf8");
     if (looksLikeDefinitionFile(text)) docs.push({ file, text });
   }
-  const result = validateDocuments(docs, { root, env: opts.env ?? process.env });
+  const result = validateDocuments(docs, { root, src, env: opts.env ?? process.env });
   const issues = [...result.issues];
   const toCreate: FsDirectoryEntry[] = [];
   for (const entry of result.entries.values()) {

@@ -22,6 +22,8 @@ export interface SourceDocument {
 export interface ValidationContext {
   /** Project root: relative paths in entries and files resolve against it. */
   root: string;
+  /** Source folder (absolute, or relative to the root); `file://` modules must stay inside it. Default: the root. */
+  src?: string;
   env: Env;
 }
 
@@ -34,6 +36,7 @@ export interface ValidationResult {
 
 interface Collector {
   root: string;
+  src: string;
   env: Env;
   entries: Map<EntryId, Entry>;
   commands: Map<string, { id: EntryId; file: string; line: number }>;
@@ -48,6 +51,7 @@ const WASM_KINDS: readonly EntryKind[] = ["process.wasm", "function.wasm"];
 export function validateDocuments(docs: readonly SourceDocument[], ctx: ValidationContext): ValidationResult {
   const collector: Collector = {
     root: ctx.root,
+    src: path.resolve(ctx.root, ctx.src ?? "."),
     env: ctx.env,
     entries: new Map(),
     commands: new Map(),
@@ -142,7 +146,8 @@ function validateEntry(
   reader.accept("name", "kind");
   const { meta, command, commandLine } = readMeta(reader, kind);
   const base = { id, namespace, name, origin: { file: ctx.file, line: item.line }, meta };
-  const entry = validateKind(kind, command === undefined ? { reader, base, root: collector.root } : { reader, base, root: collector.root, command });
+  const input = { reader, base, root: collector.root, src: collector.src };
+  const entry = validateKind(kind, command === undefined ? input : { ...input, command });
   reader.finish();
 
   const existing = collector.entries.get(id);

@@ -1,7 +1,7 @@
 // Supervisor specs from the registry: process.supervisor trees and the
 // auto_start services and supervisors that Runtime.open and `wippy run` start.
 
-import { DEFAULT_RESTART } from "../../supervisors/backoff.ts";
+import { DEFAULT_SUPERVISOR_RESTART } from "../../supervisors/rules.ts";
 import { normalizeSupervisor, type ChildSpec, type ServiceChildSpec, type SupervisorSpec } from "../../supervisors/spec.ts";
 import type { ProcessServiceEntry, Registry } from "../registry/types.ts";
 
@@ -11,7 +11,7 @@ export function childFromRegistry(registry: Registry, id: string): ChildSpec {
   if (e?.kind === "process.service") return serviceChild(e);
   if (e?.kind === "process.supervisor") {
     // Supervisors stop their own children in time, so no kill timer over them; they come back at once.
-    return { kind: "supervisor", id, supervisor: supervisorFromRegistry(registry, id), restart: { ...DEFAULT_RESTART, initialDelay: 0 }, stopTimeout: Number.POSITIVE_INFINITY };
+    return { kind: "supervisor", id, supervisor: supervisorFromRegistry(registry, id), restart: { ...DEFAULT_SUPERVISOR_RESTART }, stopTimeout: Number.POSITIVE_INFINITY };
   }
   throw new Error(e ? `${id} is a ${e.kind}, not a process.service or process.supervisor entry` : `no entry ${id} in the registry`);
 }

@@ -4,7 +4,7 @@
 import { ProcessError } from "../process/exit.ts";
 import type { CoreInfo } from "../wasm/binary.ts";
 import type { CoreImportProvider } from "../wasm/core.ts";
-import { createPreview1Host, interfaceOfPreview1Function, WasiExit } from "./preview1/index.ts";
+import { createPreview1Host, interfaceOfPreview1Function, Preview1Shared, WasiExit } from "./preview1/index.ts";
 
 export const preview1Group = interfaceOfPreview1Function;
 
@@ -24,9 +24,10 @@ const neededOf = (info: CoreInfo): ReadonlySet<string> => {
   return s;
 };
 
-export const coreImports: CoreImportProvider = (io, info) => {
+/** The core-module imports of one runtime: its processes share `shared` (file times, the wall clock's anchor). */
+export const createCoreImports = (shared = new Preview1Shared()): CoreImportProvider => (io, info) => {
   if (info.imports.length === 0) return NONE;
-  const host = createPreview1Host({ io, granted: grantedOf(io.entry.imports), needed: neededOf(info) });
+  const host = createPreview1Host({ io, granted: grantedOf(io.entry.imports), needed: neededOf(info), shared });
   return {
     imports: host.imports,
     suspends: true,

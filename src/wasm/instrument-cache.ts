@@ -3,7 +3,7 @@
 // digest in `<key>.sha256`, written after it; a file without a matching digest is rebuilt.
 
 import { join } from "node:path";
-import { debug } from "../log.ts";
+import { SILENT, type Logger } from "../log.ts";
 import { digest, privateFolder, readTrusted, writePrivate } from "./cache-trust.ts";
 import { sha256Hex } from "./hash.ts";
 import { instrumentCore, type InstrumentOptions } from "./instrument.ts";
@@ -29,6 +29,7 @@ export async function instrumentCached(
   cacheDir: string,
   importMemory = false,
   onBuild?: () => void,
+  log: Logger = SILENT,
 ): Promise<{ bytes: Uint8Array; cached: boolean }> {
   const key = sha256Hex(new TextEncoder().encode(`${FORMAT}\n${variant}${importMemory ? "+pool" : ""}\n${sha256Hex(bytes)}`)).slice(0, 32);
   const dir = await privateFolder(join(cacheDir, "instrumented"));
@@ -38,7 +39,7 @@ export async function instrumentCached(
   if (cached) {
     const recorded = await readTrusted(digestFile);
     if (recorded && new TextDecoder().decode(recorded) === digest(cached)) return { bytes: cached, cached: true };
-    debug(`cached instrumentation ${file} does not match its recorded digest; instrumenting again`);
+    log.debug(`cached instrumentation ${file} does not match its recorded digest; instrumenting again`);
   }
   onBuild?.();
   const out = await instrumentCore(bytes, { ...INSTRUMENT_OPTIONS[variant], importMemory });

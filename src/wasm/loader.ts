@@ -13,7 +13,7 @@ import { sha256Hex } from "./hash.ts";
 import { readImportNames } from "./imports.ts";
 import { PathEscapeError, resolveInside } from "./locate.ts";
 import type { Program } from "./program.ts";
-import { debug } from "../log.ts";
+import { SILENT, type Logger } from "../log.ts";
 import { defaultCacheDir, loadTranspiled } from "./transpile-cache.ts";
 import { instrumentCached, type Instrumentation } from "./instrument-cache.ts";
 import { CacheTrustError } from "./cache-trust.ts";
@@ -28,6 +28,8 @@ export interface LoaderOptions {
    * hit), once per build; `done` settles when that build ends, failed or not.
    */
   onPrepare?: (entryId: string, path: string, done: Promise<void>) => void;
+  /** The runtime's diagnostics (cache decisions at debug); default: none. */
+  log?: Logger;
 }
 
 export interface LoaderStats {
@@ -63,6 +65,7 @@ function readImportsOrSkip(bytes: Uint8Array, kind: BinaryKind): string[] | unde
 export class ProgramLoader {
   readonly #registry: Registry;
   readonly #opts: LoaderOptions;
+  readonly #log: Logger;
   readonly #byHash = new Map<string, Promise<Program>>();
   readonly #byEntry = new Map<string, Promise<Program>>();
   /** Entries already verified: lets a spawn take the synchronous path. */
@@ -72,6 +75,7 @@ export class ProgramLoader {
   constructor(registry: Registry, opts: LoaderOptions) {
     this.#registry = registry;
     this.#opts = opts;
+    this.#log = opts.log ?? SILENT;
   }
 
   /** The program if this entry was loaded before (no I/O, no await). */
@@ -134,7 +138,7 @@ export class ProgramLoader {
   #checkCapabilities(entry: WasmEntry, binary: Pick<Program, "kind" | "imports">): void {
     const refused = checkCapabilities(binary, entry.imports, this.#opts.capabilities);
     if (!refused) return;
-    debug(`${entry.id}: refused imports of ${entry.path}: ${refused.details.join(", ")}`);
+    this.#log.debug(`${entry.id}: refused imports of ${entry.path}: ${refused.details.join(", ")}`);
     throw fail(entry, refused.message);
   }
 
@@ -169,10 +173,10 @@ export class ProgramLoader {
       try {
         const started = performance.now();
         // a core module's memory is imported, so that each process can take one from its host's pool
-        const out = await instrumentCached(bytes, variant, cacheDir, true, onBuild);
+        const out = await instrumentCached(bytes, variant, cacheDir, true, onBuild, this.#log);
         if (out.cached) this.stats.instrumentCacheHits++;
         else this.stats.instrumented++;
-        debug(`${out.cached ? "loaded cached instrumentation of" : "instrumented"} ${entry.path} (sha256:${hash.slice(0, 12)}…, ${variant}) in ${(performance.now() - started).toFixed(0)} ms`);
+        this.#log.debug(`${out.cached ? "loaded cached instrumentation of" : "instrumented"} ${entry.path} (sha256:${hash.slice(0, 12)}…, ${variant}) in ${(performance.now() - started).toFixed(0)} ms`);
         module = await WebAssembly.compile(out.bytes as Uint8Array<ArrayBuffer>);
       } catch (err) {
         if (err instanceof CacheTrustError) throw fail(entry, err.message);
@@ -183,11 +187,11 @@ export class ProgramLoader {
     }
     try {
       const started = performance.now();
-      const transpiled = await loadTranspiled(bytes, hash, cacheDir, variant, onBuild);
+      const transpiled = await loadTranspiled(bytes, hash, cacheDir, variant, onBuild, this.#log);
       const ms = (performance.now() - started).toFixed(0);
       if (transpiled.cached) this.stats.transpileCacheHits++;
       else this.stats.transpiled++;
-      debug(`${transpiled.cached ? "loaded cached transpilation of" : "transpiled"} component ${entry.path} (sha256:${hash.slice(0, 12)}…) in ${ms} ms`);
+      this.#log.debug(`${transpiled.cached ? "loaded cached transpilation of" : "transpiled"} component ${entry.path} (sha256:${hash.slice(0, 12)}…) in ${ms} ms`);
       return new ComponentProgram(hash, transpiled, this.#opts.componentImports);
     } catch (err) {
       if (err instanceof CacheTrustError) throw fail(entry, err.message);

@@ -7,7 +7,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { sha256Hex } from "./hash.ts";
-import { debug } from "../log.ts";
+import { SILENT, type Logger } from "../log.ts";
 import { digest, existingFolder, privateFolder, readTrusted, writePrivate } from "./cache-trust.ts";
 import { exportedSignatures, type WitSignatures } from "./wit.ts";
 import { ASYNC_IMPORTS } from "../wasi/p2/async-imports.ts";
@@ -76,7 +76,7 @@ interface Entry {
 const MANIFEST = "manifest.json";
 
 /** The entry if every file matches the manifest; "invalid" when incomplete or changed. */
-async function readVerified(dir: string): Promise<Entry | "missing" | "invalid"> {
+async function readVerified(dir: string, log: Logger): Promise<Entry | "missing" | "invalid"> {
   // the folder too: component.js is imported from it after the check
   const folder = await existingFolder(dir);
   if (folder !== "private") return folder === "missing" ? "missing" : "invalid";
@@ -86,7 +86,7 @@ async function readVerified(dir: string): Promise<Entry | "missing" | "invalid">
   try {
     manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as Record<string, string>;
   } catch {
-    debug(`cache entry ${dir}: unreadable ${MANIFEST}; transpiling again`);
+    log.debug(`cache entry ${dir}: unreadable ${MANIFEST}; transpiling again`);
     return "invalid";
   }
   const files = new Map<string, Uint8Array>();
@@ -94,7 +94,7 @@ async function readVerified(dir: string): Promise<Entry | "missing" | "invalid">
     if (!/^[\w-][\w.-]*$/.test(name)) return "invalid"; // jco writes plain file names, nothing outside the entry
     const content = await readTrusted(join(dir, name));
     if (!content || digest(content) !== sha) {
-      debug(`cache entry ${dir}: ${name} ${content ? "does not match its recorded digest" : "is missing"}; transpiling again`);
+      log.debug(`cache entry ${dir}: ${name} ${content ? "does not match its recorded digest" : "is missing"}; transpiling again`);
       return "invalid";
     }
     files.set(name, content);
@@ -142,10 +142,11 @@ export async function loadTranspiled(
   cacheDir = defaultCacheDir(),
   variant: Instrumentation = "preempt",
   onBuild?: () => void,
+  log: Logger = SILENT,
 ): Promise<TranspiledComponent> {
   await privateFolder(cacheDir);
   const dir = join(await privateFolder(join(cacheDir, "components")), cacheKey(hash));
-  const found = await readVerified(dir);
+  const found = await readVerified(dir, log);
   const cached = typeof found === "object";
   let entry: Entry;
   if (typeof found === "object") entry = found;
@@ -158,7 +159,7 @@ export async function loadTranspiled(
   const memoryShapes = new WeakMap<WebAssembly.Module, MemoryShape>();
   for (const [name, original] of entry.cores) {
     // each core module's own memory becomes an import, so a process can take one from its host's pool
-    const { bytes: core } = await instrumentCached(original, variant, cacheDir, true, onBuild);
+    const { bytes: core } = await instrumentCached(original, variant, cacheDir, true, onBuild, log);
     const module = await WebAssembly.compile(core as Uint8Array<ArrayBuffer>);
     coreModules.set(name, module);
     const shape = pooledMemoryShape(module, readCoreInfo(original).memory);

@@ -331,6 +331,21 @@ export const BAD: BadCase[] = [
     expect: { file: "src/app.yaml", line: 5, entry: "myns:s", field: "process", message: /which is a process.host; expected an entry of kind process.wasm/ },
   },
   {
+    name: "actor module not a file:// URL",
+    files: { "app.yaml": `namespace: myns\nentries:\n  - name: counter\n    kind: process.actor\n    module: ./counter.ts\n` },
+    expect: { file: "src/app.yaml", line: 5, entry: "myns:counter", field: "module", message: /"\.\/counter\.ts" must be file:\/\/<path>, relative to the definition file/ },
+  },
+  {
+    name: "actor module outside the source folder",
+    files: { "app.yaml": `namespace: myns\nentries:\n  - name: counter\n    kind: process.actor\n    module: file://../lib/counter.ts\n` },
+    expect: { file: "src/app.yaml", line: 5, entry: "myns:counter", field: "module", message: /resolves to \/proj\/lib\/counter\.ts, outside the source folder \/proj\/src; move the module into it/ },
+  },
+  {
+    name: "actor with an unknown field",
+    files: { "app.yaml": `namespace: myns\nentries:\n  - name: counter\n    kind: process.actor\n    modul: file://counter.ts\n` },
+    expect: { file: "src/app.yaml", line: 5, entry: "myns:counter", field: "modul", message: /unknown field \(did you mean "module"\?\)/ },
+  },
+  {
     name: "unknown strategy",
     files: { "app.yaml": `namespace: myns\nentries:\n  - name: sup\n    kind: process.supervisor\n    strategy: one_for_some\n` },
     expect: { file: "src/app.yaml", line: 5, entry: "myns:sup", field: "strategy", message: /"one_for_some" is not one of one_for_one, one_for_all, rest_for_one/ },

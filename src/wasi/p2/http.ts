@@ -6,7 +6,7 @@
 
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { debug } from "../../log.ts";
+import { createLogger } from "../../log.ts";
 import type { HostContext } from "./context.ts";
 import { checkDestination, pinnedLookup } from "./http-policy.ts";
 import { InputStream, OutputStream, Pollable, Reader, type ByteSink, type ByteSource, type IoError } from "./io.ts";
@@ -278,7 +278,7 @@ export function httpImports(ctx: HostContext): Record<string, Record<string, unk
           if (ctx.signal.aborted) return;
           if (decision.allowed) return this.#send(url, decision.addresses, options, future);
           const message = `wippy: request to ${url.host} refused: ${decision.reason} (http.allow of ${entry.id})`;
-          debug(message);
+          createLogger(process.env).debug(message); // read at the refusal, not at import
           future.settle({ tag: "err", val: { tag: "internal-error", val: message } });
         },
         (err: unknown) => future.settle({ tag: "err", val: errorCode(err) }),

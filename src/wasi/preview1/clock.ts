@@ -5,22 +5,6 @@ import type { Ctx, FnGroup } from "./context.ts";
 import { Errno } from "./errno.ts";
 
 const MS = 1_000_000n;
-let wallBase = BigInt(Date.now()) * MS;
-let monoBase = process.hrtime.bigint();
-
-/** Wall-clock ns with sub-millisecond resolution, re-anchored when the system clock moves. */
-export function realtimeNs(): bigint {
-  const mono = process.hrtime.bigint();
-  const guess = wallBase + (mono - monoBase);
-  const wall = BigInt(Date.now()) * MS;
-  const drift = guess - wall;
-  if (drift > 2n * MS || drift < -2n * MS) {
-    wallBase = wall;
-    monoBase = mono;
-    return wall;
-  }
-  return guess;
-}
 
 export function monotonicNs(): bigint {
   return process.hrtime.bigint();
@@ -31,18 +15,38 @@ function cpuNs(): bigint {
   return BigInt(u.user + u.system) * 1000n;
 }
 
-/** The clock's current value, or null for an unknown clock id. */
-export function clockNow(id: number): bigint | null {
-  switch (id) {
-    case Clockid.REALTIME:
-      return realtimeNs();
-    case Clockid.MONOTONIC:
-      return monotonicNs();
-    case Clockid.PROCESS_CPUTIME_ID:
-    case Clockid.THREAD_CPUTIME_ID:
-      return cpuNs();
-    default:
-      return null;
+/** The clocks a guest reads; the wall clock's anchor belongs to a runtime, never to the module. */
+export class Clocks {
+  #wallBase = BigInt(Date.now()) * MS;
+  #monoBase = process.hrtime.bigint();
+
+  /** Wall-clock ns with sub-millisecond resolution, re-anchored when the system clock moves. */
+  realtimeNs(): bigint {
+    const mono = process.hrtime.bigint();
+    const guess = this.#wallBase + (mono - this.#monoBase);
+    const wall = BigInt(Date.now()) * MS;
+    const drift = guess - wall;
+    if (drift > 2n * MS || drift < -2n * MS) {
+      this.#wallBase = wall;
+      this.#monoBase = mono;
+      return wall;
+    }
+    return guess;
+  }
+
+  /** The clock's current value, or null for an unknown clock id. */
+  now(id: number): bigint | null {
+    switch (id) {
+      case Clockid.REALTIME:
+        return this.realtimeNs();
+      case Clockid.MONOTONIC:
+        return monotonicNs();
+      case Clockid.PROCESS_CPUTIME_ID:
+      case Clockid.THREAD_CPUTIME_ID:
+        return cpuNs();
+      default:
+        return null;
+    }
   }
 }
 
@@ -54,7 +58,7 @@ const RESOLUTION: Record<number, bigint> = {
 };
 
 export function clockFunctions(ctx: Ctx): FnGroup {
-  const { mem } = ctx;
+  const { mem, shared } = ctx;
   return {
     sync: {
       clock_res_get: (id: number, out: number) => {
@@ -64,7 +68,7 @@ export function clockFunctions(ctx: Ctx): FnGroup {
         return Errno.SUCCESS;
       },
       clock_time_get: (id: number, _precision: bigint, out: number) => {
-        const now = clockNow(id);
+        const now = shared.clocks.now(id);
         if (now === null) return Errno.INVAL;
         mem.setU64(out, now);
         return Errno.SUCCESS;

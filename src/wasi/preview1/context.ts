@@ -7,6 +7,7 @@ import { Errno, fail, WasiError } from "./errno.ts";
 import type { Entry, FdTable } from "./fdtable.ts";
 import type { GuestMemory } from "./memory.ts";
 import { hasAll, MUTATING_RIGHTS } from "./rights.ts";
+import type { Preview1Shared } from "./shared.ts";
 import type { StdinReader } from "./stdio.ts";
 
 export interface Ctx {
@@ -14,6 +15,8 @@ export interface Ctx {
   mem: GuestMemory;
   fds: FdTable;
   stdin: StdinReader;
+  /** The runtime's: file times and the wall clock's anchor. */
+  shared: Preview1Shared;
 }
 
 /** A host function as wasm calls it: i32 → number, i64 → bigint; returns an errno. */

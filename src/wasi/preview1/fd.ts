@@ -9,7 +9,7 @@ import { dirPath } from "../sandbox/paths.ts";
 import { type Ctx, type FnGroup, need, sandboxed, writable } from "./context.ts";
 import { Errno, fail } from "./errno.ts";
 import type { DirEntry, DirListingEntry, Entry } from "./fdtable.ts";
-import { filetypeOf, setTimes, writeBareFilestat, writeFilestat } from "./filestat.ts";
+import { filetypeOf, writeBareFilestat, writeFilestat } from "./filestat.ts";
 import { encodeUtf8 } from "./memory.ts";
 import { hasAll, Rights } from "./rights.ts";
 
@@ -50,6 +50,7 @@ async function listDir(dir: DirEntry): Promise<DirListingEntry[]> {
 
 export function fdFunctions(ctx: Ctx): FnGroup {
   const { mem, fds } = ctx;
+  const { times } = ctx.shared;
   return {
     sync: {
       fd_fdstat_get: (fd: number, out: number) => {
@@ -114,7 +115,7 @@ export function fdFunctions(ctx: Ctx): FnGroup {
         need(entry, Rights.FD_FILESTAT_GET);
         mem.bytes(out, 64);
         const st = await statEntry(ctx, entry);
-        if (st) writeFilestat(mem, out, st);
+        if (st) writeFilestat(mem, out, st, times);
         else writeBareFilestat(mem, out, filetypeOfEntry(entry));
         return Errno.SUCCESS;
       },
@@ -125,11 +126,11 @@ export function fdFunctions(ctx: Ctx): FnGroup {
         writable(entry);
         if (entry.kind === "file") {
           const h = entry.handle;
-          await setTimes({ stat: () => h.stat({ bigint: true }), utimes: (a, m) => h.utimes(a, m) }, atim, mtim, flags);
+          await times.setTimes({ stat: () => h.stat({ bigint: true }), utimes: (a, m) => h.utimes(a, m) }, atim, mtim, flags);
         } else if (entry.kind === "dir") {
           await sandboxed(ctx, [entry], async () => {
             const host = await dirPath(entry);
-            await setTimes({ stat: () => stat(host, { bigint: true }), utimes: (a, m) => utimes(host, a, m) }, atim, mtim, flags);
+            await times.setTimes({ stat: () => stat(host, { bigint: true }), utimes: (a, m) => utimes(host, a, m) }, atim, mtim, flags);
           });
         } else fail(Errno.BADF);
         return Errno.SUCCESS;

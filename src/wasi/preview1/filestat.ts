@@ -6,6 +6,8 @@
 // remember "disk value → requested value" per inode: while the disk still
 // holds exactly that value the guest sees its own nanoseconds; any other change
 // of that time on disk (a write, another set) makes the note stale and unused.
+// The notes belong to a runtime (FileTimes, shared by its processes: the inode
+// is what carries the time), never to the module.
 
 import type { BigIntStats } from "node:fs";
 import { Filetype, Fstflags } from "./constants.ts";
@@ -17,8 +19,6 @@ interface TimeNote {
   mtim?: [disk: bigint, exact: bigint];
 }
 
-// Shared by every process: the inode is what carries the time.
-const notes = new Map<string, TimeNote>();
 const MAX_NOTES = 8192;
 
 const keyOf = (st: BigIntStats): string => `${st.dev}:${st.ino}`;
@@ -33,15 +33,8 @@ export function filetypeOf(st: BigIntStats): number {
   return Filetype.UNKNOWN;
 }
 
-export function timesOf(st: BigIntStats): { atim: bigint; mtim: bigint; ctim: bigint } {
-  const note = notes.get(keyOf(st));
-  const atim = note?.atim && note.atim[0] === st.atimeNs ? note.atim[1] : st.atimeNs;
-  const mtim = note?.mtim && note.mtim[0] === st.mtimeNs ? note.mtim[1] : st.mtimeNs;
-  return { atim, mtim, ctim: st.ctimeNs };
-}
-
-export function writeFilestat(mem: GuestMemory, ptr: number, st: BigIntStats): void {
-  const t = timesOf(st);
+export function writeFilestat(mem: GuestMemory, ptr: number, st: BigIntStats, times: FileTimes): void {
+  const t = times.timesOf(st);
   mem.zero(ptr, 64);
   mem.setU64(ptr, st.dev);
   mem.setU64(ptr + 8, st.ino);
@@ -82,27 +75,40 @@ function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }
 
-/** fd_filestat_set_times / path_filestat_set_times, exact as the guest sees it. */
-export async function setTimes(target: TimeTarget, atim: bigint, mtim: bigint, flags: number): Promise<void> {
-  checkFstflags(flags);
-  // u64 arguments arrive as signed i64.
-  atim = BigInt.asUintN(64, atim);
-  mtim = BigInt.asUintN(64, mtim);
-  const before = await target.stat();
-  const current = timesOf(before);
-  // A field the guest leaves alone is written back as it was (libuv has no "omit").
-  const a = flags & Fstflags.ATIM ? atim : flags & Fstflags.ATIM_NOW ? null : current.atim;
-  const m = flags & Fstflags.MTIM ? mtim : flags & Fstflags.MTIM_NOW ? null : current.mtim;
-  const now = nowNs();
-  await target.utimes(toSeconds(a ?? now), toSeconds(m ?? now));
-  const after = await target.stat();
-  const note: TimeNote = {};
-  if (a !== null && after.atimeNs !== a) note.atim = [after.atimeNs, a];
-  if (m !== null && after.mtimeNs !== m) note.mtim = [after.mtimeNs, m];
-  const key = keyOf(after);
-  notes.delete(key);
-  if (note.atim || note.mtim) {
-    if (notes.size >= MAX_NOTES) notes.delete(notes.keys().next().value!);
-    notes.set(key, note);
+/** The exact times guests set, by inode: one per runtime. */
+export class FileTimes {
+  readonly #notes = new Map<string, TimeNote>();
+
+  /** The times a guest sees: its own nanoseconds while the disk holds what they were written as. */
+  timesOf(st: BigIntStats): { atim: bigint; mtim: bigint; ctim: bigint } {
+    const note = this.#notes.get(keyOf(st));
+    const atim = note?.atim && note.atim[0] === st.atimeNs ? note.atim[1] : st.atimeNs;
+    const mtim = note?.mtim && note.mtim[0] === st.mtimeNs ? note.mtim[1] : st.mtimeNs;
+    return { atim, mtim, ctim: st.ctimeNs };
+  }
+
+  /** fd_filestat_set_times / path_filestat_set_times, exact as the guest sees it. */
+  async setTimes(target: TimeTarget, atim: bigint, mtim: bigint, flags: number): Promise<void> {
+    checkFstflags(flags);
+    // u64 arguments arrive as signed i64.
+    atim = BigInt.asUintN(64, atim);
+    mtim = BigInt.asUintN(64, mtim);
+    const before = await target.stat();
+    const current = this.timesOf(before);
+    // A field the guest leaves alone is written back as it was (libuv has no "omit").
+    const a = flags & Fstflags.ATIM ? atim : flags & Fstflags.ATIM_NOW ? null : current.atim;
+    const m = flags & Fstflags.MTIM ? mtim : flags & Fstflags.MTIM_NOW ? null : current.mtim;
+    const now = nowNs();
+    await target.utimes(toSeconds(a ?? now), toSeconds(m ?? now));
+    const after = await target.stat();
+    const note: TimeNote = {};
+    if (a !== null && after.atimeNs !== a) note.atim = [after.atimeNs, a];
+    if (m !== null && after.mtimeNs !== m) note.mtim = [after.mtimeNs, m];
+    const key = keyOf(after);
+    this.#notes.delete(key);
+    if (note.atim || note.mtim) {
+      if (this.#notes.size >= MAX_NOTES) this.#notes.delete(this.#notes.keys().next().value!);
+      this.#notes.set(key, note);
+    }
   }
 }

@@ -21,10 +21,11 @@ import { pollFunctions } from "./poll.ts";
 import { procFunctions, WasiExit } from "./proc.ts";
 import { randomFunctions } from "./random.ts";
 import { preopenRights, STDIN_RIGHTS, STDOUT_RIGHTS } from "./rights.ts";
+import { Preview1Shared } from "./shared.ts";
 import { sockFunctions } from "./sock.ts";
 import { StdinReader } from "./stdio.ts";
 
-export { WasiExit };
+export { WasiExit, Preview1Shared };
 export { Errno } from "./errno.ts";
 
 export interface Preview1Options {
@@ -33,6 +34,8 @@ export interface Preview1Options {
   granted: ReadonlySet<string>;
   /** The functions the module imports: only these are bound (absent: all of them). */
   needed?: ReadonlySet<string>;
+  /** What the runtime's processes share (file times, the wall clock's anchor); default: this host's own. */
+  shared?: Preview1Shared;
 }
 
 export interface Preview1Host {
@@ -107,7 +110,7 @@ const BUILDERS: ((ctx: Ctx) => FnGroup)[] = [
 let names: string[][] | undefined;
 /** The function names of each builder, learnt once by building them on an empty context. */
 function groupNames(): string[][] {
-  const empty = { io: { argv: [], env: {}, mounts: [] }, mem: new GuestMemory(), fds: new FdTable(), stdin: new StdinReader(undefined) } as unknown as Ctx;
+  const empty = { io: { argv: [], env: {}, mounts: [] }, mem: new GuestMemory(), fds: new FdTable(), stdin: new StdinReader(undefined), shared: new Preview1Shared() } as unknown as Ctx;
   names ??= BUILDERS.map((build) => {
     const g = build(empty);
     return [...Object.keys(g.sync ?? {}), ...Object.keys(g.suspending ?? {})];
@@ -137,7 +140,7 @@ export function createPreview1Host(opts: Preview1Options): Preview1Host {
       });
     }
   }
-  const ctx: Ctx = { io, mem, fds, stdin: new StdinReader(io.stdin) };
+  const ctx: Ctx = { io, mem, fds, stdin: new StdinReader(io.stdin), shared: opts.shared ?? new Preview1Shared() };
 
   // Only a real host wait shows as `suspended`; onResume may throw to unwind an ended process.
   const suspending = (fn: Callable): object =>

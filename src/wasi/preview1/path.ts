@@ -9,7 +9,7 @@ import { checkLinkTarget, kernelPath, resolve, type Resolved } from "../sandbox/
 import { type Ctx, type FnGroup, need, sandboxed, writable } from "./context.ts";
 import { Errno, fail } from "./errno.ts";
 import type { DirEntry } from "./fdtable.ts";
-import { checkFstflags, setTimes, writeFilestat } from "./filestat.ts";
+import { checkFstflags, writeFilestat } from "./filestat.ts";
 import { readPath } from "./memory.ts";
 import { pathOpen } from "./open.ts";
 import { Rights } from "./rights.ts";
@@ -28,6 +28,7 @@ function named(r: Resolved, dotErrno: number): Resolved {
 
 export function pathFunctions(ctx: Ctx): FnGroup {
   const { mem } = ctx;
+  const { times } = ctx.shared;
   return {
     suspending: {
       path_open: (fd: number, dirflags: number, p: number, l: number, oflags: number, base: bigint, inh: bigint, fdflags: number, out: number) =>
@@ -53,7 +54,7 @@ export function pathFunctions(ctx: Ctx): FnGroup {
         const r = await sandboxed(ctx, [dir], () => resolve(dir, path, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0));
         if (!r.stat) fail(Errno.NOENT);
         if (r.trailingSlash && !r.stat.isDirectory()) fail(Errno.NOTDIR);
-        writeFilestat(mem, out, r.stat);
+        writeFilestat(mem, out, r.stat, times);
         return Errno.SUCCESS;
       },
 
@@ -68,7 +69,7 @@ export function pathFunctions(ctx: Ctx): FnGroup {
           if (!r.stat) fail(Errno.NOENT);
           // After resolve() the final component is only a symlink when not following: lutimes is right for both.
           const host = r.host;
-          await setTimes({ stat: () => lstat(host, { bigint: true }), utimes: (a, m) => lutimes(host, a, m) }, atim, mtim, fst);
+          await times.setTimes({ stat: () => lstat(host, { bigint: true }), utimes: (a, m) => lutimes(host, a, m) }, atim, mtim, fst);
           return Errno.SUCCESS;
         });
       },

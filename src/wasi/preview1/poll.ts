@@ -3,7 +3,6 @@
 // Files and the output streams are always ready, as on POSIX.
 
 import { EVENTRW_HANGUP, Eventtype, SUBCLOCK_ABSTIME } from "./constants.ts";
-import { clockNow } from "./clock.ts";
 import { abortable, type Ctx, type FnGroup } from "./context.ts";
 import { Errno } from "./errno.ts";
 import { Rights } from "./rights.ts";
@@ -35,6 +34,7 @@ function sleepMs(ms: number): { promise: Promise<void>; cancel: () => void } {
 
 export function pollFunctions(ctx: Ctx): FnGroup {
   const { mem, fds, stdin, io } = ctx;
+  const { clocks: guestClocks } = ctx.shared;
 
   const fdEvent = async (userdata: bigint, type: number, fd: number): Promise<Event | "wait"> => {
     const ev: Event = { userdata, error: Errno.SUCCESS, type, nbytes: 0n, flags: 0 };
@@ -76,7 +76,7 @@ export function pollFunctions(ctx: Ctx): FnGroup {
       if (type === Eventtype.CLOCK) {
         const clock = mem.u32(at + 16);
         const timeout = mem.u64(at + 24);
-        const now = clockNow(clock);
+        const now = guestClocks.now(clock);
         if (now === null) {
           events.push({ userdata, error: Errno.INVAL, type, nbytes: 0n, flags: 0 });
           continue;
@@ -94,7 +94,7 @@ export function pollFunctions(ctx: Ctx): FnGroup {
 
     const expired = (): Event[] =>
       clocks
-        .filter((c) => (clockNow(c.clock) ?? 0n) >= c.deadline)
+        .filter((c) => (guestClocks.now(c.clock) ?? 0n) >= c.deadline)
         .map((c) => ({ userdata: c.userdata, error: Errno.SUCCESS, type: Eventtype.CLOCK, nbytes: 0n, flags: 0 }));
     const stdinReady = (): Event[] =>
       stdin.ready
@@ -113,7 +113,7 @@ export function pollFunctions(ctx: Ctx): FnGroup {
       // Sleep until the nearest deadline (measured on the monotonic clock).
       let waitNs: bigint | null = null;
       for (const c of clocks) {
-        const left = c.deadline - (clockNow(c.clock) ?? c.deadline);
+        const left = c.deadline - (guestClocks.now(c.clock) ?? c.deadline);
         if (waitNs === null || left < waitNs) waitNs = left;
       }
       const timer = waitNs === null ? null : sleepMs(Number((waitNs + 999_999n) / 1_000_000n));
