@@ -14,7 +14,7 @@ import type { ProcessIO } from "./wasm/program.ts";
 import { componentImports } from "./wasi/component-host.ts";
 import { coreImports, preview1Group } from "./wasi/core-host.ts";
 import { Budget } from "./process/budget.ts";
-import { buildProcessIO, type Stdio } from "./process/io.ts";
+import { buildProcessIO, streamOutput, type Stdio } from "./process/io.ts";
 import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
 import type { SupervisorInput } from "../supervisors/spec.ts";
 
@@ -59,8 +59,8 @@ export class Runtime implements Spawner {
     this.#env = opts.env ?? process.env;
     this.#inspect = opts.inspect;
     this.#stdio = {
-      stdout: opts.stdio?.stdout ?? ((_pid, chunk) => process.stdout.write(chunk)),
-      stderr: opts.stdio?.stderr ?? ((_pid, chunk) => process.stderr.write(chunk)),
+      stdout: opts.stdio?.stdout ?? streamOutput(process.stdout),
+      stderr: opts.stdio?.stderr ?? streamOutput(process.stderr),
       ...(opts.stdio?.stdin ? { stdin: opts.stdio.stdin } : {}),
     };
     this.#loader = new ProgramLoader(registry, {

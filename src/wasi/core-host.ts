@@ -24,9 +24,9 @@ const neededOf = (info: CoreInfo): ReadonlySet<string> => {
   return s;
 };
 
-export const coreImports: CoreImportProvider = (io, info) => {
+export const coreImports: CoreImportProvider = (io, info, mayWait) => {
   if (info.imports.length === 0) return NONE;
-  const host = createPreview1Host({ io, granted: grantedOf(io.entry.imports), needed: neededOf(info) });
+  const host = createPreview1Host({ io, granted: grantedOf(io.entry.imports), needed: neededOf(info), mayWait });
   return {
     imports: host.imports,
     suspends: true,

@@ -68,8 +68,12 @@ export function convertArgs(args: unknown[], sig: FuncSignature, method: string)
   return args.map((a, i) => convertArg(a, sig.params[i]!, i + 1, method));
 }
 
-/** Binds the host imports a core module asks for to one process. */
-export type CoreImportProvider = (io: ProcessIO, info: CoreInfo) => CoreHostBinding;
+/**
+ * Binds the host imports a core module asks for to one process. `mayWait` says whether
+ * the guest is under its entry call (through WebAssembly.promising), where an import may
+ * suspend it; `_initialize` is called synchronously.
+ */
+export type CoreImportProvider = (io: ProcessIO, info: CoreInfo, mayWait: () => boolean) => CoreHostBinding;
 
 export class CoreProgram implements Program {
   readonly kind = "core" as const;
@@ -101,7 +105,10 @@ export class CoreProgram implements Program {
     if (!sig) {
       throw new ProcessError("spawn", `method ${method} is not an exported function (exports: ${this.methods.join(", ") || "none"})`);
     }
-    const host = this.#provideImports?.(io, this.info);
+    /** The guest is on the stack (a call is under way): its memory cannot go back to the pool. */
+    let running = false;
+    // under `call` a guest with imports was entered through promising: they may suspend it
+    const host = this.#provideImports?.(io, this.info, () => running);
     const preempt = this.#preempt;
     const wippy = preempt ? preemptImports({ budget: io.budget, onPreempt: io.onPreempt, onResume: io.onResume }) : undefined;
     // the module's memory, turned into an import at load: from the host's pool when it has one
@@ -111,8 +118,6 @@ export class CoreProgram implements Program {
     const imports = wippy ? { ...host?.imports, wippy } : host?.imports ?? {};
     let instance: WebAssembly.Instance;
     let memory: WebAssembly.Memory | undefined;
-    /** The guest is on the stack (a call is under way): its memory cannot go back to the pool. */
-    let running = false;
     try {
       instance = new WebAssembly.Instance(this.module, imports as WebAssembly.Imports);
       const exported = instance.exports.memory;

@@ -6,6 +6,7 @@ import { Errno, fail, WasiError } from "./errno.ts";
 import type { Entry, FdTable } from "./fdtable.ts";
 import type { GuestMemory } from "./memory.ts";
 import { hasAll, MUTATING_RIGHTS } from "./rights.ts";
+import type { OutputQueue } from "../output-queue.ts";
 import type { StdinReader } from "./stdio.ts";
 
 export interface Ctx {
@@ -13,6 +14,10 @@ export interface Ctx {
   mem: GuestMemory;
   fds: FdTable;
   stdin: StdinReader;
+  /** Guest stdout and stderr, in front of the process's sinks. */
+  output: { stdout: OutputQueue; stderr: OutputQueue };
+  /** Whether the guest's stack may suspend now (false under `_initialize`). */
+  mayWait: () => boolean;
 }
 
 /** A host function as wasm calls it: i32 → number, i64 → bigint; returns an errno. */

@@ -23,6 +23,7 @@ import { randomFunctions } from "./random.ts";
 import { preopenRights, STDIN_RIGHTS, STDOUT_RIGHTS } from "./rights.ts";
 import { sockFunctions } from "./sock.ts";
 import { StdinReader } from "./stdio.ts";
+import { OutputQueue } from "../output-queue.ts";
 
 export { WasiExit };
 export { Errno } from "./errno.ts";
@@ -33,6 +34,12 @@ export interface Preview1Options {
   granted: ReadonlySet<string>;
   /** The functions the module imports: only these are bound (absent: all of them). */
   needed?: ReadonlySet<string>;
+  /**
+   * Whether the guest was entered through WebAssembly.promising, so an import may
+   * suspend it (absent: always). A write to stdout/stderr from a stack that cannot
+   * suspend (`_initialize`) is buffered instead of waited for.
+   */
+  mayWait?: () => boolean;
 }
 
 export interface Preview1Host {
@@ -138,7 +145,14 @@ export function createPreview1Host(opts: Preview1Options): Preview1Host {
       });
     }
   }
-  const ctx: Ctx = { io, mem, fds, stdin: new StdinReader(io.stdin) };
+  const ctx: Ctx = {
+    io,
+    mem,
+    fds,
+    stdin: new StdinReader(io.stdin),
+    output: { stdout: new OutputQueue(io.stdout), stderr: new OutputQueue(io.stderr) },
+    mayWait: opts.mayWait ?? (() => true),
+  };
 
   // Only a real host wait shows as `suspended`; onResume may throw to unwind an ended process.
   const suspending = (fn: Callable): object =>
