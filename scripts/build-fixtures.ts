@@ -215,6 +215,7 @@ const ALL: Fixture[] = [
   watCore("compute"),
   watCore("nomem"),
   watCore("secrets"),
+  watCore("spew"),
   watComponent("greet"),
   watComponent("types"),
   watComponent("exit-code"),
