@@ -24,9 +24,9 @@ const neededOf = (info: CoreInfo): ReadonlySet<string> => {
   return s;
 };
 
-export const coreImports: CoreImportProvider = (io, info, mayWait) => {
+export const coreImports: CoreImportProvider = (io, info) => {
   if (info.imports.length === 0) return NONE;
-  const host = createPreview1Host({ io, granted: grantedOf(io.entry.imports), needed: neededOf(info), mayWait });
+  const host = createPreview1Host({ io, granted: grantedOf(io.entry.imports), needed: neededOf(info) });
   return {
     imports: host.imports,
     suspends: true,

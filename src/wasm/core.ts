@@ -68,12 +68,8 @@ export function convertArgs(args: unknown[], sig: FuncSignature, method: string)
   return args.map((a, i) => convertArg(a, sig.params[i]!, i + 1, method));
 }
 
-/**
- * Binds the host imports a core module asks for to one process. `mayWait` says whether
- * the guest is under its entry call (through WebAssembly.promising), where an import may
- * suspend it; `_initialize` is called synchronously.
- */
-export type CoreImportProvider = (io: ProcessIO, info: CoreInfo, mayWait: () => boolean) => CoreHostBinding;
+/** Binds the host imports a core module asks for to one process. */
+export type CoreImportProvider = (io: ProcessIO, info: CoreInfo) => CoreHostBinding;
 
 export class CoreProgram implements Program {
   readonly kind = "core" as const;
@@ -99,16 +95,13 @@ export class CoreProgram implements Program {
     this.#pooledShape = pooledMemoryShape(module, info.memory);
   }
 
-  instantiate(io: ProcessIO): Instance {
+  instantiate(io: ProcessIO): Instance | Promise<Instance> {
     const method = io.entry.method;
     const sig = this.info.functions.get(method);
     if (!sig) {
       throw new ProcessError("spawn", `method ${method} is not an exported function (exports: ${this.methods.join(", ") || "none"})`);
     }
-    /** The guest is on the stack (a call is under way): its memory cannot go back to the pool. */
-    let running = false;
-    // under `call` a guest with imports was entered through promising: they may suspend it
-    const host = this.#provideImports?.(io, this.info, () => running);
+    const host = this.#provideImports?.(io, this.info);
     const preempt = this.#preempt;
     const wippy = preempt ? preemptImports({ budget: io.budget, onPreempt: io.onPreempt, onResume: io.onResume }) : undefined;
     // the module's memory, turned into an import at load: from the host's pool when it has one
@@ -127,47 +120,64 @@ export class CoreProgram implements Program {
         const pages = memory.buffer.byteLength / 65_536;
         if (pages > io.budget.maxPages) throw io.budget.memoryLimit(pages - io.budget.maxPages);
       }
-      // A reactor's constructors run once, before the first call.
-      const init = instance.exports._initialize;
-      if (typeof init === "function" && method !== "_initialize") (init as () => void)();
     } catch (err) {
       host?.close();
       throw err; // a memory that an instantiation may have written to is not pooled
     }
-    const raw = instance.exports[method] as (...a: unknown[]) => unknown;
-    const command = isWasiCommand(method);
-    // A guest that may suspend (a waiting import, a preemption point) is entered through promising.
-    const fn = host?.suspends || preempt ? WebAssembly.promising(raw) : raw;
-    const settle = (err: unknown): unknown => {
-      running = false;
-      const settled = host?.settle?.(err);
-      if (settled) return settled.value;
-      throw err;
+    // A guest that may suspend (a waiting import, a preemption point) is entered through
+    // promising: a suspending import called outside of it traps, even one that does not wait.
+    const suspends = host?.suspends || preempt;
+    const enter = (f: unknown) => (suspends ? WebAssembly.promising(f as (...a: unknown[]) => unknown) : (f as (...a: unknown[]) => unknown));
+    const ready = (): Instance => {
+      /** The guest is on the stack (a call is under way): its memory cannot go back to the pool. */
+      let running = false;
+      const command = isWasiCommand(method);
+      const fn = enter(instance.exports[method]);
+      const settle = (err: unknown): unknown => {
+        running = false;
+        const settled = host?.settle?.(err);
+        if (settled) return settled.value;
+        throw err;
+      };
+      // A WASI command that returns from _start has exited with status 0.
+      const done = (v: unknown) => {
+        running = false;
+        return command ? 0 : convertResult(v);
+      };
+      return {
+        call: (args) => {
+          const converted = convertArgs(command ? [] : args, sig, method);
+          let out: unknown;
+          running = true;
+          try {
+            out = fn(...converted);
+          } catch (err) {
+            return settle(err);
+          }
+          return out instanceof Promise ? out.then(done, settle) : done(out);
+        },
+        memoryBytes: () => memory?.buffer.byteLength ?? 0,
+        dispose: () => {
+          host?.close();
+          // killed while suspended: its stack may still unwind through this memory, so it is not reused
+          if (pooled && !running) io.memoryPool?.give(pooled, shape!.initial, shape!.maximum);
+          else if (pooled) io.memoryPool?.discard();
+        },
+      };
     };
-    // A WASI command that returns from _start has exited with status 0.
-    const done = (v: unknown) => {
-      running = false;
-      return command ? 0 : convertResult(v);
+    // A reactor's constructors run once, before the first call (and may write, and wait).
+    const init = instance.exports._initialize;
+    if (typeof init !== "function" || method === "_initialize") return ready();
+    const failed = (err: unknown): never => {
+      host?.close();
+      throw err; // a memory that an instantiation may have written to is not pooled
     };
-    return {
-      call: (args) => {
-        const converted = convertArgs(command ? [] : args, sig, method);
-        let out: unknown;
-        running = true;
-        try {
-          out = fn(...converted);
-        } catch (err) {
-          return settle(err);
-        }
-        return out instanceof Promise ? out.then(done, settle) : done(out);
-      },
-      memoryBytes: () => memory?.buffer.byteLength ?? 0,
-      dispose: () => {
-        host?.close();
-        // killed while suspended: its stack may still unwind through this memory, so it is not reused
-        if (pooled && !running) io.memoryPool?.give(pooled, shape!.initial, shape!.maximum);
-        else if (pooled) io.memoryPool?.discard();
-      },
-    };
+    let initialized: unknown;
+    try {
+      initialized = enter(init)();
+    } catch (err) {
+      return failed(err);
+    }
+    return initialized instanceof Promise ? initialized.then(ready, failed) : ready();
   }
 }

@@ -16,8 +16,6 @@ export interface Ctx {
   stdin: StdinReader;
   /** Guest stdout and stderr, in front of the process's sinks. */
   output: { stdout: OutputQueue; stderr: OutputQueue };
-  /** Whether the guest's stack may suspend now (false under `_initialize`). */
-  mayWait: () => boolean;
 }
 
 /** A host function as wasm calls it: i32 → number, i64 → bigint; returns an errno. */

@@ -8,7 +8,7 @@ import { Errno, fail } from "./errno.ts";
 import type { Entry, FileEntry } from "./fdtable.ts";
 import type { Iovec } from "./memory.ts";
 import { Rights } from "./rights.ts";
-import { OUTPUT_BUFFER, type OutputQueue } from "../output-queue.ts";
+import type { OutputQueue } from "../output-queue.ts";
 
 // One call never moves more than this; a shorter count is a valid answer.
 const MAX_IO = 16 * 1024 * 1024;
@@ -72,8 +72,9 @@ export function fdIoFunctions(ctx: Ctx): FnGroup {
     return abortable(ctx.stdin.wait(), io.signal).then(finish);
   };
 
-  // The guest waits while its sink is full (the import suspends); a stack that cannot
-  // suspend (_initialize) goes on, its bytes kept up to OUTPUT_BUFFER, then EAGAIN.
+  // The guest waits while its sink is full: the import suspends, as any blocking call.
+  // (Every export that reaches these imports runs under WebAssembly.promising, _initialize
+  // included: a suspending import called outside of it traps, whatever it returns.)
   const stdioWrite = (queue: OutputQueue, data: Uint8Array, out: number): number | Promise<number> => {
     const done = (): number => {
       if (queue.error !== undefined) return Errno.IO;
@@ -81,11 +82,6 @@ export function fdIoFunctions(ctx: Ctx): FnGroup {
       return Errno.SUCCESS;
     };
     if (queue.error !== undefined) return Errno.IO;
-    if (!ctx.mayWait()) {
-      if (queue.pending > 0 && queue.pending + data.byteLength > OUTPUT_BUFFER) return Errno.AGAIN;
-      queue.write(data);
-      return done();
-    }
     const delivered = queue.write(data);
     return delivered ? abortable(delivered, io.signal).then(done) : done();
   };

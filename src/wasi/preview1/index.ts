@@ -34,12 +34,6 @@ export interface Preview1Options {
   granted: ReadonlySet<string>;
   /** The functions the module imports: only these are bound (absent: all of them). */
   needed?: ReadonlySet<string>;
-  /**
-   * Whether the guest was entered through WebAssembly.promising, so an import may
-   * suspend it (absent: always). A write to stdout/stderr from a stack that cannot
-   * suspend (`_initialize`) is buffered instead of waited for.
-   */
-  mayWait?: () => boolean;
 }
 
 export interface Preview1Host {
@@ -151,7 +145,6 @@ export function createPreview1Host(opts: Preview1Options): Preview1Host {
     fds,
     stdin: new StdinReader(io.stdin),
     output: { stdout: new OutputQueue(io.stdout), stderr: new OutputQueue(io.stderr) },
-    mayWait: opts.mayWait ?? (() => true),
   };
 
   // Only a real host wait shows as `suspended`; onResume may throw to unwind an ended process.
