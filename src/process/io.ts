@@ -11,8 +11,8 @@ import { ProcessError } from "./exit.ts";
 /**
  * Where guest output goes. A callback that returns a Promise is saying "full": the
  * guest's write waits until it settles (only that process waits), and the callback is
- * not called again for that stream meanwhile. Writes from a guest stack that cannot
- * suspend go on without waiting, up to a small buffer per stream.
+ * not called again for that stream meanwhile. A component's non-blocking writes
+ * (wasi:io `check-write`, `write`) go on without waiting up to 64 KiB per stream.
  */
 export interface Stdio {
   stdout: (pid: string, chunk: Uint8Array) => void | Promise<void>;

@@ -7,11 +7,7 @@
 /** Takes one chunk; a Promise means "not delivered yet": the runtime waits for it. */
 export type Sink = (chunk: Uint8Array) => unknown;
 
-/**
- * Bytes a stream may hold for its sink while the guest goes on without waiting:
- * wasi:io `check-write`, and preview1 writes from a stack that cannot suspend
- * (`_initialize`).
- */
+/** Bytes a stream may hold for its sink while the guest goes on without waiting (wasi:io `check-write`). */
 export const OUTPUT_BUFFER = 64 * 1024;
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>

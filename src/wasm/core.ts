@@ -111,6 +111,8 @@ export class CoreProgram implements Program {
     const imports = wippy ? { ...host?.imports, wippy } : host?.imports ?? {};
     let instance: WebAssembly.Instance;
     let memory: WebAssembly.Memory | undefined;
+    /** The guest is on the stack (a call is under way): its memory cannot go back to the pool. */
+    let running = false;
     try {
       instance = new WebAssembly.Instance(this.module, imports as WebAssembly.Imports);
       const exported = instance.exports.memory;
@@ -124,60 +126,56 @@ export class CoreProgram implements Program {
       host?.close();
       throw err; // a memory that an instantiation may have written to is not pooled
     }
+    const raw = instance.exports[method] as (...a: unknown[]) => unknown;
+    const command = isWasiCommand(method);
     // A guest that may suspend (a waiting import, a preemption point) is entered through
     // promising: a suspending import called outside of it traps, even one that does not wait.
-    const suspends = host?.suspends || preempt;
-    const enter = (f: unknown) => (suspends ? WebAssembly.promising(f as (...a: unknown[]) => unknown) : (f as (...a: unknown[]) => unknown));
-    const ready = (): Instance => {
-      /** The guest is on the stack (a call is under way): its memory cannot go back to the pool. */
-      let running = false;
-      const command = isWasiCommand(method);
-      const fn = enter(instance.exports[method]);
-      const settle = (err: unknown): unknown => {
-        running = false;
-        const settled = host?.settle?.(err);
-        if (settled) return settled.value;
-        throw err;
-      };
-      // A WASI command that returns from _start has exited with status 0.
-      const done = (v: unknown) => {
-        running = false;
-        return command ? 0 : convertResult(v);
-      };
-      return {
-        call: (args) => {
-          const converted = convertArgs(command ? [] : args, sig, method);
-          let out: unknown;
-          running = true;
-          try {
-            out = fn(...converted);
-          } catch (err) {
-            return settle(err);
-          }
-          return out instanceof Promise ? out.then(done, settle) : done(out);
-        },
-        memoryBytes: () => memory?.buffer.byteLength ?? 0,
-        dispose: () => {
-          host?.close();
-          // killed while suspended: its stack may still unwind through this memory, so it is not reused
-          if (pooled && !running) io.memoryPool?.give(pooled, shape!.initial, shape!.maximum);
-          else if (pooled) io.memoryPool?.discard();
-        },
-      };
+    const enter = (f: (...a: unknown[]) => unknown) => (host?.suspends || preempt ? WebAssembly.promising(f) : f);
+    const fn = enter(raw);
+    const settle = (err: unknown): unknown => {
+      running = false;
+      const settled = host?.settle?.(err);
+      if (settled) return settled.value;
+      throw err;
     };
-    // A reactor's constructors run once, before the first call (and may write, and wait).
+    // A WASI command that returns from _start has exited with status 0.
+    const done = (v: unknown) => {
+      running = false;
+      return command ? 0 : convertResult(v);
+    };
+    const ready: Instance = {
+      call: (args) => {
+        const converted = convertArgs(command ? [] : args, sig, method);
+        let out: unknown;
+        running = true;
+        try {
+          out = fn(...converted);
+        } catch (err) {
+          return settle(err);
+        }
+        return out instanceof Promise ? out.then(done, settle) : done(out);
+      },
+      memoryBytes: () => memory?.buffer.byteLength ?? 0,
+      dispose: () => {
+        host?.close();
+        // killed while suspended: its stack may still unwind through this memory, so it is not reused
+        if (pooled && !running) io.memoryPool?.give(pooled, shape!.initial, shape!.maximum);
+        else if (pooled) io.memoryPool?.discard();
+      },
+    };
+    // A reactor's constructors run once, before the first call, entered the same way (they may write, and wait).
     const init = instance.exports._initialize;
-    if (typeof init !== "function" || method === "_initialize") return ready();
+    if (typeof init !== "function" || method === "_initialize") return ready;
     const failed = (err: unknown): never => {
       host?.close();
       throw err; // a memory that an instantiation may have written to is not pooled
     };
     let initialized: unknown;
     try {
-      initialized = enter(init)();
+      initialized = enter(init as () => unknown)();
     } catch (err) {
       return failed(err);
     }
-    return initialized instanceof Promise ? initialized.then(ready, failed) : ready();
+    return initialized instanceof Promise ? initialized.then(() => ready, failed) : ready;
   }
 }
