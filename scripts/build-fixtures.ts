@@ -217,6 +217,7 @@ const ALL: Fixture[] = [
   watCore("secrets"),
   watCore("hugemem"),
   watCore("grow"),
+  watCore("spew"),
   watComponent("greet"),
   watComponent("types"),
   watComponent("exit-code"),

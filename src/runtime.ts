@@ -22,7 +22,7 @@ import { componentImports } from "./wasi/component-host.ts";
 import { createCoreImports, preview1Group } from "./wasi/core-host.ts";
 import { callFunction, type CallOptions } from "./process/call.ts";
 import { checkId, checkTimeout } from "./process/arguments.ts";
-import { buildProcessIO, type Stdio } from "./process/io.ts";
+import { buildProcessIO, streamOutput, type Stdio } from "./process/io.ts";
 import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
 import type { SupervisorInput } from "../supervisors/spec.ts";
 
@@ -89,8 +89,8 @@ export class Runtime {
     this.registry = registry;
     this.#env = opts.env ?? process.env;
     this.#stdio = {
-      stdout: opts.stdio?.stdout ?? ((_pid, chunk) => process.stdout.write(chunk)),
-      stderr: opts.stdio?.stderr ?? ((_pid, chunk) => process.stderr.write(chunk)),
+      stdout: opts.stdio?.stdout ?? streamOutput(process.stdout),
+      stderr: opts.stdio?.stderr ?? streamOutput(process.stderr),
       ...(opts.stdio?.stdin ? { stdin: opts.stdio.stdin } : {}),
     };
     this.#loader = new ProgramLoader(registry, {

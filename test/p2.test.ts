@@ -310,7 +310,7 @@ const ALL_INTERFACES = [
 ];
 
 type Obj = Record<string, unknown>;
-function host(opts: { granted?: string[]; env?: Record<string, string>; argv?: string[]; cwd?: string; mounts?: ProcessIO["mounts"]; stdin?: ProcessIO["stdin"]; http?: WasmEntry["http"] } = {}) {
+function host(opts: { granted?: string[]; env?: Record<string, string>; argv?: string[]; cwd?: string; mounts?: ProcessIO["mounts"]; stdin?: ProcessIO["stdin"]; stdout?: ProcessIO["stdout"]; http?: WasmEntry["http"] } = {}) {
   const log: string[] = [];
   const abort = new AbortController();
   const io: ProcessIO = {
@@ -320,7 +320,7 @@ function host(opts: { granted?: string[]; env?: Record<string, string>; argv?: s
     onPreempt: () => {},
     env: opts.env ?? {},
     mounts: opts.mounts ?? [],
-    stdout: () => {},
+    stdout: opts.stdout ?? (() => {}),
     stderr: () => {},
     onSuspend: () => void log.push("suspend"),
     onResume: () => {
@@ -343,6 +343,35 @@ describe("the P2 host surface", () => {
     expect(Object.keys(imports).sort()).toEqual(ALL_INTERFACES.filter((i) => i.startsWith("wasi:cli/") || i.startsWith("wasi:io/")).sort());
     const io: ProcessIO = { ...({} as ProcessIO), entry: { imports: ["wasi:io"] } as unknown as WasmEntry, onSuspend() {}, onResume() {} };
     expect(Object.keys(createP2Imports(io, ["wasi:io/poll@0.2.12", "wasi:random/random@0.2.12"]))).toEqual(["wasi:io/poll@0.2.12", "wasi:io/poll"]);
+  });
+
+  it("stdout over a slow sink: check-write shrinks, a write past it fails, subscribe and blocking writes wait for room", async () => {
+    const taken: (() => void)[] = [];
+    const { get, log } = host({ stdout: () => new Promise<void>((resolve) => taken.push(resolve)) });
+    const out = get("wasi:cli/stdout").getStdout();
+    expect(out.checkWrite()).toBe(65536n);
+    out.write(new Uint8Array(60_000));
+    expect(out.checkWrite()).toBe(5536n);
+    // past what check-write allowed: an error for the guest, not an unbounded queue in the host
+    expect(() => out.write(new Uint8Array(10_000))).toThrow();
+    out.write(new Uint8Array(5536));
+    const pollable = out.subscribe();
+    expect(pollable.ready()).toBe(false);
+    const room = pollable.block();
+    // the sink is called one chunk at a time: the second waits for the first
+    expect(taken).toHaveLength(1);
+    taken.shift()!();
+    await new Promise((r) => setImmediate(r));
+    expect(taken).toHaveLength(1);
+    taken.shift()!();
+    await room;
+    expect(out.checkWrite()).toBe(65536n);
+    const written = out.blockingWriteAndFlush(new Uint8Array(10));
+    await new Promise((r) => setImmediate(r));
+    expect(log.at(-1)).toBe("suspend"); // the guest waits until the sink takes it
+    taken.shift()!();
+    await written;
+    expect(log.at(-1)).toBe("resume");
   });
 
   it("environment: exactly the process's argv, env and cwd", () => {

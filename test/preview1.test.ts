@@ -11,6 +11,9 @@ import type { WasmEntry } from "../src/registry/types.ts";
 import { createPreview1Host, Errno, interfaceOfPreview1Function, Preview1Shared, WasiExit } from "../src/wasi/preview1/index.ts";
 import { Budget } from "../src/process/budget.ts";
 import type { ProcessIO } from "../src/wasm/program.ts";
+import { readCoreInfo } from "../src/wasm/binary.ts";
+import { CoreProgram } from "../src/wasm/core.ts";
+import { createCoreImports } from "../src/wasi/core-host.ts";
 
 const promising = (WebAssembly as unknown as { promising: (f: unknown) => (...a: unknown[]) => Promise<unknown> }).promising;
 
@@ -415,6 +418,55 @@ describe("preview1 waits", () => {
     expect(await p.read(0)).toEqual([Errno.SUCCESS, "line one\n"]);
     expect(await p.read(0)).toEqual([Errno.SUCCESS, ""]);
     expect(p.log).toEqual(["suspend", "resume", "suspend", "resume"]);
+  });
+});
+
+// _initialize writes 32 blocks of 4 KiB to stdout, stopping at the first errno;
+// result() = blocks written × 100 + that errno.
+const INIT_WRITER_WAT = `(module
+  ${IMPORT("fd_write", "i32 i32 i32 i32")}
+  (memory (export "memory") 1)
+  (global $written (mut i32) (i32.const 0))
+  (global $errno (mut i32) (i32.const 0))
+  (func (export "_initialize") (local $e i32)
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const 4096))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (global.get $written) (i32.const 32)))
+        (local.set $e (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+        (if (local.get $e) (then (global.set $errno (local.get $e)) (br $done)))
+        (global.set $written (i32.add (global.get $written) (i32.const 1)))
+        (br $next))))
+  (func (export "result") (result i32)
+    (i32.add (i32.mul (global.get $written) (i32.const 100)) (global.get $errno))))`;
+
+describe("preview1 output backpressure", () => {
+  it("_initialize writing to a slow stdout waits for it like the entry call does (it used to trap)", async () => {
+    const bytes = (await parse(INIT_WRITER_WAT)) as Uint8Array<ArrayBuffer>;
+    const program = new CoreProgram("init-writer", new WebAssembly.Module(bytes), readCoreInfo(bytes), createCoreImports());
+    let unresolved = 0;
+    let maxUnresolved = 0;
+    const io: ProcessIO = {
+      entry: { method: "result", imports: ["wasi:cli"] } as unknown as WasmEntry,
+      argv: ["prog"],
+      env: {},
+      mounts: [],
+      budget: new Budget({}),
+      onPreempt: () => {},
+      onSuspend: () => {},
+      onResume: () => {},
+      // a sink that takes each chunk on a later timer turn
+      stdout: (chunk) => {
+        unresolved += chunk.byteLength;
+        maxUnresolved = Math.max(maxUnresolved, unresolved);
+        return new Promise<void>((resolve) => setTimeout(() => resolve(void (unresolved -= chunk.byteLength)), 1));
+      },
+      stderr: () => {},
+    };
+    const instance = await program.instantiate(io);
+    expect(await instance.call([])).toBe(32 * 100 + Errno.SUCCESS);
+    expect(maxUnresolved).toBe(4096);
   });
 });
 

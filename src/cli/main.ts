@@ -12,6 +12,7 @@ import { runAttached } from "./run-attached.ts";
 import { formatSupervisionEvent } from "../supervision/format.ts";
 import { prepareNotice, startWatchers } from "./watch.ts";
 import { TaggedLines } from "./tagged-lines.ts";
+import { roomIn, streamOutput } from "../process/io.ts";
 
 export async function main(argv: string[]): Promise<number> {
   let args: CliArgs;
@@ -121,7 +122,13 @@ async function runForever(registry: Registry, args: CliArgs): Promise<number> {
     registry,
     ...watchers.runtimeOptions,
     onPrepare: prepareNotice,
-    stdio: { stdout: (_pid, chunk) => process.stdout.write(chunk), stderr: (pid, chunk) => stderr.write(pid, chunk) },
+    stdio: {
+      stdout: streamOutput(process.stdout),
+      stderr: (pid, chunk) => {
+        stderr.write(pid, chunk);
+        return roomIn(process.stderr);
+      },
+    },
     onSupervisorEvent: (e) => {
       const line = hideLogs ? null : formatSupervisionEvent(e);
       if (line) log(line);

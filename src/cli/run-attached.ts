@@ -2,6 +2,7 @@
 // becomes ours.
 
 import { isExitError } from "../process/exit.ts";
+import { streamOutput } from "../process/io.ts";
 import type { Registry, WasmEntry } from "../registry/index.ts";
 import { Runtime } from "../runtime.ts";
 import { CliError } from "./main.ts";
@@ -44,8 +45,8 @@ export async function runAttached(registry: Registry, entry: WasmEntry, args: st
     ...watchers.runtimeOptions,
     onPrepare: prepareNotice,
     stdio: {
-      stdout: (_pid, chunk) => process.stdout.write(chunk),
-      stderr: (_pid, chunk) => process.stderr.write(chunk),
+      stdout: streamOutput(process.stdout),
+      stderr: streamOutput(process.stderr),
       stdin: () => stdin.read(),
     },
   });

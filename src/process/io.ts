@@ -1,17 +1,55 @@
 // A process's view of the world, built from its entry at spawn: argv, the
 // environment it is granted (nothing of the host's), its mounts and stdio.
 
+import type { Writable } from "node:stream";
 import type { Registry, WasmEntry } from "../registry/types.ts";
 import type { ProcessIO } from "../wasm/program.ts";
 import type { Budget } from "./budget.ts";
 import type { MemoryPool } from "./memory-pool.ts";
 import { ProcessError } from "./exit.ts";
 
+/**
+ * Where guest output goes. A callback that returns a Promise is saying "full": the
+ * guest's write waits until it settles (only that process waits), and the callback is
+ * not called again for that stream meanwhile. A component's non-blocking writes
+ * (wasi:io `check-write`, `write`) go on without waiting up to 64 KiB per stream.
+ */
 export interface Stdio {
-  stdout: (pid: string, chunk: Uint8Array) => void;
-  stderr: (pid: string, chunk: Uint8Array) => void;
+  stdout: (pid: string, chunk: Uint8Array) => void | Promise<void>;
+  stderr: (pid: string, chunk: Uint8Array) => void | Promise<void>;
   /** Reads the next chunk of stdin for `pid`; null at end of input. Absent: stdin is empty. */
   stdin?: (pid: string) => Promise<Uint8Array | null>;
+}
+
+// One wait per stream, shared by every process writing to it (no listener per process).
+const waitsForRoom = new WeakMap<Writable, Promise<void>>();
+
+/** Settles once `stream` has room again ('drain', or 'close' if it ends first); undefined when it has room now. */
+export function roomIn(stream: Writable): Promise<void> | undefined {
+  if (!stream.writableNeedDrain || stream.destroyed) return undefined;
+  let wait = waitsForRoom.get(stream);
+  if (!wait) {
+    wait = new Promise((resolve) => {
+      const done = () => {
+        stream.off("drain", done);
+        stream.off("close", done);
+        waitsForRoom.delete(stream);
+        resolve();
+      };
+      stream.on("drain", done);
+      stream.on("close", done);
+    });
+    waitsForRoom.set(stream, wait);
+  }
+  return wait;
+}
+
+/** A Stdio callback writing to a Node stream (the terminal, a pipe): the guest waits while the stream's buffer is full. */
+export function streamOutput(stream: Writable): (pid: string, chunk: Uint8Array) => Promise<void> | undefined {
+  return (_pid, chunk) => {
+    stream.write(chunk);
+    return roomIn(stream);
+  };
 }
 
 export interface IOContext {

@@ -95,7 +95,7 @@ export class CoreProgram implements Program {
     this.#pooledShape = pooledMemoryShape(module, info.memory);
   }
 
-  instantiate(io: ProcessIO): Instance {
+  instantiate(io: ProcessIO): Instance | Promise<Instance> {
     const method = io.entry.method;
     const sig = this.info.functions.get(method);
     if (!sig) {
@@ -124,17 +124,16 @@ export class CoreProgram implements Program {
         host?.bindMemory(memory);
         io.budget.checkPages(memory.buffer.byteLength / 65_536);
       }
-      // A reactor's constructors run once, before the first call.
-      const init = instance.exports._initialize;
-      if (typeof init === "function" && method !== "_initialize") (init as () => void)();
     } catch (err) {
       host?.close();
       throw err; // a memory that an instantiation may have written to is not pooled
     }
     const raw = instance.exports[method] as (...a: unknown[]) => unknown;
     const command = isWasiCommand(method);
-    // A guest that may suspend (a waiting import, a preemption point) is entered through promising.
-    const fn = host?.suspends || preempt ? WebAssembly.promising(raw) : raw;
+    // A guest that may suspend (a waiting import, a preemption point) is entered through
+    // promising: a suspending import called outside of it traps, even one that does not wait.
+    const enter = (f: (...a: unknown[]) => unknown) => (host?.suspends || preempt ? WebAssembly.promising(f) : f);
+    const fn = enter(raw);
     const settle = (err: unknown): unknown => {
       running = false;
       const settled = host?.settle?.(err);
@@ -146,7 +145,7 @@ export class CoreProgram implements Program {
       running = false;
       return command ? 0 : convertResult(v);
     };
-    return {
+    const ready: Instance = {
       call: (args) => {
         const converted = convertArgs(command ? [] : args, sig, method);
         let out: unknown;
@@ -166,5 +165,19 @@ export class CoreProgram implements Program {
         else if (pooled) io.memoryPool?.discard();
       },
     };
+    // A reactor's constructors run once, before the first call, entered the same way (they may write, and wait).
+    const init = instance.exports._initialize;
+    if (typeof init !== "function" || method === "_initialize") return ready;
+    const failed = (err: unknown): never => {
+      host?.close();
+      throw err; // a memory that an instantiation may have written to is not pooled
+    };
+    let initialized: unknown;
+    try {
+      initialized = enter(init as () => unknown)();
+    } catch (err) {
+      return failed(err);
+    }
+    return initialized instanceof Promise ? initialized.then(() => ready, failed) : ready;
   }
 }

@@ -16,8 +16,9 @@ export interface ProcessIO {
   /** Guest path → host directory, with read-only flags. */
   mounts: { guest: string; host: string; readOnly: boolean }[];
   cwd?: string;
-  stdout: (chunk: Uint8Array) => void;
-  stderr: (chunk: Uint8Array) => void;
+  /** Guest output; a returned Promise means the sink is full: the guest waits for it where it can. */
+  stdout: (chunk: Uint8Array) => void | Promise<void>;
+  stderr: (chunk: Uint8Array) => void | Promise<void>;
   /** Reads stdin; null at end of input. */
   stdin?: () => Promise<Uint8Array | null>;
   /** Called around every host wait, so the process machine can show it. */

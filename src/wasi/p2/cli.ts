@@ -2,7 +2,8 @@
 
 import { ProcessError } from "../../process/exit.ts";
 import type { HostContext } from "./context.ts";
-import { callbackSink, InputStream, OutputStream, Reader, type ByteSource } from "./io.ts";
+import { OutputQueue } from "../output-queue.ts";
+import { InputStream, OutputStream, Reader, type ByteSource } from "./io.ts";
 
 class TerminalInput {}
 class TerminalOutput {}
@@ -19,6 +20,9 @@ export function cliImports(ctx: HostContext): Record<string, Record<string, unkn
   const { io } = ctx;
   // One buffer for the process's stdin, whichever handle the guest reads it through.
   const stdin = new Reader(stdinSource(ctx));
+  // One queue per output as well: the Stdio callback sees its chunks one at a time, in order.
+  const stdout = new OutputQueue(io.stdout);
+  const stderr = new OutputQueue(io.stderr);
   return {
     "wasi:cli/environment": {
       getEnvironment: () => Object.entries(io.env),
@@ -35,8 +39,8 @@ export function cliImports(ctx: HostContext): Record<string, Record<string, unkn
     },
     // A fresh resource per call: jco would reuse one object's handle, and the guest may drop each.
     "wasi:cli/stdin": { getStdin: () => new InputStream(ctx, stdin, false) },
-    "wasi:cli/stdout": { getStdout: () => new OutputStream(ctx, callbackSink(io.stdout)) },
-    "wasi:cli/stderr": { getStderr: () => new OutputStream(ctx, callbackSink(io.stderr)) },
+    "wasi:cli/stdout": { getStdout: () => new OutputStream(ctx, stdout) },
+    "wasi:cli/stderr": { getStderr: () => new OutputStream(ctx, stderr) },
     "wasi:cli/terminal-input": { TerminalInput },
     "wasi:cli/terminal-output": { TerminalOutput },
     "wasi:cli/terminal-stdin": { getTerminalStdin: () => undefined },

@@ -2,6 +2,7 @@
 // (stdin, files, HTTP bodies); every blocking call waits through the process's
 // HostContext, so only this guest suspends.
 
+import { OUTPUT_BUFFER, OutputQueue } from "../output-queue.ts";
 import type { HostContext } from "./context.ts";
 
 /** wasi:io/error `error`. `code` is a wasi:filesystem error-code when a file operation failed. */
@@ -225,65 +226,44 @@ export interface ByteSink {
   close?(): void;
 }
 
-/** How much a stream accepts before `check-write` says wait. */
-const CAPACITY = 64 * 1024;
-
 export class OutputStream {
   readonly #ctx: HostContext;
-  readonly #sink: ByteSink;
-  /** Writes in flight, in order; undefined when none. */
-  #tail: Promise<void> | undefined;
-  #inFlight = 0;
-  #error: unknown;
+  readonly #queue: OutputQueue;
+  readonly #close: (() => void) | undefined;
   #closed = false;
 
-  constructor(ctx: HostContext, sink: ByteSink) {
+  /** Over a sink of its own, or over a queue that several handles share (stdout, stderr). */
+  constructor(ctx: HostContext, sink: ByteSink | OutputQueue) {
     this.#ctx = ctx;
-    this.#sink = sink;
+    if (sink instanceof OutputQueue) {
+      this.#queue = sink;
+    } else {
+      this.#queue = new OutputQueue((bytes) => sink.write(bytes));
+      this.#close = sink.close?.bind(sink);
+    }
   }
 
   #check(): void {
-    if (this.#error !== undefined) throw failed(this.#error);
+    if (this.#queue.error !== undefined) throw failed(this.#queue.error);
     if (this.#closed) throw CLOSED;
   }
 
   checkWrite(): bigint {
     this.#check();
-    return BigInt(Math.max(0, CAPACITY - this.#inFlight));
+    return BigInt(Math.max(0, OUTPUT_BUFFER - this.#queue.pending));
   }
 
   write(contents: Uint8Array): void {
     this.#check();
     if (contents.length === 0) return;
-    if (this.#tail === undefined) {
-      let r: Promise<void> | void;
-      try {
-        r = this.#sink.write(contents);
-      } catch (err) {
-        this.#error = err ?? new Error("write failed");
-        throw failed(this.#error);
-      }
-      if (r !== undefined) this.#track(r, contents.length); // else a synchronous sink: done
-      return;
+    // One oversized write is the guest's own memory; writes piling up past check-write
+    // while the sink is slow would be the host's, without bound.
+    const pending = this.#queue.pending;
+    if (pending > 0 && pending + contents.length > OUTPUT_BUFFER) {
+      throw failed(new Error(`write of ${contents.length} bytes while ${pending} still wait for a slow reader: check-write allowed ${Math.max(0, OUTPUT_BUFFER - pending)}`));
     }
-    this.#track(this.#tail.then(() => this.#sink.write(contents)), contents.length);
-  }
-
-  #track(p: Promise<void>, n: number): void {
-    this.#inFlight += n;
-    const tail = p.then(
-      () => {
-        this.#inFlight -= n;
-      },
-      (err: unknown) => {
-        this.#inFlight -= n;
-        this.#error ??= err ?? new Error("write failed");
-      },
-    );
-    this.#tail = tail;
-    void tail.then(() => {
-      if (this.#tail === tail) this.#tail = undefined;
-    });
+    this.#queue.write(contents);
+    this.#check();
   }
 
   /** Writes are issued as they come, so there is nothing to start; errors surface here. */
@@ -292,14 +272,16 @@ export class OutputStream {
   }
 
   async blockingFlush(): Promise<void> {
-    const tail = this.#tail;
-    if (tail) await this.#ctx.wait(() => tail);
+    if (this.#queue.pending > 0) await this.#ctx.wait(() => this.#queue.drained());
     this.#check();
   }
 
+  /** Waits until the sink took `contents` (and everything before it). */
   async blockingWriteAndFlush(contents: Uint8Array): Promise<void> {
-    this.write(contents);
-    await this.blockingFlush();
+    this.#check();
+    const delivered = this.#queue.write(contents) ?? (this.#queue.pending > 0 ? this.#queue.drained() : undefined);
+    if (delivered) await this.#ctx.wait(() => delivered);
+    this.#check();
   }
 
   writeZeroes(len: bigint): void {
@@ -325,11 +307,12 @@ export class OutputStream {
     return BigInt(bytes.length);
   }
 
+  /** Ready while check-write would allow something (or the stream has failed). */
   subscribe(): Pollable {
     return new Pollable(
       this.#ctx,
-      () => this.#inFlight < CAPACITY || this.#error !== undefined,
-      () => this.#tail ?? Promise.resolve(),
+      () => this.#queue.pending < OUTPUT_BUFFER || this.#queue.error !== undefined,
+      () => this.#queue.drained(),
     );
   }
 
@@ -340,16 +323,13 @@ export class OutputStream {
 
   /** Resolves once every write so far has landed. */
   drained(): Promise<void> {
-    return this.#tail ?? Promise.resolve();
+    return this.#queue.drained();
   }
 
   [Symbol.dispose](): void {
-    this.#sink.close?.();
+    this.#close?.();
   }
 }
-
-/** A sink over a callback that takes bytes at once (stdout/stderr capture, the terminal). */
-export const callbackSink = (fn: (chunk: Uint8Array) => void): ByteSink => ({ write: (b) => void fn(b) });
 
 export function ioImports(ctx: HostContext): Record<string, Record<string, unknown>> {
   return {

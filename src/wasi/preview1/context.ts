@@ -8,6 +8,7 @@ import type { Entry, FdTable } from "./fdtable.ts";
 import type { GuestMemory } from "./memory.ts";
 import { hasAll, MUTATING_RIGHTS } from "./rights.ts";
 import type { Preview1Shared } from "./shared.ts";
+import type { OutputQueue } from "../output-queue.ts";
 import type { StdinReader } from "./stdio.ts";
 
 export interface Ctx {
@@ -17,6 +18,8 @@ export interface Ctx {
   stdin: StdinReader;
   /** The runtime's: file times and the wall clock's anchor. */
   shared: Preview1Shared;
+  /** Guest stdout and stderr, in front of the process's sinks. */
+  output: { stdout: OutputQueue; stderr: OutputQueue };
 }
 
 /** A host function as wasm calls it: i32 → number, i64 → bigint; returns an errno. */

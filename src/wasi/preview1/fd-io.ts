@@ -1,6 +1,6 @@
 // fd_* functions that move bytes: read/write (positional and at the guest's
-// own offset), seek/tell, sizes and syncing. Stdio answers synchronously; host
-// files go through their FileHandle (async, so the import suspends).
+// own offset), seek/tell, sizes and syncing. Stdio answers synchronously unless the
+// sink is full; host files go through their FileHandle (async, so the import suspends).
 
 import { ADVICE_MAX, Fdflags, Whence } from "./constants.ts";
 import { abortable, type Ctx, type FnGroup, need, writable } from "./context.ts";
@@ -8,6 +8,7 @@ import { Errno, fail } from "./errno.ts";
 import type { Entry, FileEntry } from "./fdtable.ts";
 import type { Iovec } from "./memory.ts";
 import { Rights } from "./rights.ts";
+import type { OutputQueue } from "../output-queue.ts";
 
 // One call never moves more than this; a shorter count is a valid answer.
 const MAX_IO = 16 * 1024 * 1024;
@@ -71,6 +72,20 @@ export function fdIoFunctions(ctx: Ctx): FnGroup {
     return abortable(ctx.stdin.wait(), io.signal).then(finish);
   };
 
+  // The guest waits while its sink is full: the import suspends, as any blocking call.
+  // (Every export that reaches these imports runs under WebAssembly.promising, _initialize
+  // included: a suspending import called outside of it traps, whatever it returns.)
+  const stdioWrite = (queue: OutputQueue, data: Uint8Array, out: number): number | Promise<number> => {
+    const done = (): number => {
+      if (queue.error !== undefined) return Errno.IO;
+      mem.setU32(out, data.byteLength);
+      return Errno.SUCCESS;
+    };
+    if (queue.error !== undefined) return Errno.IO;
+    const delivered = queue.write(data);
+    return delivered ? abortable(delivered, io.signal).then(done) : done();
+  };
+
   return {
     suspending: {
       fd_read: (fd: number, iovsPtr: number, iovsLen: number, out: number) => {
@@ -102,11 +117,7 @@ export function fdIoFunctions(ctx: Ctx): FnGroup {
         need(entry, Rights.FD_WRITE);
         const data = mem.gather(mem.iovecs(iovsPtr, iovsLen), MAX_IO);
         mem.bytes(out, 4);
-        if (entry.kind === "stdout" || entry.kind === "stderr") {
-          if (data.byteLength > 0) (entry.kind === "stdout" ? io.stdout : io.stderr)(data);
-          mem.setU32(out, data.byteLength);
-          return Errno.SUCCESS;
-        }
+        if (entry.kind === "stdout" || entry.kind === "stderr") return stdioWrite(ctx.output[entry.kind], data, out);
         const file = fileOf(entry);
         writable(file);
         return (async () => {

@@ -24,6 +24,7 @@ import { preopenRights, STDIN_RIGHTS, STDOUT_RIGHTS } from "./rights.ts";
 import { Preview1Shared } from "./shared.ts";
 import { sockFunctions } from "./sock.ts";
 import { StdinReader } from "./stdio.ts";
+import { OutputQueue } from "../output-queue.ts";
 
 export { WasiExit, Preview1Shared };
 export { Errno } from "./errno.ts";
@@ -140,7 +141,14 @@ export function createPreview1Host(opts: Preview1Options): Preview1Host {
       });
     }
   }
-  const ctx: Ctx = { io, mem, fds, stdin: new StdinReader(io.stdin), shared: opts.shared ?? new Preview1Shared() };
+  const ctx: Ctx = {
+    io,
+    mem,
+    fds,
+    stdin: new StdinReader(io.stdin),
+    shared: opts.shared ?? new Preview1Shared(),
+    output: { stdout: new OutputQueue(io.stdout), stderr: new OutputQueue(io.stderr) },
+  };
 
   // Only a real host wait shows as `suspended`; onResume may throw to unwind an ended process.
   const suspending = (fn: Callable): object =>
