@@ -5,8 +5,15 @@ export { shouldRestart, isNormalExit } from "./restart-policy.ts";
 export { addRestart, exceedsIntensity, wouldExceed } from "./intensity.ts";
 export { backoffDelay, stableAfter, nextAttempt, attemptsExhausted, DEFAULT_RESTART, STABLE_MIN_MS } from "./backoff.ts";
 export {
-  normalizeSupervisor, SupervisorSpecError, DEFAULT_INTENSITY, DEFAULT_PERIOD_MS, DEFAULT_STOP_TIMEOUT_MS,
+  normalizeSupervisor, normalizeChild, SupervisorSpecError, DEFAULT_INTENSITY, DEFAULT_PERIOD_MS, DEFAULT_STOP_TIMEOUT_MS,
   type ChildSpec, type ServiceChildSpec, type SupervisorChildSpec, type CustomChildSpec, type SupervisorSpec,
   type ChildInput, type SupervisorInput, type NormalizeOptions,
 } from "./spec.ts";
-export { SupervisorBook, describeExit, type ChildInfo, type ChildState, type ChildRecord, type Assessment, type SupervisorClock } from "./bookkeeping.ts";
+export {
+  newBook, childInfo, countChildren, findChild, isIdle, nextRestartAt, describeExit,
+  type Book, type ChildInfo, type ChildCounts, type ChildState, type ChildRecord, type ChildOutcome, type ChildErrorCode, type ChildReply,
+  type Effect, type Step, type SupervisorEmitted,
+} from "./bookkeeping.ts";
+export { plan, started, startFailed, startAll, restartDue, shutdown, type Down } from "./plan.ts";
+export { handleRequest, refusal, type ChildRequest, type Refusal } from "./child-requests.ts";
+export { ChildError } from "./child-error.ts";

@@ -100,6 +100,14 @@ export function normalizeSupervisor(input: SupervisorInput, opts: NormalizeOptio
   return spec;
 }
 
+/** Validates one child (startChild) by the same rules as the children of normalizeSupervisor; throws a SupervisorSpecError. */
+export function normalizeChild(input: ChildInput | string, opts: NormalizeOptions = {}, where = "child"): ChildSpec {
+  const problems: string[] = [];
+  const child = childSpec(input, opts, problems, where);
+  if (!child || problems.length > 0) throw new SupervisorSpecError(problems);
+  return child;
+}
+
 function supervisorSpec(input: SupervisorInput, opts: NormalizeOptions, problems: string[], path: string): SupervisorSpec {
   const where = `supervisor ${typeof input?.id === "string" && input.id !== "" ? input.id : "(no id)"}${path}`;
   const bad = (field: string, message: string) => problems.push(`${where}: ${field} ${message}`);

@@ -11,7 +11,7 @@ export interface TreeNode {
   id: string;
   pid: string | null;
   kind: "supervisor" | "child";
-  /** The child's own state in its supervisor (running, restarting, stopped…) or the supervisor's phase. */
+  /** The child's own state in its supervisor (running, restarting, stopped…) or the supervisor's state. */
   status: string;
   /** The process machine's state, for a running WASM child. */
   state?: ProcessState;
@@ -57,9 +57,9 @@ export class RuntimeObserver {
   constructor(runtime: Runtime) {
     this.#runtime = runtime;
     this.#off = runtime.table.onExit((pid, result, record) => {
-      if (record.entry === "" && !(record instanceof SupervisorProcess)) return; // host-side mailboxes
+      if (record.kind === "handle") return; // host-side mailboxes
       this.#exitCount++;
-      this.#exits.unshift({ at: Date.now(), pid, entry: record instanceof SupervisorProcess ? record.id : record.entry, ...describe(result) });
+      this.#exits.unshift({ at: Date.now(), pid, entry: record.entry, ...describe(result) });
       if (this.#exits.length > MAX_EXITS) this.#exits.length = MAX_EXITS;
     });
   }
@@ -99,7 +99,7 @@ export class RuntimeObserver {
       id: sup.id,
       pid: sup.pid,
       kind: "supervisor",
-      status: sup.phase,
+      status: sup.supervisorState,
       restarts: 0,
       children: sup.children().map((c) => {
         const rec = c.pid ? this.#runtime.table.get(c.pid) : undefined;

@@ -15,6 +15,7 @@ export interface Spawner {
 }
 
 export class ProcessHandle extends ProcessBase {
+  readonly kind = "handle";
   readonly #rt: Spawner;
   #exit: ExitError | undefined;
 

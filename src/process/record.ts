@@ -5,11 +5,12 @@
 import type { ProcessState } from "../../machines/process.ts";
 import type { ExitError } from "./exit.ts";
 import { Mailbox } from "./mailbox.ts";
-import type { ProcessRecord } from "./table.ts";
+import type { ProcessKind, ProcessRecord } from "./table.ts";
 
 export abstract class ProcessBase implements ProcessRecord {
   readonly pid: string;
-  /** Entry ID of a WASM process; "" for a supervisor or a host-side mailbox. */
+  abstract readonly kind: ProcessKind | "handle";
+  /** Entry ID of a WASM process, a supervisor's ID; "" for a host-side mailbox. */
   readonly entry: string;
   readonly host: string;
   readonly startedAt = Date.now();

@@ -7,9 +7,14 @@ import type { ExitError, ExitResult } from "./exit.ts";
 import { ProcessError } from "./exit.ts";
 import type { Mailbox } from "./mailbox.ts";
 
+/** What runs in a process, as `runtime.processes()` reports it. */
+export type ProcessKind = "wasm" | "lua" | "actor" | "supervisor";
+
 export interface ProcessRecord {
   readonly pid: string;
-  /** Entry ID of a WASM process; "" for a host-side mailbox process. */
+  /** A host-side mailbox (`runtime.process`, `newProcess()`) is a "handle" and is not listed. */
+  readonly kind: ProcessKind | "handle";
+  /** Entry ID of a WASM process, a supervisor's ID; "" for a host-side mailbox process. */
   readonly entry: string;
   readonly host: string;
   readonly startedAt: number;
@@ -28,7 +33,10 @@ export interface ProcessInfo {
   pid: string;
   entry: string;
   host: string;
+  kind: ProcessKind;
   state: ProcessState;
+  /** The worker thread it runs on; 0 is the main thread. */
+  thread: number;
   startedAt: number;
   memory: number;
 }
@@ -63,8 +71,8 @@ export class ProcessTable {
   info(): ProcessInfo[] {
     const out: ProcessInfo[] = [];
     for (const r of this.#procs.values()) {
-      if (r.entry === "") continue; // host-side mailboxes are not WASM processes
-      out.push({ pid: r.pid, entry: r.entry, host: r.host, state: r.state(), startedAt: r.startedAt, memory: r.memory() });
+      if (r.kind === "handle") continue; // the caller's own mailboxes are not listed
+      out.push({ pid: r.pid, entry: r.entry, host: r.host, kind: r.kind, state: r.state(), thread: 0, startedAt: r.startedAt, memory: r.memory() });
     }
     return out;
   }

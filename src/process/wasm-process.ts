@@ -35,6 +35,7 @@ function spawnError(err: unknown): ExitError {
 }
 
 export class WasmProcess extends ProcessBase {
+  readonly kind = "wasm";
   readonly wasmEntry: WasmEntry;
   /** The host's default limits with the entry's own on top. */
   readonly limits: Limits;

@@ -45,11 +45,11 @@ export function behave(id: string, mode: number, extra: Partial<ChildInput> = {}
   return { id, process: "t:behave", host: "t:hosts", input: [mode], restart: { initialDelay: 0, maxDelay: 0 }, ...extra };
 }
 
-/** Polls until `f` returns something truthy. */
-export async function until<T>(f: () => T, timeoutMs = 3000, what = "condition"): Promise<NonNullable<T>> {
+/** Polls until `f` returns (or resolves to) something truthy. */
+export async function until<T>(f: () => T | Promise<T>, timeoutMs = 3000, what = "condition"): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = f();
+    const v = await f();
     if (v) return v as NonNullable<T>;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
