@@ -4,9 +4,10 @@
 // The context is immutable: the book (supervisors/bookkeeping.ts) is replaced
 // with `assign` after every event, by the pure planning functions of
 // supervisors/plan.ts and supervisors/child-requests.ts. Each step's effects —
-// spawning a child, stopping one, answering a child request — are the named
-// actions `startChild`, `stopChild` and `reply`, provided by src/supervision;
-// a spawn reports back with STARTED or CHILD_FAILED, sent to the actor itself.
+// spawning children, stopping one, answering a child request — are the named
+// actions `startChildren`, `stopChild` and `reply`, provided by src/supervision;
+// spawning is synchronous, and its outcome comes back as one SPAWNED event the
+// action sends to the actor itself (handled after the current step).
 // Restart delays are delayed TICK events. Children are processes in the
 // runtime's table: their ends arrive as EXIT events from the supervisor's
 // mailbox, so the XState done/error events of any child actor are ignored and
@@ -15,10 +16,10 @@
 import { setup, type DoneActorEvent, type ErrorActorEvent } from "xstate";
 import type { ExitError, ExitResult } from "../src/process/exit.ts";
 import {
-  isIdle, newBook, nextRestartAt, type Book, type ReplyParams, type StartChildParams, type Step, type StopChildParams, type SupervisorEmitted,
+  isIdle, newBook, nextRestartAt, type Book, type ReplyParams, type StartChildrenParams, type Step, type StopChildParams, type SupervisorEmitted,
 } from "../supervisors/bookkeeping.ts";
 import { handleRequest, type ChildRequest } from "../supervisors/child-requests.ts";
-import { plan, restartDue, shutdown, startAll, startFailed, started } from "../supervisors/plan.ts";
+import { plan, restartDue, shutdown, spawned, startAll, type SpawnResult } from "../supervisors/plan.ts";
 import type { SupervisorSpec } from "../supervisors/spec.ts";
 
 export interface SupervisorMachineInput {
@@ -38,10 +39,8 @@ export interface SupervisorMachineContext {
 export type SupervisorMachineEvent =
   /** A monitored child ended (from the mailbox); `random` in [0, 1) spreads its backoff. */
   | { type: "EXIT"; pid: string; result: ExitResult; at: number; random: number }
-  /** A spawn returned a pid. */
-  | { type: "STARTED"; key: number; pid: string; at: number }
-  /** A child could not even be spawned. */
-  | { type: "CHILD_FAILED"; key: number; error: ExitError; at: number; random: number }
+  /** What a startChildren effect did: a pid, or the error of a child that could not even be spawned. */
+  | { type: "SPAWNED"; results: SpawnResult[]; at: number; random: number }
   /** Restarts due at `at` (internal, delayed). */
   | { type: "TICK"; at: number }
   /** Orderly shutdown (CANCEL, runtime.close, the parent). */
@@ -54,7 +53,7 @@ export type SupervisorMachineEvent =
   | ErrorActorEvent
   | DoneActorEvent;
 
-export type { SupervisorEmitted, StartChildParams, StopChildParams, ReplyParams };
+export type { SupervisorEmitted, StartChildrenParams, StopChildParams, ReplyParams, SpawnResult };
 
 const TIMER = "restart-timer";
 
@@ -68,8 +67,8 @@ const withEffects = setup({
   },
   actions: {
     // Effects, provided by the runtime glue (src/supervision).
-    startChild: (_, _params: StartChildParams) => {
-      throw new Error("supervisorMachine: provide the startChild action");
+    startChildren: (_, _params: StartChildrenParams) => {
+      throw new Error("supervisorMachine: provide the startChildren action");
     },
     stopChild: (_, _params: StopChildParams) => {
       throw new Error("supervisorMachine: provide the stopChild action");
@@ -100,15 +99,15 @@ export const supervisorMachine = withEffects
   .extend({
     actions: {
       startAll: withEffects.enqueueActions(({ context, enqueue }) => apply(enqueue, startAll(context.book))),
-      childStarted: withEffects.enqueueActions(({ context, event, enqueue }) => {
-        if (event.type === "STARTED") apply(enqueue, started(context.book, event.key, event.pid, event.at));
+      childrenSpawned: withEffects.enqueueActions(({ context, event, enqueue }) => {
+        if (event.type === "SPAWNED") apply(enqueue, spawned(context.book, event.results, event.at, event.random, false));
+      }),
+      /** While the supervisor starts, a child that cannot be spawned fails it. */
+      initialChildrenSpawned: withEffects.enqueueActions(({ context, event, enqueue }) => {
+        if (event.type === "SPAWNED") apply(enqueue, spawned(context.book, event.results, event.at, event.random, true));
       }),
       childDown: withEffects.enqueueActions(({ context, event, enqueue }) => {
         if (event.type === "EXIT") apply(enqueue, plan(context.book, { pid: event.pid, result: event.result, at: event.at, random: event.random }));
-        else if (event.type === "CHILD_FAILED") apply(enqueue, plan(context.book, { key: event.key, result: { error: event.error }, at: event.at, random: event.random }));
-      }),
-      startFailed: withEffects.enqueueActions(({ context, event, enqueue }) => {
-        if (event.type === "CHILD_FAILED") apply(enqueue, startFailed(context.book, event.key, event.error));
       }),
       restartDue: withEffects.enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== "TICK") return;
@@ -161,7 +160,7 @@ export const supervisorMachine = withEffects
         always: { guard: "failing", target: "stopping" },
         on: {
           EXIT: { actions: ["childDown", "armTimer"] },
-          STARTED: { actions: ["childStarted", "armTimer"] },
+          SPAWNED: { actions: ["childrenSpawned", "armTimer"] },
           TICK: { actions: ["restartDue", "armTimer"] },
           START_CHILD: { actions: "request" },
           TERMINATE_CHILD: { actions: "request" },
@@ -175,11 +174,9 @@ export const supervisorMachine = withEffects
           starting: {
             entry: "startAll",
             always: { guard: "allStarted", target: "running" },
-            on: { CHILD_FAILED: { actions: "startFailed" } },
+            on: { SPAWNED: { actions: "initialChildrenSpawned" } },
           },
-          running: {
-            on: { CHILD_FAILED: { actions: ["childDown", "armTimer"] } },
-          },
+          running: {},
         },
       },
       // Children stop in reverse start order, each awaited before the next.
@@ -188,8 +185,7 @@ export const supervisorMachine = withEffects
         always: { guard: "idle", target: "stopped" },
         on: {
           EXIT: { actions: "childDown" },
-          STARTED: { actions: "childStarted" },
-          CHILD_FAILED: { actions: "childDown" },
+          SPAWNED: { actions: "childrenSpawned" },
           START_CHILD: { actions: "request" },
           TERMINATE_CHILD: { actions: "request" },
           RESTART_CHILD: { actions: "request" },

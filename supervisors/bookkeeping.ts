@@ -42,7 +42,7 @@ export interface ChildRecord {
   readonly spec: ChildSpec;
   readonly pid: string | null;
   readonly state: ChildState;
-  /** A spawn was issued and its result (STARTED or CHILD_FAILED) has not arrived. */
+  /** A spawn was issued and its result (SPAWNED) has not arrived. */
   readonly spawning: boolean;
   readonly restarts: number;
   /** Consecutive restarts since the child last ran stably (the backoff exponent). */
@@ -104,9 +104,9 @@ export type ChildErrorCode = "already_started" | "already_present" | "running" |
 /** The answer to a child request: a pid (or null), a refusal, or a failure (spawn error, supervisor stopping). */
 export type ChildReply = { ok: string | null } | { refused: ChildErrorCode; message: string } | { failed: ExitError };
 
-export interface StartChildParams {
-  key: number;
-  spec: ChildSpec;
+export interface StartChildrenParams {
+  /** In start order. */
+  children: { key: number; spec: ChildSpec }[];
 }
 export interface StopChildParams {
   key: number;
@@ -121,7 +121,7 @@ export interface ReplyParams {
 
 /** What a step asks the world for, in order: the machine's named effect actions, and events to emit. */
 export type Effect =
-  | { type: "startChild"; params: StartChildParams }
+  | { type: "startChildren"; params: StartChildrenParams }
   | { type: "stopChild"; params: StopChildParams }
   | { type: "reply"; params: ReplyParams }
   | { type: "emit"; event: SupervisorEmitted };
@@ -213,6 +213,8 @@ export class Draft {
   stopReason: string | null;
   readonly effects: Effect[] = [];
   failure: ExitError | undefined;
+  /** Children to spawn, in one startChildren effect after the others. */
+  readonly #spawns: StartChildrenParams["children"] = [];
 
   constructor(book: Book) {
     this.base = book;
@@ -252,6 +254,10 @@ export class Draft {
     this.effects.push(e);
   }
 
+  spawn(c: ChildRecord): void {
+    this.#spawns.push({ key: c.key, spec: c.spec });
+  }
+
   reply(request: number, reply: ChildReply): void {
     this.effects.push({ type: "reply", params: { request, reply } });
   }
@@ -261,6 +267,7 @@ export class Draft {
   }
 
   done(): Step {
+    if (this.#spawns.length > 0) this.effects.push({ type: "startChildren", params: { children: this.#spawns } });
     const book: Book = {
       spec: this.base.spec, children: this.children, byPid: this.byPid, due: this.due, window: this.window,
       stops: this.stops, awaiting: this.awaiting, spawning: this.spawning, stopReason: this.stopReason,

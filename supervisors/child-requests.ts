@@ -57,13 +57,13 @@ export function handleRequest(book: Book, req: ChildRequest): Step {
     case "START_CHILD": {
       const c = newRecord(book.children.size, req.spec, [up]);
       d.put(c);
-      d.effect({ type: "startChild", params: { key: c.key, spec: c.spec } });
+      d.spawn(c);
       break;
     }
     case "RESTART_CHILD": {
       const c = findChild(book, req.id)!;
       d.put({ ...c, state: "starting", spawning: true, restarts: c.restarts + 1, waiting: [...c.waiting, up] });
-      d.effect({ type: "startChild", params: { key: c.key, spec: c.spec } });
+      d.spawn(c);
       break;
     }
     case "DELETE_CHILD":

@@ -14,6 +14,6 @@ export {
   type Book, type ChildInfo, type ChildCounts, type ChildState, type ChildRecord, type ChildOutcome, type ChildErrorCode, type ChildReply,
   type Effect, type Step, type SupervisorEmitted,
 } from "./bookkeeping.ts";
-export { plan, started, startFailed, startAll, restartDue, shutdown, type Down } from "./plan.ts";
+export { plan, spawned, started, startFailed, startAll, restartDue, shutdown, type Down, type SpawnResult } from "./plan.ts";
 export { handleRequest, refusal, type ChildRequest, type Refusal } from "./child-requests.ts";
 export { ChildError } from "./child-error.ts";

@@ -6,7 +6,7 @@
 
 import type { ExitError, ExitResult } from "../src/process/exit.ts";
 import { attemptsExhausted, backoffDelay, nextAttempt } from "./backoff.ts";
-import { Draft, describeExit, records, type Book, type ChildRecord, type Step } from "./bookkeeping.ts";
+import { Draft, describeExit, records, type Book, type ChildRecord, type Effect, type Step } from "./bookkeeping.ts";
 import { addRestart, wouldExceed } from "./intensity.ts";
 import { push } from "./persistent.ts";
 import { shouldRestart } from "./restart-policy.ts";
@@ -20,8 +20,28 @@ export type Down =
 /** Spawns the children the book holds as `starting` (a new supervisor's). */
 export function startAll(book: Book): Step {
   const d = new Draft(book);
-  for (const c of records(book)) if (c.spawning) d.effect({ type: "startChild", params: { key: c.key, spec: c.spec } });
+  for (const c of records(book)) if (c.spawning) d.spawn(c);
   return d.done();
+}
+
+/** What one startChildren effect produced, child by child in start order. */
+export type SpawnResult = { key: number; pid: string } | { key: number; error: ExitError };
+
+/**
+ * The outcome of a batch of spawns: each started child is recorded (or stopped,
+ * if it was asked to stop meanwhile); each failure is a child's end (`plan`),
+ * or, while the supervisor starts, its failure (`startFailed`).
+ */
+export function spawned(book: Book, results: readonly SpawnResult[], at: number, random: number, starting: boolean): Step {
+  const effects: Effect[] = [];
+  let failure: ExitError | undefined;
+  for (const r of results) {
+    const step = "pid" in r ? started(book, r.key, r.pid, at) : starting ? startFailed(book, r.key, r.error) : plan(book, { key: r.key, result: { error: r.error }, at, random });
+    book = step.book;
+    effects.push(...step.effects);
+    failure ??= step.failure;
+  }
+  return { book, effects, ...(failure ? { failure } : {}) };
 }
 
 /** A spawn returned `pid`. A child asked to stop while it started is stopped now. */
@@ -132,7 +152,7 @@ export function restartDue(book: Book, at: number): Step {
   for (const k of keys) {
     const c = d.get(k)!;
     d.put({ ...c, state: "starting", spawning: true, restarts: c.restarts + 1 });
-    d.effect({ type: "startChild", params: { key: k, spec: c.spec } });
+    d.spawn(c);
   }
   return d.done();
 }

@@ -35,7 +35,7 @@ describe("scale", () => {
     opened.push(rt);
     const timeStop = async (n: number, id: string) => {
       const sup = rt.startSupervisor({ id, children: Array.from({ length: n }, (_, i) => sleeper(`c${i}`, { restart: "temporary" })) });
-      await until(() => rt.processes().length === n && rt.processes().every((p) => p.state === "suspended"), 30_000);
+      await until(() => rt.processes().filter((p) => p.kind === "wasm").length === n && rt.processes().every((p) => p.state === "suspended"), 30_000);
       const t0 = performance.now();
       const result = await sup.stop();
       const ms = performance.now() - t0;

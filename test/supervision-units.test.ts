@@ -126,7 +126,7 @@ describe("planning (pure functions of an immutable book)", () => {
   /** A book whose children all started: pids p0, p1, p2. */
   function running(s: SupervisorSpec): Book {
     let book = newBook(s);
-    expect(startAll(book).effects.map((e) => e.type === "startChild" && e.params.key)).toEqual([0, 1, 2]);
+    expect(startAll(book).effects).toEqual([{ type: "startChildren", params: { children: [0, 1, 2].map((key) => ({ key, spec: s.children[key] })) } }]);
     for (let k = 0; k < 3; k++) book = started(book, k, `p${k}`, 0).book;
     return book;
   }
@@ -148,7 +148,7 @@ describe("planning (pure functions of an immutable book)", () => {
     expect(nextRestartAt(after.book)).toBe(10);
     expect(restartDue(after.book, 5).effects).toEqual([]);
     const due = restartDue(after.book, 10);
-    expect(due.effects.map((e) => e.type === "startChild" && e.params.key)).toEqual([1, 2]);
+    expect(due.effects.flatMap((e) => (e.type === "startChildren" ? e.params.children.map((c) => c.key) : []))).toEqual([1, 2]);
     expect(childInfo(due.book).map((c) => [c.state, c.restarts])).toEqual([["running", 0], ["starting", 1], ["starting", 1]]);
   });
 

@@ -6,10 +6,10 @@
 import { customAlphabet } from "nanoid";
 import { createActor, type Actor, type ActorOptions, type AnyActorLogic, type InspectionEvent, type Observer } from "xstate";
 import {
-  supervisorMachine, supervisorState, type ReplyParams, type StopChildParams, type SupervisorEmitted, type SupervisorMachineEvent, type SupervisorState,
+  supervisorMachine, supervisorState, type ReplyParams, type SpawnResult, type StopChildParams, type SupervisorEmitted, type SupervisorMachineEvent, type SupervisorState,
 } from "../../machines/supervisor.ts";
 import type { ProcessState } from "../../machines/process.ts";
-import { childInfo, countChildren, type Book, type ChildCounts, type ChildInfo, type ChildReply } from "../../supervisors/bookkeeping.ts";
+import { childInfo, countChildren, newBook, type Book, type ChildCounts, type ChildInfo, type ChildReply } from "../../supervisors/bookkeeping.ts";
 import { ChildError } from "../../supervisors/child-error.ts";
 import type { ChildRequest } from "../../supervisors/child-requests.ts";
 import type { ChildSpec, SupervisorSpec } from "../../supervisors/spec.ts";
@@ -72,7 +72,9 @@ export class SupervisorProcess extends ProcessBase {
   readonly #rt: SupervisionRuntime;
   readonly #opts: SupervisorProcessOptions;
   readonly #clock: SupervisorClock;
-  readonly #actor: Actor<typeof supervisorMachine>;
+  #actor: Actor<typeof supervisorMachine> | undefined;
+  /** The book until the actor exists. */
+  readonly #initialBook: Book;
   /** Child requests awaiting the machine's `reply`, by request id. */
   readonly #pending = new Map<number, { resolve: (pid: string | null) => void; reject: (err: Error) => void }>();
   #requests = 0;
@@ -91,40 +93,10 @@ export class SupervisorProcess extends ProcessBase {
     this.parent = opts.parent ?? null;
     this.#clock = opts.clock ?? { now: () => Date.now(), random: () => Math.random() };
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
-    const logic = supervisorMachine.provide({
-      actions: {
-        // Spawning is synchronous: its outcome goes back to the machine, which handles it after the current step.
-        startChild: ({ self }, { key, spec: child }) => {
-          let pid: string;
-          try {
-            pid = this.#spawnChild(child);
-          } catch (err) {
-            self.send({ type: "CHILD_FAILED", key, error: toExitError(err, "spawn"), at: this.#clock.now(), random: this.#clock.random() });
-            return;
-          }
-          self.send({ type: "STARTED", key, pid, at: this.#clock.now() });
-          // A code-started child may hand back a process that is already gone: all we can report is noproc.
-          if (child.kind === "custom" && !this.#rt.table.get(pid)) {
-            self.send({ type: "EXIT", pid, result: { error: { kind: "noproc", message: `process ${pid} had already exited` } }, at: this.#clock.now(), random: this.#clock.random() });
-          }
-        },
-        stopChild: (_, params) => this.#stopChild(params),
-        reply: (_, params) => this.#reply(params),
-      },
-    });
-    this.#actor = createActor(logic, {
-      id: this.pid,
-      input: { spec, pid: this.pid },
-      ...(opts.timers ? { clock: opts.timers } : {}),
-      ...(opts.inspect ? { inspect: opts.inspect } : {}),
-    });
-    this.#actor.on("*", (e) => this.#notify(e));
-    this.#actor.subscribe({
-      complete: () => this.#finish(this.#actor.getSnapshot().output ?? { value: null }),
-      error: (err) => this.#crash(err),
-    });
+    this.#initialBook = newBook(spec);
     rt.table.add(this);
     if (opts.parent) this.monitors.add(opts.parent);
+    opts.register?.(this);
     // Mail is handed to the machine after whatever delivered it: a supervisor never reacts inside the
     // table's delivery of an EXIT (the other monitors get it first, so everyone sees ends in order).
     this.mailbox.listener = (ev) => {
@@ -135,15 +107,56 @@ export class SupervisorProcess extends ProcessBase {
 
   /** Starts the children in order; failures from here on arrive as this process's EXIT. */
   start(): this {
-    this.#opts.register?.(this);
+    if (this.#result || this.#actor) return this; // killed before it started, or started
     this.#notify({ type: "supervisor.started", supervisor: this.id, pid: this.pid, parent: this.parent });
+    this.#actor = this.#createActor();
     this.#actor.start(); // children exist when start() returns
     return this;
   }
 
+  /** The machine's actor, made when the supervisor starts (never inside another actor's action: see #spawnChild). */
+  #createActor(): Actor<typeof supervisorMachine> {
+    const logic = supervisorMachine.provide({
+      actions: {
+        // Spawning is synchronous: the outcome goes back to the machine, which handles it after the current step.
+        startChildren: ({ self }, { children }) => {
+          const results: SpawnResult[] = children.map(({ key, spec: child }) => {
+            try {
+              return { key, pid: this.#spawnChild(child) };
+            } catch (err) {
+              return { key, error: toExitError(err, "spawn") };
+            }
+          });
+          self.send({ type: "SPAWNED", results, at: this.#clock.now(), random: this.#clock.random() });
+          // A code-started child may hand back a process that is already gone: all we can report is noproc.
+          for (const r of results) {
+            if ("pid" in r && !this.#rt.table.get(r.pid)) {
+              self.send({ type: "EXIT", pid: r.pid, result: { error: { kind: "noproc", message: `process ${r.pid} had already exited` } }, at: this.#clock.now(), random: this.#clock.random() });
+            }
+          }
+        },
+        stopChild: (_, params) => this.#stopChild(params),
+        reply: (_, params) => this.#reply(params),
+      },
+    });
+    const actor = createActor(logic, {
+      id: this.pid,
+      input: { spec: this.spec, pid: this.pid },
+      ...(this.#opts.timers ? { clock: this.#opts.timers } : {}),
+      ...(this.#opts.inspect ? { inspect: this.#opts.inspect } : {}),
+    });
+    actor.on("*", (e) => this.#notify(e));
+    actor.subscribe({
+      complete: () => this.#finish(actor.getSnapshot().output ?? { value: null }),
+      error: (err) => this.#crash(err),
+    });
+    return actor;
+  }
+
   /** The machine's state: starting, running, stopping, stopped. */
   get supervisorState(): SupervisorState {
-    return this.#result ? "stopped" : supervisorState(this.#actor.getSnapshot().value);
+    if (this.#result) return "stopped";
+    return this.#actor ? supervisorState(this.#actor.getSnapshot().value) : "starting";
   }
 
   get result(): ExitResult | null {
@@ -174,7 +187,7 @@ export class SupervisorProcess extends ProcessBase {
     const request = ++this.#requests;
     const settled = new Promise<string | null>((resolve, reject) => this.#pending.set(request, { resolve, reject }));
     const event: ChildRequest = req.type === "START_CHILD" ? { type: req.type, spec: req.spec, request } : { type: req.type, id: req.id, request };
-    this.#actor.send(event);
+    this.#send(event);
     return settled;
   }
 
@@ -190,12 +203,12 @@ export class SupervisorProcess extends ProcessBase {
     this.mailbox.listener = undefined;
     this.mailbox.close();
     this.#killChildren(`supervisor ${this.id} was killed`);
-    this.#actor.stop();
+    this.#actor?.stop();
     this.#finish({ error });
   }
 
   get #book(): Book {
-    return this.#actor.getSnapshot().context.book;
+    return this.#actor?.getSnapshot().context.book ?? this.#initialBook;
   }
 
   #notify(event: SupervisionEvent): void {
@@ -203,7 +216,9 @@ export class SupervisorProcess extends ProcessBase {
   }
 
   #send(event: SupervisorMachineEvent): void {
-    if (!this.#result) this.#actor.send(event);
+    if (this.#result) return;
+    if (this.#actor) this.#actor.send(event);
+    else queueMicrotask(() => this.#send(event)); // a nested supervisor starts in the microtask after its creation
   }
 
   #onMail(ev: MailboxEvent): void {
@@ -228,7 +243,10 @@ export class SupervisorProcess extends ProcessBase {
         return this.#rt.spawn(spec.process, spec.host, spec.input, { monitor: this.pid });
       case "supervisor": {
         const sub = new SupervisorProcess(this.#rt, spec.supervisor, { ...this.#opts, parent: this.pid, root: this.root });
-        return sub.start().pid;
+        // Its actor starts right after this step rather than inside this action, so its own actions never run
+        // inside another actor's; its failures reach us as its EXIT either way.
+        queueMicrotask(() => sub.start());
+        return sub.pid;
       }
       case "custom": {
         const pid = spec.start({ supervisor: this.pid });
