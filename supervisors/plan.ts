@@ -36,7 +36,11 @@ export function spawned(book: Book, results: readonly SpawnResult[], at: number,
   const effects: Effect[] = [];
   let failure: ExitError | undefined;
   for (const r of results) {
-    const step = "pid" in r ? started(book, r.key, r.pid, at) : starting ? startFailed(book, r.key, r.error) : plan(book, { key: r.key, result: { error: r.error }, at, random });
+    // A child asked for by startChild is the caller's failure, not the supervisor's, even while it starts.
+    const requested = book.children.get(r.key)?.waiting.some((w) => w.until === "up") ?? false;
+    const step = "pid" in r
+      ? started(book, r.key, r.pid, at)
+      : starting && !requested ? startFailed(book, r.key, r.error) : plan(book, { key: r.key, result: { error: r.error }, at, random });
     book = step.book;
     effects.push(...step.effects);
     failure ??= step.failure;
