@@ -1,7 +1,7 @@
 // The XState machines, importable on their own (Stately inspector, visualizers).
 export { processMachine, type ProcessState, type ProcessMachineEvent, type ProcessMachineContext } from "./process.ts";
 export {
-  supervisorMachine, supervisorPhase, type SupervisorPhase, type SupervisorMachineEvent, type SupervisorMachineContext,
-  type SupervisorMachineInput, type SupervisorEmitted, type ChildOutcome,
+  supervisorMachine, supervisorState, type SupervisorState, type SupervisorMachineEvent, type SupervisorMachineContext,
+  type SupervisorMachineInput, type SupervisorEmitted,
 } from "./supervisor.ts";
 export { hostMachine, type HostMachineContext, type HostMachineEvent, type HostMachineInput } from "./host.ts";

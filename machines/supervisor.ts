@@ -1,91 +1,65 @@
-// A supervisor as a value: active (starting → running) → stopping → stopped.
+// A supervisor as an XState machine: active (starting → running) → stopping →
+// stopped.
 //
-// The machine routes events and owns the phases; the bookkeeping (which child
-// restarts when, intensity, backoff) lives in supervisors/bookkeeping.ts and
-// the effects — starting and stopping child processes — are injected by name
-// (`startChildren`, `stopChild`) by src/supervision. Children are processes in
-// the runtime's table, not XState child actors: their ends arrive as EXIT
-// events from the supervisor's mailbox, so nothing depends on XState's own
-// error propagation. Should anyone invoke an XState child here anyway, its
-// `xstate.error.actor.*` is handled like any other failure.
+// The context is immutable: the book (supervisors/bookkeeping.ts) is replaced
+// with `assign` after every event, by the pure planning functions of
+// supervisors/plan.ts and supervisors/child-requests.ts. Each step's effects —
+// spawning children, stopping one, answering a child request — are the named
+// actions `startChildren`, `stopChild` and `reply`, provided by src/supervision;
+// spawning is synchronous, and its outcome comes back as one SPAWNED event the
+// action sends to the actor itself (handled after the current step).
+// Restart delays are delayed TICK events. Children are processes in the
+// runtime's table: their ends arrive as EXIT events from the supervisor's
+// mailbox, so the XState done/error events of any child actor are ignored and
+// can never put the supervisor into an error state.
 
-import { assign, enqueueActions, setup } from "xstate";
+import { setup, type DoneActorEvent, type ErrorActorEvent } from "xstate";
 import type { ExitError, ExitResult } from "../src/process/exit.ts";
-import { SupervisorBook, describeExit, type ChildRef, type SupervisorClock } from "../supervisors/bookkeeping.ts";
-import type { ChildSpec, SupervisorSpec } from "../supervisors/spec.ts";
+import {
+  isIdle, newBook, nextRestartAt, type Book, type ReplyParams, type StartChildrenParams, type Step, type StopChildParams, type SupervisorEmitted,
+} from "../supervisors/bookkeeping.ts";
+import { handleRequest, type ChildRequest } from "../supervisors/child-requests.ts";
+import { plan, restartDue, shutdown, spawned, startAll, type SpawnResult } from "../supervisors/plan.ts";
+import type { SupervisorSpec } from "../supervisors/spec.ts";
 
 export interface SupervisorMachineInput {
   spec: SupervisorSpec;
   pid: string;
-  clock?: SupervisorClock;
 }
 
 export interface SupervisorMachineContext {
-  pid: string;
-  book: SupervisorBook;
+  readonly pid: string;
+  readonly book: Book;
   /** How the supervisor ends, once it is stopping. */
-  exit: ExitResult | null;
+  readonly exit: ExitResult | null;
+  /** When the armed restart timer fires, if one is armed. */
+  readonly timerAt: number | null;
 }
 
 export type SupervisorMachineEvent =
-  /** A monitored child ended (from the mailbox). */
-  | { type: "EXIT"; pid: string; result: ExitResult; at: number }
-  /** A child could not even be spawned. */
-  | { type: "CHILD_FAILED"; index: number; error: ExitError; at: number }
-  /** A restart is due (internal, delayed). */
-  | { type: "TICK" }
+  /** A monitored child ended (from the mailbox); `random` in [0, 1) spreads its backoff. */
+  | { type: "EXIT"; pid: string; result: ExitResult; at: number; random: number }
+  /** What a startChildren effect did: a pid, or the error of a child that could not even be spawned. */
+  | { type: "SPAWNED"; results: SpawnResult[]; at: number; random: number }
+  /** Restarts due at `at` (internal, delayed). */
+  | { type: "TICK"; at: number }
   /** Orderly shutdown (CANCEL, runtime.close, the parent). */
   | { type: "STOP"; reason: string }
   /** Stop everything and exit with this error (e.g. a linked process failed). */
   | { type: "FAIL"; error: ExitError }
-  /** The children the last step asked for have been spawned (the effects ran). */
-  | { type: "STARTED" };
+  /** Killed: its children were killed with it; it stops at once with this error. */
+  | { type: "KILL"; error: ExitError }
+  /** startChild, terminateChild, restartChild, deleteChild; answered by the `reply` action. */
+  | ChildRequest
+  /** A child actor's own end, relayed by XState: ignored (its EXIT is what counts). */
+  | ErrorActorEvent
+  | DoneActorEvent;
 
-export type ChildOutcome = "restart" | "ended" | "give-up" | "planned" | "shutdown";
+export type { SupervisorEmitted, StartChildrenParams, StopChildParams, ReplyParams, SpawnResult };
 
-export type SupervisorEmitted = {
-  type: "child.exited";
-  supervisor: string;
-  child: string;
-  pid: string;
-  result: ExitResult;
-  outcome: ChildOutcome;
-  /** ms until the restart, for outcome `restart`. */
-  delay?: number;
-};
-
-export interface StartChildrenParams {
-  indices: number[];
-}
-
-export interface StopChildParams {
-  index: number;
-  pid: string;
-  spec: ChildSpec;
-  reason: string;
-}
-
-type Effect = { type: "startChildren"; params: StartChildrenParams } | { type: "stopChild"; params: StopChildParams };
-// Actions declared in setup() cannot yet see each other's types; the effect names and params are checked here.
-const effect = (e: Effect) => e as never;
-
-const systemClock: SupervisorClock = { now: () => Date.now(), random: () => Math.random() };
 const TIMER = "restart-timer";
 
-type Down = { ref: ChildRef; result: ExitResult; at: number } | null;
-
-function down(event: SupervisorMachineEvent): Down {
-  if (event.type === "EXIT") return { ref: { pid: event.pid }, result: event.result, at: event.at };
-  if (event.type === "CHILD_FAILED") return { ref: { index: event.index }, result: { error: event.error }, at: event.at };
-  return null;
-}
-
-function assessKind(context: SupervisorMachineContext, event: SupervisorMachineEvent): string {
-  const d = down(event);
-  return d ? context.book.assess(d.ref, d.result, d.at).kind : "none";
-}
-
-export const supervisorMachine = setup({
+const withEffects = setup({
   types: {
     context: {} as SupervisorMachineContext,
     events: {} as SupervisorMachineEvent,
@@ -101,131 +75,138 @@ export const supervisorMachine = setup({
     stopChild: (_, _params: StopChildParams) => {
       throw new Error("supervisorMachine: provide the stopChild action");
     },
-
-    startAll: enqueueActions(({ context, enqueue }) => {
-      const indices = context.book.initialStarts();
-      if (indices.length > 0) enqueue(effect({ type: "startChildren", params: { indices } }));
-    }),
-    startDue: enqueueActions(({ context, enqueue }) => {
-      const indices = context.book.takeDue(context.book.now);
-      if (indices.length > 0) enqueue(effect({ type: "startChildren", params: { indices } }));
-    }),
-    /** Applies a child's end; a give-up records why the supervisor fails. */
-    childDown: enqueueActions(({ context, event, enqueue }) => {
-      const d = down(event);
-      if (!d) return;
-      const { book } = context;
-      const a = book.assess(d.ref, d.result, d.at);
-      if (a.kind === "stale") return;
-      const pid = "pid" in d.ref ? d.ref.pid : "";
-      const delay = book.apply(a, d.at);
-      if (a.kind === "give-up") enqueue.assign({ exit: { error: a.error } });
-      enqueue.emit({
-        type: "child.exited", supervisor: book.spec.id, child: book.children[a.index]!.spec.id, pid, result: a.result, outcome: a.kind,
-        ...(delay !== undefined ? { delay } : {}),
-      });
-    }),
-    childDownInShutdown: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "EXIT") return;
-      const index = context.book.downInShutdown({ pid: event.pid }, event.result);
-      if (index === undefined) return;
-      enqueue.emit({ type: "child.exited", supervisor: context.book.spec.id, child: context.book.children[index]!.spec.id, pid: event.pid, result: event.result, outcome: "shutdown" });
-    }),
-    /** Issues the next stop of the queue; one child at a time, latest started first. */
-    stopNext: enqueueActions(({ context, enqueue }) => {
-      const next = context.book.takeStop();
-      if (!next) return;
-      const reason = context.exit && "error" in context.exit ? context.exit.error.message : `restart by ${context.book.spec.id}`;
-      enqueue(effect({ type: "stopChild", params: { ...next, reason } }));
-    }),
-    armTimer: enqueueActions(({ context, enqueue }) => {
-      enqueue.cancel(TIMER);
-      const wait = context.book.nextDueIn(context.book.now);
-      if (wait !== null) enqueue.raise({ type: "TICK" }, { id: TIMER, delay: wait });
-    }),
-    cancelTimer: enqueueActions(({ enqueue }) => enqueue.cancel(TIMER)),
-    beginShutdown: ({ context }) => context.book.shutdown(),
-    recordStop: assign({
-      exit: ({ event }) => ({ error: { kind: "cancelled", message: event.type === "STOP" ? event.reason : "stopped" } }) as ExitResult,
-    }),
-    recordFailure: assign({
-      exit: ({ event }) => ({ error: event.type === "FAIL" ? event.error : { kind: "trap", message: "supervisor failed" } }) as ExitResult,
-    }),
-    recordStartFailure: assign({
-      exit: ({ context, event }) => {
-        if (event.type !== "CHILD_FAILED") return context.exit;
-        const child = context.book.children[event.index]!.spec.id;
-        return { error: { kind: "spawn", message: `${context.book.spec.id}: child ${child} could not start: ${event.error.message}` } } as ExitResult;
-      },
-    }),
-    recordActorError: assign({
-      exit: ({ event }) => ({ error: { kind: "trap", message: `supervisor actor error: ${String((event as { error?: unknown }).error)}` } }) as ExitResult,
-    }),
+    reply: (_, _params: ReplyParams) => {
+      throw new Error("supervisorMachine: provide the reply action");
+    },
   },
   guards: {
-    stale: ({ context, event }) => assessKind(context, event) === "stale",
-    givesUp: ({ context, event }) => assessKind(context, event) === "give-up",
-    allStarted: ({ context }) => context.book.allStarted,
-    idle: ({ context }) => context.book.idle,
+    failing: ({ context }) => context.exit !== null,
+    allStarted: ({ context }) => context.book.spawning === 0 && context.exit === null,
+    idle: ({ context }) => isIdle(context.book),
   },
-}).createMachine({
-  id: "supervisor",
-  context: ({ input }) => ({ pid: input.pid, book: new SupervisorBook(input.spec, input.clock ?? systemClock), exit: null }),
-  initial: "active",
-  states: {
-    active: {
-      initial: "starting",
-      on: {
-        EXIT: [
-          { guard: "stale" },
-          { guard: "givesUp", target: "stopping", actions: "childDown" },
-          { actions: ["childDown", "stopNext", "armTimer"] },
-        ],
-        TICK: { actions: ["startDue", "armTimer"] },
-        STOP: { target: "stopping", actions: "recordStop" },
-        FAIL: { target: "stopping", actions: "recordFailure" },
-        "xstate.error.actor.*": { target: "stopping", actions: "recordActorError" },
-      },
-      states: {
-        // Spawning is synchronous; a child that cannot be spawned at all fails the supervisor (as in OTP's init).
-        starting: {
-          entry: "startAll",
-          always: { guard: "allStarted", target: "running" },
-          on: {
-            CHILD_FAILED: { target: "#supervisor.stopping", actions: "recordStartFailure" },
-            STARTED: { guard: "allStarted", target: "running" },
-          },
-        },
-        running: {
-          on: {
-            CHILD_FAILED: [
-              { guard: "stale" },
-              { guard: "givesUp", target: "#supervisor.stopping", actions: "childDown" },
-              { actions: ["childDown", "stopNext", "armTimer"] },
-            ],
-          },
-        },
-      },
-    },
-    // Children stop in reverse start order, each awaited before the next.
-    stopping: {
-      entry: ["cancelTimer", "beginShutdown", "stopNext"],
-      always: { guard: "idle", target: "stopped" },
-      on: {
-        EXIT: { actions: ["childDownInShutdown", "stopNext"] },
-      },
-    },
-    stopped: { type: "final" },
-  },
-  output: ({ context }) => context.exit ?? { error: { kind: "cancelled", message: "stopped" } },
 });
 
-export type SupervisorPhase = "starting" | "running" | "stopping" | "stopped";
+type Enqueue = Parameters<Parameters<typeof withEffects.enqueueActions>[0]>[0]["enqueue"];
 
-/** The phase of a supervisor snapshot's value. */
-export function supervisorPhase(value: unknown): SupervisorPhase {
-  if (value === "stopping" || value === "stopped") return value;
-  return (value as { active?: string })?.active === "starting" ? "starting" : "running";
+/** Stores a planning step's book (and failure) and enqueues its effects in order. */
+function apply(enqueue: Enqueue, step: Step): void {
+  enqueue.assign({ book: step.book, ...(step.failure ? { exit: { error: step.failure } } : {}) });
+  for (const effect of step.effects) {
+    if (effect.type === "emit") enqueue.emit(effect.event);
+    else enqueue(effect);
+  }
 }
 
-export { describeExit };
+export const supervisorMachine = withEffects
+  .extend({
+    actions: {
+      startAll: withEffects.enqueueActions(({ context, enqueue }) => apply(enqueue, startAll(context.book))),
+      childrenSpawned: withEffects.enqueueActions(({ context, event, enqueue }) => {
+        if (event.type === "SPAWNED") apply(enqueue, spawned(context.book, event.results, event.at, event.random, false));
+      }),
+      /** While the supervisor starts, a child that cannot be spawned fails it. */
+      initialChildrenSpawned: withEffects.enqueueActions(({ context, event, enqueue }) => {
+        if (event.type === "SPAWNED") apply(enqueue, spawned(context.book, event.results, event.at, event.random, true));
+      }),
+      childDown: withEffects.enqueueActions(({ context, event, enqueue }) => {
+        if (event.type === "EXIT") apply(enqueue, plan(context.book, { pid: event.pid, result: event.result, at: event.at, random: event.random }));
+      }),
+      restartDue: withEffects.enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== "TICK") return;
+        enqueue.assign({ timerAt: null });
+        apply(enqueue, restartDue(context.book, event.at));
+      }),
+      request: withEffects.enqueueActions(({ context, event, enqueue }) => {
+        if (event.type === "START_CHILD" || event.type === "TERMINATE_CHILD" || event.type === "RESTART_CHILD" || event.type === "DELETE_CHILD") {
+          apply(enqueue, handleRequest(context.book, event));
+        }
+      }),
+      beginShutdown: withEffects.enqueueActions(({ context, enqueue }) => {
+        const reason = context.exit && "error" in context.exit ? context.exit.error.message : "stopped";
+        apply(enqueue, shutdown(context.book, reason));
+      }),
+      /** Re-arms the restart timer when the next due time changed (events without a time change no timer). */
+      armTimer: withEffects.enqueueActions(({ context, event, enqueue }) => {
+        if (!("at" in event)) return;
+        const next = nextRestartAt(context.book);
+        if (next === context.timerAt) return;
+        enqueue.cancel(TIMER);
+        if (next !== null) enqueue.raise({ type: "TICK", at: next }, { id: TIMER, delay: Math.max(0, next - event.at) });
+        enqueue.assign({ timerAt: next });
+      }),
+      cancelTimer: withEffects.enqueueActions(({ enqueue }) => {
+        enqueue.cancel(TIMER);
+        enqueue.assign({ timerAt: null });
+      }),
+      recordStop: withEffects.assign({
+        exit: ({ event }) => ({ error: { kind: "cancelled", message: event.type === "STOP" ? event.reason : "stopped" } }),
+      }),
+      recordFailure: withEffects.assign({
+        exit: ({ event }) => ({ error: event.type === "FAIL" ? event.error : { kind: "trap", message: "supervisor failed" } }),
+      }),
+      recordKill: withEffects.assign({
+        exit: ({ event }) => ({ error: event.type === "KILL" ? event.error : { kind: "killed", message: "supervisor killed" } }),
+      }),
+    },
+  })
+  .createMachine({
+    id: "supervisor",
+    context: ({ input }) => ({ pid: input.pid, book: newBook(input.spec), exit: null, timerAt: null }),
+    initial: "active",
+    on: {
+      // Children's ends arrive as EXIT from the mailbox; XState's relay of a child actor's end changes nothing.
+      "xstate.error.actor.*": {},
+      "xstate.done.actor.*": {},
+      KILL: { target: ".stopped", actions: "recordKill" },
+    },
+    states: {
+      active: {
+        initial: "starting",
+        // A step that gave up (intensity, max_attempts, a child that cannot start) set `exit`.
+        always: { guard: "failing", target: "stopping" },
+        on: {
+          EXIT: { actions: ["childDown", "armTimer"] },
+          SPAWNED: { actions: ["childrenSpawned", "armTimer"] },
+          TICK: { actions: ["restartDue", "armTimer"] },
+          START_CHILD: { actions: "request" },
+          TERMINATE_CHILD: { actions: "request" },
+          RESTART_CHILD: { actions: "request" },
+          DELETE_CHILD: { actions: "request" },
+          STOP: { target: "stopping", actions: "recordStop" },
+          FAIL: { target: "stopping", actions: "recordFailure" },
+        },
+        states: {
+          // Spawning is synchronous; a child that cannot be spawned at all fails the supervisor (as in OTP's init).
+          starting: {
+            entry: "startAll",
+            always: { guard: "allStarted", target: "running" },
+            on: { SPAWNED: { actions: "initialChildrenSpawned" } },
+          },
+          running: {},
+        },
+      },
+      // Children stop in reverse start order, each awaited before the next.
+      stopping: {
+        entry: ["cancelTimer", "beginShutdown"],
+        always: { guard: "idle", target: "stopped" },
+        on: {
+          EXIT: { actions: "childDown" },
+          SPAWNED: { actions: "childrenSpawned" },
+          START_CHILD: { actions: "request" },
+          TERMINATE_CHILD: { actions: "request" },
+          RESTART_CHILD: { actions: "request" },
+          DELETE_CHILD: { actions: "request" },
+        },
+      },
+      stopped: { type: "final" },
+    },
+    output: ({ context }) => context.exit ?? { error: { kind: "cancelled", message: "stopped" } },
+  });
+
+export type SupervisorState = "starting" | "running" | "stopping" | "stopped";
+
+/** The supervisor's state from its snapshot's value. */
+export function supervisorState(value: unknown): SupervisorState {
+  if (value === "stopping" || value === "stopped") return value;
+  return typeof value === "object" && value !== null && "active" in value && value.active === "starting" ? "starting" : "running";
+}

@@ -14,6 +14,9 @@ export { loadRegistry, RegistryError, type LoadOptions, type RegistryIssue } fro
 export type * from "./registry/types.ts";
 export { processMachine, type ProcessState } from "../machines/process.ts";
 export { actorProcessMachine } from "../machines/actor-process.ts";
-export { supervisorMachine, type SupervisorPhase } from "../machines/supervisor.ts";
+export { supervisorMachine, type SupervisorState } from "../machines/supervisor.ts";
 export { SupervisorRef, formatSupervisionEvent, type SupervisionEvent } from "./supervision/index.ts";
-export { SupervisorSpecError, type SupervisorInput, type ChildInput, type ChildInfo, type ChildState } from "../supervisors/index.ts";
+export {
+  SupervisorSpecError, ChildError,
+  type SupervisorInput, type ChildInput, type ChildInfo, type ChildState, type ChildCounts, type ChildErrorCode,
+} from "../supervisors/index.ts";

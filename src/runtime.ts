@@ -119,10 +119,16 @@ export class Runtime {
       cancel: (from, pid, reason, timeoutMs) => table.cancel(from, pid, reason, timeoutMs),
     };
     this.process = this.#ownProcess();
-    this.#supervision = new Supervision(
-      { registry, hosts: this.#hosts, table, spawn: this.#core.spawn, cancel: this.#core.cancel },
-      opts.inspect ? { inspect: opts.inspect } : {},
-    );
+    this.#supervision = new Supervision({
+      registry,
+      hosts: this.#hosts,
+      table,
+      spawn: this.#core.spawn,
+      spawnActor: (logic, o) => this.#spawnActor(logic, o),
+      cancel: this.#core.cancel,
+      hostActor: (host) => (this.#hosts.get(host) ?? this.#hosts.get(RUNTIME_HOST)!).actor,
+      track: (a) => this.#tree.track(a),
+    });
     if (opts.onSupervisorEvent) this.#supervision.on(opts.onSupervisorEvent);
     internals.set(this, { table, hosts: this.#hosts, tree: this.#tree, supervision: this.#supervision });
   }

@@ -1,252 +1,293 @@
-// A supervisor's restart bookkeeping, in one place: its children's records,
-// the intensity window, the stop queue and the restart schedule. The machine
-// (machines/supervisor.ts) decides *when* to call these; this decides *what*
-// happens. Records are mutable so each event costs O(1) even with 10 000
-// children; only the supervisor's own actor touches them.
+// A supervisor's book as immutable data: its children's records in start
+// order, the pid index, the restart schedule, the intensity window and the stop
+// queue. Nothing here is mutated: the planning functions (plan.ts,
+// child-requests.ts) take a book and return the next one with the effects to
+// run, and the machine (machines/supervisor.ts) stores it with `assign`. The
+// collections are persistent, so one child's change costs O(log n).
 
 import type { ExitError, ExitResult } from "../src/process/exit.ts";
-import { attemptsExhausted, backoffDelay, nextAttempt } from "./backoff.ts";
-import { addRestart, wouldExceed } from "./intensity.ts";
-import { shouldRestart } from "./restart-policy.ts";
+import { HashMap, Vec, type Stack } from "./persistent.ts";
 import type { ChildSpec, SupervisorSpec } from "./spec.ts";
-import { planRestart } from "./strategies.ts";
 
-/** starting: start issued, not confirmed · restarting: waiting out its backoff (pid null) · stopped: ended for good. */
+/** starting: spawn issued, not confirmed · restarting: waiting out its backoff (pid null) · stopped: ended, spec kept. */
 export type ChildState = "starting" | "running" | "stopping" | "restarting" | "stopped";
 
+/** What whichChildren() reports per child. */
 export interface ChildInfo {
   id: string;
   pid: string | null;
+  kind: "worker" | "supervisor";
   state: ChildState;
   restarts: number;
+}
+
+export interface ChildCounts {
+  /** Child specs the supervisor holds, running or not. */
+  specs: number;
+  /** Children with a live process. */
+  active: number;
+  supervisors: number;
+  workers: number;
+}
+
+/** A request (startChild, restartChild, terminateChild) waiting for its child to be up or down. */
+export interface Waiter {
+  readonly request: number;
+  readonly until: "up" | "down";
 }
 
 export interface ChildRecord {
+  /** Position in start order; never reused, so a deleted child leaves a hole. */
+  readonly key: number;
   readonly spec: ChildSpec;
-  pid: string | null;
-  state: ChildState;
-  restarts: number;
+  readonly pid: string | null;
+  readonly state: ChildState;
+  /** A spawn was issued and its result (SPAWNED) has not arrived. */
+  readonly spawning: boolean;
+  readonly restarts: number;
   /** Consecutive restarts since the child last ran stably (the backoff exponent). */
-  attempts: number;
-  startedAt: number;
-  /** When a `restarting` child is started again. */
-  dueAt: number;
+  readonly attempts: number;
+  readonly startedAt: number;
+  /** When a `restarting` child (or one stopped to rejoin) is started again. */
+  readonly dueAt: number;
   /** Stopped by a restart plan: comes back once it is gone. */
-  rejoin: boolean;
-  previousPid: string | null;
-  lastExit: ExitResult | null;
+  readonly rejoin: boolean;
+  /** Stopped by terminateChild: stays down. */
+  readonly terminating: boolean;
+  readonly previousPid: string | null;
+  readonly lastExit: ExitResult | null;
+  readonly waiting: readonly Waiter[];
 }
 
-export interface SupervisorClock {
-  now(): number;
-  random(): number;
+export interface StopOrder {
+  readonly key: number;
+  readonly reason: string;
 }
 
-export type ChildRef = { pid: string } | { index: number };
+export interface Book {
+  /** The supervisor's settings; `spec.children` are the children it was started with. */
+  readonly spec: SupervisorSpec;
+  /** By key, in start order; `undefined` where a child was deleted. */
+  readonly children: Vec<ChildRecord | undefined>;
+  readonly byPid: HashMap<string, number>;
+  /** Restarting children: key → due time. */
+  readonly due: HashMap<number, number>;
+  /** Restart times within the intensity period, oldest first. */
+  readonly window: readonly number[];
+  /** Children to stop, the next on top; one is stopped at a time, as OTP does. */
+  readonly stops: Stack<StopOrder>;
+  /** The child whose stop was issued and whose EXIT is awaited. */
+  readonly awaiting: number | null;
+  /** How many spawns are in flight. */
+  readonly spawning: number;
+  /** Set once the supervisor shuts down: nothing restarts from then on. */
+  readonly stopReason: string | null;
+}
 
-export type Assessment =
-  | { kind: "stale" }
-  /** A child the supervisor was stopping. */
-  | { kind: "planned"; index: number; result: ExitResult }
-  /** Ended on its own; its restart type says it stays down. */
-  | { kind: "ended"; index: number; result: ExitResult }
-  | { kind: "restart"; index: number; result: ExitResult; attempt: number }
-  /** Intensity or max_attempts exceeded: the supervisor fails with `error`. */
-  | { kind: "give-up"; index: number; result: ExitResult; error: ExitError };
+export type ChildOutcome = "restart" | "ended" | "give-up" | "planned" | "terminated" | "shutdown";
+
+export type SupervisorEmitted =
+  | {
+      type: "child.exited";
+      supervisor: string;
+      child: string;
+      pid: string;
+      result: ExitResult;
+      outcome: ChildOutcome;
+      /** ms until the restart, for outcome `restart`. */
+      delay?: number;
+    }
+  | { type: "child.started"; supervisor: string; child: string; pid: string; restarts: number; previousPid: string | null; lastExit: ExitResult | null };
+
+export type ChildErrorCode = "already_started" | "already_present" | "running" | "restarting" | "not_found";
+
+/** The answer to a child request: a pid (or null), a refusal, or a failure (spawn error, supervisor stopping). */
+export type ChildReply = { ok: string | null } | { refused: ChildErrorCode; message: string } | { failed: ExitError };
+
+export interface StartChildrenParams {
+  /** In start order. */
+  children: { key: number; spec: ChildSpec }[];
+}
+export interface StopChildParams {
+  key: number;
+  pid: string;
+  spec: ChildSpec;
+  reason: string;
+}
+export interface ReplyParams {
+  request: number;
+  reply: ChildReply;
+}
+
+/** What a step asks the world for, in order: the machine's named effect actions, and events to emit. */
+export type Effect =
+  | { type: "startChildren"; params: StartChildrenParams }
+  | { type: "stopChild"; params: StopChildParams }
+  | { type: "reply"; params: ReplyParams }
+  | { type: "emit"; event: SupervisorEmitted };
+
+export interface Step {
+  book: Book;
+  effects: readonly Effect[];
+  /** The supervisor gives up (intensity, max_attempts, a child that cannot start). */
+  failure?: ExitError;
+}
 
 export function describeExit(result: ExitResult): string {
   return "error" in result ? `${result.error.kind}: ${result.error.message}` : `normal exit (${JSON.stringify(result.value) ?? "undefined"})`;
 }
 
-export class SupervisorBook {
-  readonly spec: SupervisorSpec;
-  readonly children: ChildRecord[];
-  readonly #clock: SupervisorClock;
-  readonly #byPid = new Map<string, number>();
-  #window: number[] = [];
-  /** Indices to stop, popped from the end (so the latest started goes first). */
-  #stopQueue: number[] = [];
-  /** The child whose stop was issued and whose EXIT we wait for: one at a time, as OTP does. */
-  #awaiting: number | null = null;
-  readonly #due = new Set<number>();
+export function newRecord(key: number, spec: ChildSpec, waiting: readonly Waiter[] = []): ChildRecord {
+  return {
+    key, spec, pid: null, state: "starting", spawning: true, restarts: 0, attempts: 0, startedAt: 0, dueAt: 0,
+    rejoin: false, terminating: false, previousPid: null, lastExit: null, waiting,
+  };
+}
 
-  constructor(spec: SupervisorSpec, clock: SupervisorClock) {
-    this.spec = spec;
-    this.#clock = clock;
-    this.children = spec.children.map((s) => ({
-      spec: s, pid: null, state: "starting", restarts: 0, attempts: 0, startedAt: 0, dueAt: 0, rejoin: false, previousPid: null, lastExit: null,
-    }));
+/** A supervisor about to start its children: every one `starting`. */
+export function newBook(spec: SupervisorSpec): Book {
+  return {
+    spec,
+    children: Vec.from(spec.children.map((c, key) => newRecord(key, c))),
+    byPid: HashMap.empty(),
+    due: HashMap.empty(),
+    window: [],
+    stops: null,
+    awaiting: null,
+    spawning: spec.children.length,
+    stopReason: null,
+  };
+}
+
+export function* records(book: Book): IterableIterator<ChildRecord> {
+  for (const c of book.children) if (c) yield c;
+}
+
+export function findChild(book: Book, id: string): ChildRecord | undefined {
+  for (const c of records(book)) if (c.spec.id === id) return c;
+  return undefined;
+}
+
+export const childKind = (spec: ChildSpec): ChildInfo["kind"] => (spec.kind === "supervisor" ? "supervisor" : "worker");
+
+export function childInfo(book: Book): ChildInfo[] {
+  return [...records(book)].map((c) => ({ id: c.spec.id, pid: c.pid, kind: childKind(c.spec), state: c.state, restarts: c.restarts }));
+}
+
+export function countChildren(book: Book): ChildCounts {
+  const counts: ChildCounts = { specs: 0, active: book.byPid.size, supervisors: 0, workers: 0 };
+  for (const c of records(book)) {
+    counts.specs++;
+    counts[childKind(c.spec) === "supervisor" ? "supervisors" : "workers"]++;
+  }
+  return counts;
+}
+
+/** Nothing alive, nothing awaited, no spawn in flight: a stopping supervisor may end. */
+export function isIdle(book: Book): boolean {
+  return book.byPid.size === 0 && book.awaiting === null && book.spawning === 0;
+}
+
+/** When the next restart is due; null when none is pending or stops must finish first. */
+export function nextRestartAt(book: Book): number | null {
+  if (book.due.size === 0 || book.awaiting !== null || book.stops !== null) return null;
+  let first = Number.POSITIVE_INFINITY;
+  for (const [, at] of book.due.entries()) first = Math.min(first, at);
+  return first;
+}
+
+/**
+ * One step's edits to a book: the persistent collections are replaced, never
+ * changed, and `put` keeps the indexes (pid, due, spawn count) and the waiting
+ * requests in line with each record. Lives only inside a planning function.
+ */
+export class Draft {
+  readonly base: Book;
+  children: Vec<ChildRecord | undefined>;
+  byPid: HashMap<string, number>;
+  due: HashMap<number, number>;
+  window: readonly number[];
+  stops: Stack<StopOrder>;
+  awaiting: number | null;
+  spawning: number;
+  stopReason: string | null;
+  readonly effects: Effect[] = [];
+  failure: ExitError | undefined;
+  /** Children to spawn, in one startChildren effect after the others. */
+  readonly #spawns: StartChildrenParams["children"] = [];
+
+  constructor(book: Book) {
+    this.base = book;
+    ({ children: this.children, byPid: this.byPid, due: this.due, window: this.window, stops: this.stops, awaiting: this.awaiting, spawning: this.spawning, stopReason: this.stopReason } = book);
   }
 
-  get now(): number {
-    return this.#clock.now();
+  get id(): string {
+    return this.base.spec.id;
   }
 
-  /** Indices to start first, in order. */
-  initialStarts(): number[] {
-    return this.children.map((_, i) => i);
+  get(key: number): ChildRecord | undefined {
+    return this.children.get(key);
   }
 
-  get allStarted(): boolean {
-    return !this.children.some((c) => c.state === "starting");
-  }
-
-  started(index: number, pid: string, at: number): void {
-    const c = this.children[index]!;
-    c.pid = pid;
-    c.state = "running";
-    c.startedAt = at;
-    this.#byPid.set(pid, index);
-  }
-
-  /** What an EXIT (or a failed start, by index) means; no side effects, so guards can ask. */
-  assess(ref: ChildRef, result: ExitResult, at: number): Assessment {
-    const index = "pid" in ref ? this.#byPid.get(ref.pid) : ref.index;
-    if (index === undefined) return { kind: "stale" };
-    const c = this.children[index]!;
-    if ("index" in ref && c.state !== "starting") return { kind: "stale" };
-    if (c.state === "stopping") return { kind: "planned", index, result };
-    const cfg = c.spec.restart;
-    if (!shouldRestart(cfg.policy, result)) return { kind: "ended", index, result };
-    const { intensity, period, id } = this.spec;
-    if (wouldExceed(this.#window, at, intensity, period)) {
-      const message = `${id}: more than ${intensity} restart${intensity === 1 ? "" : "s"} within ${period} ms; last: ${c.spec.id} ${describeExit(result)}`;
-      return { kind: "give-up", index, result, error: { kind: "limit", message } };
+  put(next: ChildRecord): void {
+    const prev = this.children.get(next.key);
+    if (prev?.pid !== next.pid) {
+      if (prev?.pid) this.byPid = this.byPid.delete(prev.pid);
+      if (next.pid !== null) this.byPid = this.byPid.set(next.pid, next.key);
     }
-    const attempt = nextAttempt(cfg, c.attempts, c.state === "running" ? at - c.startedAt : 0);
-    if (attemptsExhausted(cfg, attempt)) {
-      const message = `${id}: child ${c.spec.id} failed again after ${cfg.maxAttempts} restart attempt${cfg.maxAttempts === 1 ? "" : "s"} (max_attempts); last: ${describeExit(result)}`;
-      return { kind: "give-up", index, result, error: { kind: "limit", message } };
-    }
-    return { kind: "restart", index, result, attempt };
+    if ((prev?.spawning ?? false) !== next.spawning) this.spawning += next.spawning ? 1 : -1;
+    if (next.state === "restarting") {
+      if (prev?.state !== "restarting" || prev.dueAt !== next.dueAt) this.due = this.due.set(next.key, next.dueAt);
+    } else if (prev?.state === "restarting") this.due = this.due.delete(next.key);
+    if (this.awaiting === next.key && next.pid === null) this.awaiting = null;
+    if (next.waiting.length > 0) next = this.#settle(next);
+    if (next.state === "stopped" && next.terminating) next = { ...next, terminating: false };
+    this.children = next.key < this.children.size ? this.children.set(next.key, next) : this.children.push(next);
   }
 
-  /** Carries out an assessment; returns the restart delay for `restart`. */
-  apply(a: Assessment, at: number): number | undefined {
-    if (a.kind === "stale") return undefined;
-    const c = this.children[a.index]!;
-    this.#gone(a.index, a.result);
-    if (a.kind === "planned") {
-      if (c.rejoin) this.#schedule(a.index, c.dueAt);
-      else c.state = "stopped";
-      c.rejoin = false;
-      return undefined;
-    }
-    c.state = "stopped";
-    if (a.kind !== "restart") return undefined;
-    this.#window = addRestart(this.#window, at, this.spec.period);
-    c.attempts = a.attempt;
-    const delay = backoffDelay(c.spec.restart, a.attempt, () => this.#clock.random());
-    const plan = planRestart(this.spec.strategy, this.children.map((x) => x.spec.restart), a.index);
-    // Children restarted together come back together, at the latest of their due times.
-    let due = at + delay;
-    for (const i of plan.restart) if (this.children[i]!.state === "restarting") due = Math.max(due, this.children[i]!.dueAt);
-    for (const i of plan.restart) {
-      const r = this.children[i]!;
-      r.dueAt = due;
-      if (r.state === "running" || r.state === "stopping") r.rejoin = true;
-      else this.#schedule(i, due);
-    }
-    // The queue is a stack: push in start order so the latest started is stopped first.
-    for (let k = plan.stop.length - 1; k >= 0; k--) {
-      const i = plan.stop[k]!;
-      const s = this.children[i]!;
-      if (s.state !== "running") continue;
-      s.state = "stopping";
-      this.#stopQueue.push(i);
-    }
-    return delay;
+  /** Deletes a stopped child's record (its key stays unused). */
+  remove(key: number): void {
+    this.children = this.children.set(key, undefined);
   }
 
-  /** The next child to stop, if none is being stopped; marks it as awaited. */
-  takeStop(): { index: number; pid: string; spec: ChildSpec } | null {
-    if (this.#awaiting !== null) return null;
-    while (this.#stopQueue.length > 0) {
-      const i = this.#stopQueue.pop()!;
-      const c = this.children[i]!;
-      if (c.pid === null || c.state !== "stopping") continue;
-      this.#awaiting = i;
-      return { index: i, pid: c.pid, spec: c.spec };
-    }
-    return null;
+  effect(e: Effect): void {
+    this.effects.push(e);
   }
 
-  /** ms until the next restart is due; null when none is pending or stops must finish first. */
-  nextDueIn(now: number): number | null {
-    if (this.#due.size === 0 || this.#awaiting !== null || this.#stopQueue.length > 0) return null;
-    let first = Number.POSITIVE_INFINITY;
-    for (const i of this.#due) first = Math.min(first, this.children[i]!.dueAt);
-    return Math.max(0, first - now);
+  spawn(c: ChildRecord): void {
+    this.#spawns.push({ key: c.key, spec: c.spec });
   }
 
-  /** Children whose restart is due, in start order, marked `starting`. */
-  takeDue(now: number): number[] {
-    if (this.#awaiting !== null || this.#stopQueue.length > 0) return [];
-    const due = [...this.#due].filter((i) => this.children[i]!.dueAt <= now).sort((a, b) => a - b);
-    for (const i of due) {
-      this.#due.delete(i);
-      const c = this.children[i]!;
-      c.state = "starting";
-      c.restarts++;
-    }
-    return due;
+  reply(request: number, reply: ChildReply): void {
+    this.effects.push({ type: "reply", params: { request, reply } });
   }
 
-  /** Orderly shutdown: nothing restarts; every live child is queued to stop, latest first. */
-  shutdown(): void {
-    this.#due.clear();
-    this.#stopQueue = [];
-    this.children.forEach((c, i) => {
-      c.rejoin = false;
-      if (c.pid === null) {
-        if (c.state !== "stopping") c.state = "stopped";
-        return;
-      }
-      c.state = "stopping";
-      if (i !== this.#awaiting) this.#stopQueue.push(i);
+  emit(event: SupervisorEmitted): void {
+    this.effects.push({ type: "emit", event });
+  }
+
+  done(): Step {
+    if (this.#spawns.length > 0) this.effects.push({ type: "startChildren", params: { children: this.#spawns } });
+    const book: Book = {
+      spec: this.base.spec, children: this.children, byPid: this.byPid, due: this.due, window: this.window,
+      stops: this.stops, awaiting: this.awaiting, spawning: this.spawning, stopReason: this.stopReason,
+    };
+    return { book, effects: this.effects, ...(this.failure ? { failure: this.failure } : {}) };
+  }
+
+  /** Answers the requests the record's new state settles: up → its pid; down → done; up but down → the failure. */
+  #settle(c: ChildRecord): ChildRecord {
+    const up = c.state === "running";
+    const down = c.state === "stopped" || c.state === "restarting";
+    if (!up && !down) return c;
+    const failed: ExitError = c.lastExit && "error" in c.lastExit ? c.lastExit.error : { kind: "cancelled", message: `${this.id}: child ${c.spec.id} stopped` };
+    const waiting = c.waiting.filter((w) => {
+      if (up && w.until === "up") this.reply(w.request, { ok: c.pid });
+      else if (down && w.until === "up") this.reply(w.request, { failed });
+      else if (c.state === "stopped" && w.until === "down") this.reply(w.request, { ok: null });
+      else return true;
+      return false;
     });
-  }
-
-  /** An EXIT during shutdown: the child is gone for good. */
-  downInShutdown(ref: ChildRef, result: ExitResult): number | undefined {
-    const index = "pid" in ref ? this.#byPid.get(ref.pid) : undefined;
-    if (index === undefined) return undefined;
-    this.#gone(index, result);
-    this.children[index]!.state = "stopped";
-    return index;
-  }
-
-  /** Nothing alive and nothing awaited. */
-  get idle(): boolean {
-    return this.#byPid.size === 0 && this.#awaiting === null;
-  }
-
-  livePids(): string[] {
-    return [...this.#byPid.keys()];
-  }
-
-  info(): ChildInfo[] {
-    return this.children.map((c) => ({ id: c.spec.id, pid: c.pid, state: c.state, restarts: c.restarts }));
-  }
-
-  /** What the Stately inspector shows for the context. */
-  toJSON(): unknown {
-    return { id: this.spec.id, strategy: this.spec.strategy, restartsInPeriod: this.#window.length, children: this.info() };
-  }
-
-  #gone(index: number, result: ExitResult): void {
-    const c = this.children[index]!;
-    if (c.pid !== null) this.#byPid.delete(c.pid);
-    c.previousPid = c.pid ?? c.previousPid;
-    c.pid = null;
-    c.lastExit = result;
-    if (this.#awaiting === index) this.#awaiting = null;
-  }
-
-  #schedule(index: number, due: number): void {
-    const c = this.children[index]!;
-    c.state = "restarting";
-    c.dueAt = due;
-    this.#due.add(index);
+    return { ...c, waiting };
   }
 }

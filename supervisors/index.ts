@@ -9,8 +9,16 @@ export {
   checkRestart, checkSupervisorSettings, checkStopTimeout, YAML_FIELD, type RuleProblem, type RuleField,
 } from "./rules.ts";
 export {
-  normalizeSupervisor, SupervisorSpecError,
+  normalizeSupervisor, normalizeChild, SupervisorSpecError,
   type Duration, type RestartInput, type ChildSpec, type ServiceChildSpec, type SupervisorChildSpec, type CustomChildSpec, type SupervisorSpec,
-  type ChildInput, type SupervisorInput, type NormalizeOptions,
+  type ChildInput, type ServiceChildInput, type ActorChildInput, type SupervisorChildInput, type CustomChildInput, type ActorChildSpec,
+  type SupervisorInput, type NormalizeOptions,
 } from "./spec.ts";
-export { SupervisorBook, describeExit, type ChildInfo, type ChildState, type ChildRecord, type Assessment, type SupervisorClock } from "./bookkeeping.ts";
+export {
+  newBook, childInfo, countChildren, findChild, isIdle, nextRestartAt, describeExit,
+  type Book, type ChildInfo, type ChildCounts, type ChildState, type ChildRecord, type ChildOutcome, type ChildErrorCode, type ChildReply,
+  type Effect, type Step, type SupervisorEmitted,
+} from "./bookkeeping.ts";
+export { plan, spawned, started, startFailed, startAll, restartDue, shutdown, type Down, type SpawnResult } from "./plan.ts";
+export { handleRequest, refusal, type ChildRequest, type Refusal } from "./child-requests.ts";
+export { ChildError } from "./child-error.ts";

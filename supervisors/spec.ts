@@ -1,6 +1,7 @@
 // Child and supervisor specs: validated once, up front, into plain records the
 // supervisor never has to check again (as OTP's supervisor:check_childspecs).
 
+import type { AnyActorLogic } from "xstate";
 import type { RestartConfig, RestartPolicy, Strategy } from "../src/registry/types.ts";
 import {
   checkRestart, checkStopTimeout, checkSupervisorSettings, DEFAULT_RESTART, DEFAULT_SUPERVISOR_RESTART, RESTART_POLICIES, unknownRestartKeys,
@@ -36,13 +37,22 @@ export interface SupervisorChildSpec extends ChildBase {
   supervisor: SupervisorSpec;
 }
 
+/** TypeScript/XState logic run as a process; a restart starts it afresh with the same input. */
+export interface ActorChildSpec extends ChildBase {
+  kind: "actor";
+  actor: AnyActorLogic;
+  input: unknown;
+  /** Default: the supervisor's host. */
+  host?: string;
+}
+
 /** Started by code (OTP's {M, F, A}): returns the pid of a process it created. */
 export interface CustomChildSpec extends ChildBase {
   kind: "custom";
   start: (ctx: { supervisor: string }) => string;
 }
 
-export type ChildSpec = ServiceChildSpec | SupervisorChildSpec | CustomChildSpec;
+export type ChildSpec = ServiceChildSpec | ActorChildSpec | SupervisorChildSpec | CustomChildSpec;
 
 export interface SupervisorSpec {
   id: string;
@@ -55,21 +65,42 @@ export interface SupervisorSpec {
   children: ChildSpec[];
 }
 
-export interface ChildInput {
+interface ChildInputBase {
   id: string;
-  /** A service: the process.wasm entry and its host. */
-  process?: string;
-  host?: string;
-  input?: unknown[];
-  /** A nested supervisor. */
-  supervisor?: SupervisorInput;
-  /** A child started by code; must return the pid of a live (or just ended) process. */
-  start?: (ctx: { supervisor: string }) => string;
   /** A policy name or a (partial) restart config; delays are durations. */
   restart?: RestartPolicy | RestartInput;
   /** A duration (default 5 s; none for a nested supervisor, which stops its own children in time). */
   stopTimeout?: Duration;
 }
+
+/** A service: a process.wasm or process.actor entry, its host and its arguments. */
+export interface ServiceChildInput extends ChildInputBase {
+  process: string;
+  host: string;
+  input?: unknown[];
+}
+
+/** TypeScript/XState logic (a machine, fromPromise, fromCallback, fromProcess…); host defaults to the supervisor's. */
+export interface ActorChildInput extends ChildInputBase {
+  actor: AnyActorLogic;
+  input?: unknown;
+  host?: string;
+}
+
+export interface SupervisorChildInput extends ChildInputBase {
+  supervisor: SupervisorInput;
+}
+
+/** A child started by code; must return the pid of a live (or just ended) process. */
+export interface CustomChildInput extends ChildInputBase {
+  start: (ctx: { supervisor: string }) => string;
+}
+
+/** A child of a supervisor built in code: exactly one of process, actor, supervisor or start. */
+export type ChildInput = ServiceChildInput | ActorChildInput | SupervisorChildInput | CustomChildInput;
+
+/** Every field any child input may have, for validating what a caller (maybe untyped) gave. */
+type AnyChildInput = ChildInputBase & Partial<Omit<ServiceChildInput, "input"> & Omit<ActorChildInput, "input"> & SupervisorChildInput & CustomChildInput> & { input?: unknown };
 
 export interface SupervisorInput {
   id: string;
@@ -87,6 +118,8 @@ export interface NormalizeOptions {
   resolve?: (id: string) => ChildSpec;
   /** Checks a service child against the runtime (entry and host exist); returns a problem or undefined. */
   checkService?: (child: ServiceChildSpec) => string | undefined;
+  /** Checks an actor child's host (undefined: the supervisor's); returns a problem or undefined. */
+  checkHost?: (host: string | undefined) => string | undefined;
 }
 
 export class SupervisorSpecError extends Error {
@@ -125,6 +158,14 @@ export function normalizeSupervisor(input: SupervisorInput, opts: NormalizeOptio
   return spec;
 }
 
+/** Validates one child (startChild) by the same rules as the children of normalizeSupervisor; throws a SupervisorSpecError. */
+export function normalizeChild(input: ChildInput | string, opts: NormalizeOptions = {}, where = "child"): ChildSpec {
+  const problems: string[] = [];
+  const child = childSpec(input, opts, problems, where);
+  if (!child || problems.length > 0) throw new SupervisorSpecError(problems);
+  return child;
+}
+
 function supervisorSpec(input: SupervisorInput, opts: NormalizeOptions, problems: string[], path: string): SupervisorSpec {
   const where = `supervisor ${typeof input?.id === "string" && input.id !== "" ? input.id : "(no id)"}${path}`;
   const bad = (field: string, message: string) => problems.push(`${where}: ${field} ${message}`);
@@ -161,14 +202,18 @@ function childSpec(input: ChildInput | string, opts: NormalizeOptions, problems:
       return undefined;
     }
   }
+  return childFromInput(input as AnyChildInput, opts, problems, where);
+}
+
+function childFromInput(input: AnyChildInput, opts: NormalizeOptions, problems: string[], where: string): ChildSpec | undefined {
   if (typeof input?.id !== "string" || input.id === "") {
     problems.push(`${where}: id must be a non-empty string`);
     return undefined;
   }
   const at = `${where} (${input.id})`;
-  const kinds = [input.process !== undefined, input.supervisor !== undefined, input.start !== undefined].filter(Boolean).length;
+  const kinds = [input.process !== undefined, input.actor !== undefined, input.supervisor !== undefined, input.start !== undefined].filter(Boolean).length;
   if (kinds !== 1) {
-    problems.push(`${at}: give exactly one of process (a service), supervisor (a nested supervisor) or start (a function)`);
+    problems.push(`${at}: give exactly one of process (a service), actor (TypeScript/XState logic), supervisor (a nested supervisor) or start (a function)`);
     return undefined;
   }
   const restart = restartConfig(input.restart, input.supervisor !== undefined, problems, at);
@@ -182,10 +227,22 @@ function childSpec(input: ChildInput | string, opts: NormalizeOptions, problems:
     if (typeof input.start !== "function") problems.push(`${at}: start must be a function returning a pid`);
     return { kind: "custom", id: input.id, restart, stopTimeout, start: input.start };
   }
+  if (input.actor !== undefined) {
+    const logic = input.actor as { transition?: unknown; getInitialSnapshot?: unknown } | null;
+    if (typeof logic !== "object" || logic === null || typeof logic.transition !== "function" || typeof logic.getInitialSnapshot !== "function") {
+      problems.push(`${at}: actor must be XState actor logic (a machine, fromPromise, fromCallback, fromTransition, fromObservable or fromProcess)`);
+    }
+    if (input.host !== undefined && (typeof input.host !== "string" || input.host === "")) problems.push(`${at}: host must be a process.host entry ID`);
+    const child: ActorChildSpec = { kind: "actor", id: input.id, restart, stopTimeout, actor: input.actor, input: input.input };
+    if (input.host !== undefined) child.host = input.host;
+    const problem = opts.checkHost?.(child.host);
+    if (problem) problems.push(`${at}: ${problem}`);
+    return child;
+  }
   if (typeof input.process !== "string" || input.process === "") problems.push(`${at}: process must be a process.wasm or process.actor entry ID`);
   if (typeof input.host !== "string" || input.host === "") problems.push(`${at}: host must be a process.host entry ID`);
   if (input.input !== undefined && !Array.isArray(input.input)) problems.push(`${at}: input must be a list of arguments`);
-  const child: ServiceChildSpec = { kind: "service", id: input.id, restart, stopTimeout, process: input.process ?? "", host: input.host ?? "", input: input.input ?? [] };
+  const child: ServiceChildSpec = { kind: "service", id: input.id, restart, stopTimeout, process: input.process ?? "", host: input.host ?? "", input: Array.isArray(input.input) ? input.input : [] };
   const problem = opts.checkService?.(child);
   if (problem) problems.push(`${at}: ${problem}`);
   return child;

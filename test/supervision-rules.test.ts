@@ -7,7 +7,7 @@ import { validateDocuments } from "../src/registry/index.ts";
 import type { ProcessServiceEntry, ProcessSupervisorEntry } from "../src/registry/types.ts";
 import {
   DEFAULT_INTENSITY, DEFAULT_PERIOD_MS, DEFAULT_RESTART, DEFAULT_STOP_TIMEOUT_MS, normalizeSupervisor, SupervisorSpecError, YAML_FIELD,
-  type ChildInput, type RuleField, type SupervisorInput,
+  type ServiceChildInput, type RuleField, type SupervisorInput,
 } from "../supervisors/index.ts";
 import { BASE } from "./registries/cases.ts";
 
@@ -46,12 +46,12 @@ function codeProblems(input: SupervisorInput): Map<string, string> {
 
 const service = (restart: string, extra = "") =>
   `  - name: s\n    kind: process.service\n    process: worker\n    host: host\n    lifecycle: { restart: { ${restart} }${extra} }\n`;
-const child = (extra: Partial<ChildInput>): SupervisorInput => ({ id: "s", children: [{ id: "c", process: "p", host: "h", ...extra }] });
+const child = (extra: Partial<ServiceChildInput>): SupervisorInput => ({ id: "s", children: [{ id: "c", process: "p", host: "h", ...extra }] });
 
 interface BadRestart {
   name: string;
   yaml: string;
-  code: ChildInput["restart"];
+  code: ServiceChildInput["restart"];
   field: RuleField;
   message: string;
 }

@@ -83,7 +83,7 @@ describe("scale", () => {
       const watched = new Map<string, Plan>();
       await until(() => wasm(rt).every((p) => p.state === "suspended"), 30_000);
       for (const sup of sups) {
-        for (const c of sup.children()) {
+        for (const c of await sup.children()) {
           if (c.pid === null) continue;
           watcher.monitor(c.pid);
           watched.set(c.pid, plans.get(c.id)!);

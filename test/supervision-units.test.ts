@@ -1,11 +1,14 @@
 // The supervision logic on its own: strategies, restart types, intensity,
-// backoff, spec validation and the bookkeeping, with an injected clock.
+// backoff, spec validation, and restart planning as pure functions of an
+// immutable book.
 
 import { describe, expect, it } from "vitest";
 import {
   addRestart, attemptsExhausted, backoffDelay, exceedsIntensity, nextAttempt, normalizeSupervisor, planRestart, shouldRestart,
-  stableAfter, SupervisorBook, SupervisorSpecError, wouldExceed, DEFAULT_RESTART, type SupervisorSpec,
+  stableAfter, SupervisorSpecError, wouldExceed, DEFAULT_RESTART, type SupervisorSpec,
+  newBook, startAll, started, plan, restartDue, shutdown, childInfo, isIdle, nextRestartAt, type Book, type Step,
 } from "../supervisors/index.ts";
+import { HashMap, Vec } from "../supervisors/persistent.ts";
 import type { ExitResult } from "../src/process/exit.ts";
 import type { RestartConfig, RestartPolicy } from "../src/registry/types.ts";
 
@@ -91,7 +94,7 @@ describe("normalizeSupervisor", () => {
     try {
       normalizeSupervisor({
         id: "s", strategy: "one_for_some" as never, intensity: -1,
-        children: [{ id: "a", process: "p", host: "h" }, { id: "a", process: "p", host: "h" }, { id: "b" }, { id: "c", process: "p", host: "h", restart: { jitter: 2 } }],
+        children: [{ id: "a", process: "p", host: "h" }, { id: "a", process: "p", host: "h" }, { id: "b" } as never, { id: "c", process: "p", host: "h", restart: { jitter: 2 } }],
       });
     } catch (e) {
       err = e;
@@ -110,55 +113,115 @@ describe("normalizeSupervisor", () => {
   });
 });
 
-describe("SupervisorBook", () => {
-  const clock = { t: 0, now() { return this.t; }, random: () => 0.5 };
+describe("planning (pure functions of an immutable book)", () => {
   const spec = (strategy: SupervisorSpec["strategy"], intensity = 3): SupervisorSpec =>
     normalizeSupervisor({
       id: "s", strategy, intensity, period: 1000,
       children: ["a", "b", "c"].map((id) => ({ id, process: "p", host: "h", restart: { initialDelay: 10, maxDelay: 10, jitter: 0 } })),
     });
   const trap: ExitResult = { error: { kind: "trap", message: "boom" } };
-  function started(book: SupervisorBook): void {
-    book.initialStarts().forEach((i) => book.started(i, `p${i}`, clock.t));
+  const cancelled: ExitResult = { error: { kind: "cancelled", message: "" } };
+  const down = (pid: string, at: number, result = trap) => ({ pid, result, at, random: 0.5 });
+  const kinds = (step: Step) => step.effects.map((e) => (e.type === "emit" ? `emit ${e.event.type}` : e.type));
+  /** A book whose children all started: pids p0, p1, p2. */
+  function running(s: SupervisorSpec): Book {
+    let book = newBook(s);
+    expect(startAll(book).effects).toEqual([{ type: "startChildren", params: { children: [0, 1, 2].map((key) => ({ key, spec: s.children[key] })) } }]);
+    for (let k = 0; k < 3; k++) book = started(book, k, `p${k}`, 0).book;
+    return book;
   }
+  const states = (book: Book) => childInfo(book).map((c) => c.state);
 
-  it("rest_for_one: stops later siblings one at a time, latest first, then restarts them together", () => {
-    const book = new SupervisorBook(spec("rest_for_one"), clock);
-    started(book);
-    const a = book.assess({ pid: "p1" }, trap, 0);
-    expect(a).toMatchObject({ kind: "restart", index: 1, attempt: 1 });
-    expect(book.apply(a, 0)).toBe(10);
-    expect(book.takeStop()).toMatchObject({ index: 2, pid: "p2" });
-    expect(book.takeStop()).toBeNull(); // one at a time
-    expect(book.nextDueIn(0)).toBeNull(); // stops first
-    book.apply(book.assess({ pid: "p2" }, { error: { kind: "cancelled", message: "" } }, 1), 1);
-    expect(book.info().map((c) => c.state)).toEqual(["running", "restarting", "restarting"]);
-    expect(book.nextDueIn(1)).toBe(9);
-    expect(book.takeDue(5)).toEqual([]);
-    expect(book.takeDue(10)).toEqual([1, 2]);
-    expect(book.info().map((c) => c.restarts)).toEqual([0, 1, 1]);
+  it("rest_for_one: stops later siblings one at a time, latest first, then restarts them together; the old book is untouched", () => {
+    const before = running(spec("rest_for_one"));
+    const frozen = JSON.stringify(before);
+    const step = plan(before, down("p1", 0));
+    expect(JSON.stringify(before)).toBe(frozen);
+    expect(states(before)).toEqual(["running", "running", "running"]);
+    expect(kinds(step)).toEqual(["emit child.exited", "stopChild"]);
+    expect(step.effects[0]).toMatchObject({ event: { outcome: "restart", delay: 10, child: "b" } });
+    expect(step.effects[1]).toMatchObject({ params: { key: 2, pid: "p2", reason: "restart by s" } });
+    expect(nextRestartAt(step.book)).toBeNull(); // stops first
+    const after = plan(step.book, down("p2", 1, cancelled));
+    expect(after.effects[0]).toMatchObject({ event: { outcome: "planned", child: "c" } });
+    expect(states(after.book)).toEqual(["running", "restarting", "restarting"]);
+    expect(nextRestartAt(after.book)).toBe(10);
+    expect(restartDue(after.book, 5).effects).toEqual([]);
+    const due = restartDue(after.book, 10);
+    expect(due.effects.flatMap((e) => (e.type === "startChildren" ? e.params.children.map((c) => c.key) : []))).toEqual([1, 2]);
+    expect(childInfo(due.book).map((c) => [c.state, c.restarts])).toEqual([["running", 0], ["starting", 1], ["starting", 1]]);
   });
 
   it("gives up past the intensity; an EXIT from an unknown pid is stale", () => {
-    const book = new SupervisorBook(spec("one_for_one", 1), clock);
-    started(book);
-    expect(book.assess({ pid: "nope" }, trap, 0)).toEqual({ kind: "stale" });
-    book.apply(book.assess({ pid: "p0" }, trap, 0), 0);
-    book.takeDue(10).forEach((i) => book.started(i, "p0b", 10));
-    expect(book.assess({ pid: "p0b" }, trap, 20)).toMatchObject({ kind: "give-up", error: { kind: "limit" } });
-    expect(book.assess({ pid: "p0b" }, trap, 1000)).toMatchObject({ kind: "restart" });
+    const book = running(spec("one_for_one", 1));
+    expect(plan(book, down("nope", 0)).book).toEqual(book);
+    const once = plan(book, down("p0", 0));
+    expect(once.failure).toBeUndefined();
+    const back = started(restartDue(once.book, 10).book, 0, "p0b", 10).book;
+    expect(plan(back, down("p0b", 20)).failure).toMatchObject({ kind: "limit", message: "s: more than 1 restart within 1000 ms; last: a trap: boom" });
+    expect(plan(back, down("p0b", 1000)).failure).toBeUndefined();
   });
 
-  it("shutdown queues every live child latest first and ends idle", () => {
-    const book = new SupervisorBook(spec("one_for_one"), clock);
-    started(book);
-    book.shutdown();
+  it("shutdown stops every live child latest first, one at a time, and ends idle", () => {
+    let step = shutdown(running(spec("one_for_one")), "bye");
     const order: string[] = [];
-    for (let s = book.takeStop(); s; s = book.takeStop()) {
-      order.push(s.pid);
-      book.downInShutdown({ pid: s.pid }, { error: { kind: "cancelled", message: "" } });
+    for (let e = step.effects.find((x) => x.type === "stopChild"); e && e.type === "stopChild"; e = step.effects.find((x) => x.type === "stopChild")) {
+      order.push(e.params.pid);
+      expect(isIdle(step.book)).toBe(false);
+      step = plan(step.book, down(e.params.pid, 0, cancelled));
     }
     expect(order).toEqual(["p2", "p1", "p0"]);
-    expect(book.idle).toBe(true);
+    expect(isIdle(step.book)).toBe(true);
+  });
+
+  it("a shutdown waits for a spawn in flight and stops that child once its start is confirmed", () => {
+    const book = newBook(spec("one_for_one"));
+    const step = shutdown(book, "bye");
+    expect(isIdle(step.book)).toBe(false);
+    const late = started(step.book, 0, "p0", 0);
+    expect(late.effects.find((e) => e.type === "stopChild")).toMatchObject({ params: { pid: "p0", reason: "bye" } });
+  });
+
+  it("one child's change copies neither the records nor the pid index (10 000 children)", () => {
+    const s: SupervisorSpec = { ...spec("one_for_one"), children: Array.from({ length: 10_000 }, (_, i) => ({ ...spec("one_for_one").children[0]!, id: `c${i}`, restart: { ...DEFAULT_RESTART, policy: "temporary" } })) };
+    let book = newBook(s);
+    for (let k = 0; k < 10_000; k++) book = started(book, k, `p${k}`, 0).book;
+    const next = plan(book, down("p5000", 1)).book;
+    expect(next.byPid.size).toBe(9_999);
+    expect(book.byPid.size).toBe(10_000);
+    expect(next.children.get(5000)!.state).toBe("stopped");
+    expect(next.children.get(4999)).toBe(book.children.get(4999)); // shared, not copied
+  });
+});
+
+describe("persistent collections", () => {
+  it("Vec: push and set return new vectors; the old ones are unchanged", () => {
+    let v = Vec.empty<number>();
+    const snapshots: Vec<number>[] = [];
+    for (let i = 0; i < 2000; i++) {
+      v = v.push(i);
+      if (i % 500 === 0) snapshots.push(v);
+    }
+    const w = v.set(1234, -1);
+    expect(v.get(1234)).toBe(1234);
+    expect(w.get(1234)).toBe(-1);
+    expect([...w].filter((x) => x < 0)).toEqual([-1]);
+    expect(snapshots.map((s) => s.size)).toEqual([1, 501, 1001, 1501]);
+    expect(snapshots[1]!.get(500)).toBe(500);
+    expect(snapshots[1]!.get(501)).toBeUndefined();
+  });
+
+  it("HashMap: set, get, delete across many keys, colliding prefixes included", () => {
+    let m = HashMap.empty<string, number>();
+    for (let i = 0; i < 5000; i++) m = m.set(`{h|${i}}`, i);
+    expect(m.size).toBe(5000);
+    const half = [...m.keys()].filter((_, i) => i % 2 === 0).reduce((acc, k) => acc.delete(k), m);
+    expect(half.size).toBe(2500);
+    expect(m.size).toBe(5000);
+    for (let i = 0; i < 5000; i++) expect(m.get(`{h|${i}}`)).toBe(i);
+    expect([...half.entries()].every(([k, v]) => m.get(k) === v)).toBe(true);
+    expect(half.delete("absent")).toBe(half);
+    expect(m.set("{h|7}", 70).get("{h|7}")).toBe(70);
+    expect(m.set("{h|7}", 70).size).toBe(5000);
   });
 });

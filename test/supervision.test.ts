@@ -20,39 +20,39 @@ async function open() {
 
 const exits = (events: SupervisionEvent[], outcome?: string) =>
   events.flatMap((e) => (e.type === "child.exited" && (!outcome || e.outcome === outcome) ? [e] : []));
-const pids = (rt: Runtime, id: string) => rt.supervisor(id).children().map((c) => c.pid);
+const pids = async (rt: Runtime, id: string) => (await rt.supervisor(id).children()).map((c) => c.pid);
 
 describe("one_for_one", () => {
   it("restarts only the failed child and counts its restarts", async () => {
     const { runtime: rt } = await open();
     const sup = rt.startSupervisor({ id: "o41", intensity: 10, period: 60_000, children: [sleeper("a"), sleeper("b"), sleeper("c")] });
-    const [a, b0, c] = pids(rt, "o41");
+    const [a, b0, c] = await pids(rt, "o41");
     const seen = new Set([b0]);
     for (let k = 1; k <= 3; k++) {
-      rt.process.terminate(sup.children()[1]!.pid!);
-      await until(() => sup.children()[1]!.state === "running" && sup.children()[1]!.restarts === k, 3000, `restart ${k}`);
-      seen.add(sup.children()[1]!.pid);
+      rt.process.terminate((await sup.children())[1]!.pid!);
+      await until(async () => (await sup.children())[1]!.state === "running" && (await sup.children())[1]!.restarts === k, 3000, `restart ${k}`);
+      seen.add((await sup.children())[1]!.pid);
     }
     expect(seen.size).toBe(4); // a fresh pid every time
-    expect(sup.children()).toEqual([
-      { id: "a", pid: a, state: "running", restarts: 0 },
-      { id: "b", pid: expect.any(String), state: "running", restarts: 3 },
-      { id: "c", pid: c, state: "running", restarts: 0 },
+    expect((await sup.children())).toEqual([
+      { id: "a", pid: a, kind: "worker", state: "running", restarts: 0 },
+      { id: "b", pid: expect.any(String), kind: "worker", state: "running", restarts: 3 },
+      { id: "c", pid: c, kind: "worker", state: "running", restarts: 0 },
     ]);
-    expect(wasm(rt)).toHaveLength(3);
+    expect(rt.processes().map((p) => p.kind)).toEqual(["supervisor", "wasm", "wasm", "wasm"]);
   });
 
   it("more than `intensity` restarts within `period`: children stopped, the supervisor exits with kind limit", async () => {
     const { runtime: rt, events } = await open();
     const sup = rt.startSupervisor({ id: "lim", intensity: 2, period: 60_000, children: [sleeper("steady"), behave("flaky", 1)] });
-    const steady = sup.children()[0]!.pid!;
+    const steady = (await sup.children())[0]!.pid!;
     rt.process.monitor(sup.pid);
     rt.process.monitor(steady);
     const result = await sup.done;
     expect(result).toEqual({ error: { kind: "limit", message: expect.stringMatching(/^lim: more than 2 restarts within 60000 ms; last: flaky trap/) } });
-    expect(sup.children()).toEqual([
-      { id: "steady", pid: null, state: "stopped", restarts: 0 },
-      { id: "flaky", pid: null, state: "stopped", restarts: 2 },
+    expect((await sup.children())).toEqual([
+      { id: "steady", pid: null, kind: "worker", state: "stopped", restarts: 0 },
+      { id: "flaky", pid: null, kind: "worker", state: "stopped", restarts: 2 },
     ]);
     expect(exits(events).filter((e) => e.child === "flaky").map((e) => e.outcome)).toEqual(["restart", "restart", "give-up"]);
     expect(await rt.process.receive(1000)).toMatchObject({ type: "EXIT", from: steady, error: { kind: "cancelled" } });
@@ -64,15 +64,15 @@ describe("one_for_one", () => {
     const { runtime: rt } = await open();
     const sup = rt.startSupervisor({ id: "spaced", intensity: 1, period: 250, children: [sleeper("x")] });
     for (let k = 1; k <= 4; k++) {
-      rt.process.terminate(sup.children()[0]!.pid!);
-      await until(() => sup.children()[0]!.restarts === k && sup.children()[0]!.state === "running");
+      rt.process.terminate((await sup.children())[0]!.pid!);
+      await until(async () => (await sup.children())[0]!.restarts === k && (await sup.children())[0]!.state === "running");
       await sleep(300);
     }
-    expect(sup.phase).toBe("running");
+    expect(sup.state).toBe("running");
     // Two within the period do trip it.
-    rt.process.terminate(sup.children()[0]!.pid!);
-    await until(() => sup.children()[0]!.state === "running" && sup.children()[0]!.restarts === 5);
-    rt.process.terminate(sup.children()[0]!.pid!);
+    rt.process.terminate((await sup.children())[0]!.pid!);
+    await until(async () => (await sup.children())[0]!.state === "running" && (await sup.children())[0]!.restarts === 5);
+    rt.process.terminate((await sup.children())[0]!.pid!);
     expect(await sup.done).toMatchObject({ error: { kind: "limit" } });
   });
 });
@@ -81,11 +81,11 @@ describe("one_for_all and rest_for_one", () => {
   it("one_for_all: every child comes back with a new pid; no old pid is left", async () => {
     const { runtime: rt, events } = await open();
     const sup = rt.startSupervisor({ id: "all", strategy: "one_for_all", intensity: 5, children: [sleeper("a"), sleeper("b"), sleeper("c")] });
-    const old = pids(rt, "all") as string[];
+    const old = (await pids(rt, "all")) as string[];
     old.forEach((p) => rt.process.monitor(p));
     rt.process.terminate(old[1]!);
-    await until(() => sup.children().every((c) => c.state === "running" && c.restarts === 1), 3000, "all restarted");
-    const fresh = pids(rt, "all");
+    await until(async () => (await sup.children()).every((c) => c.state === "running" && c.restarts === 1), 3000, "all restarted");
+    const fresh = await pids(rt, "all");
     expect(fresh.filter((p) => old.includes(p!))).toEqual([]);
     expect(wasm(rt).map((p) => p.pid).sort()).toEqual([...fresh].sort());
     // The failed one was killed; the others were stopped latest first.
@@ -101,13 +101,13 @@ describe("one_for_all and rest_for_one", () => {
   it("rest_for_one: restarts the failed child and those started after it, not those before", async () => {
     const { runtime: rt, events } = await open();
     const sup = rt.startSupervisor({ id: "rest", strategy: "rest_for_one", intensity: 5, children: [sleeper("a"), sleeper("b"), sleeper("c"), sleeper("d")] });
-    const old = pids(rt, "rest");
+    const old = await pids(rt, "rest");
     rt.process.terminate(old[1]!);
-    await until(() => sup.children().every((c) => c.state === "running") && sup.children()[3]!.restarts === 1);
-    const now = pids(rt, "rest");
+    await until(async () => (await sup.children()).every((c) => c.state === "running") && (await sup.children())[3]!.restarts === 1);
+    const now = await pids(rt, "rest");
     expect(now[0]).toBe(old[0]);
     for (const i of [1, 2, 3]) expect(now[i]).not.toBe(old[i]);
-    expect(sup.children().map((c) => c.restarts)).toEqual([0, 1, 1, 1]);
+    expect((await sup.children()).map((c) => c.restarts)).toEqual([0, 1, 1, 1]);
     expect(exits(events, "planned").map((e) => e.child)).toEqual(["d", "c"]);
     // Started again in order.
     const restarted = events.flatMap((e) => (e.type === "child.started" && e.restarts > 0 ? [e.child] : []));
@@ -128,9 +128,9 @@ describe("restart types", () => {
   ] as const)("%s child after a %s exit → %s", async (policy, exit, expected) => {
     const { runtime: rt } = await open();
     const sup = rt.startSupervisor({ id: `m-${policy}-${exit}`, intensity: 5, children: [behave("x", exit === "normal" ? 0 : 1, { restart: { policy, ...later } })] });
-    const state = await until(() => (["restarting", "stopped"].includes(sup.children()[0]!.state) ? sup.children()[0]!.state : null));
+    const state = await until(async () => (["restarting", "stopped"].includes((await sup.children())[0]!.state) ? (await sup.children())[0]!.state : null));
     expect(state).toBe(expected);
-    expect(sup.phase).toBe("running");
+    expect(sup.state).toBe("running");
   });
 
   it.each([
@@ -139,11 +139,11 @@ describe("restart types", () => {
   ] as const)("transient child ended %s by someone else → %s", async (how, expected) => {
     const { runtime: rt } = await open();
     const sup = rt.startSupervisor({ id: `t-${how}`, children: [sleeper("x", { restart: { policy: "transient", ...later } })] });
-    const pid = sup.children()[0]!.pid!;
+    const pid = (await sup.children())[0]!.pid!;
     if (how === "killed") rt.process.terminate(pid);
     else rt.process.cancel(pid, "not needed");
-    await until(() => sup.children()[0]!.state !== "running");
-    expect(sup.children()[0]!.state).toBe(expected);
+    await until(async () => (await sup.children())[0]!.state !== "running");
+    expect((await sup.children())[0]!.state).toBe(expected);
   });
 
   it("a temporary bystander is neither restarted nor counted", async () => {
@@ -152,17 +152,17 @@ describe("restart types", () => {
       id: "bystander", strategy: "one_for_all", intensity: 1, period: 60_000,
       children: [sleeper("tmp", { restart: "temporary" }), sleeper("p"), behave("tmp_trap", 1, { restart: "temporary" })],
     });
-    await until(() => sup.children()[2]!.state === "stopped");
-    const tmpPid = sup.children()[0]!.pid!;
+    await until(async () => (await sup.children())[2]!.state === "stopped");
+    const tmpPid = (await sup.children())[0]!.pid!;
     rt.process.monitor(tmpPid);
     // The temporary trap used none of the intensity: one restart is still allowed.
-    rt.process.terminate(sup.children()[1]!.pid!);
-    await until(() => sup.children()[1]!.restarts === 1 && sup.children()[1]!.state === "running");
-    expect(sup.phase).toBe("running");
-    expect(sup.children()).toEqual([
-      { id: "tmp", pid: null, state: "stopped", restarts: 0 },
-      { id: "p", pid: expect.any(String), state: "running", restarts: 1 },
-      { id: "tmp_trap", pid: null, state: "stopped", restarts: 0 },
+    rt.process.terminate((await sup.children())[1]!.pid!);
+    await until(async () => (await sup.children())[1]!.restarts === 1 && (await sup.children())[1]!.state === "running");
+    expect(sup.state).toBe("running");
+    expect((await sup.children())).toEqual([
+      { id: "tmp", pid: null, kind: "worker", state: "stopped", restarts: 0 },
+      { id: "p", pid: expect.any(String), kind: "worker", state: "running", restarts: 1 },
+      { id: "tmp_trap", pid: null, kind: "worker", state: "stopped", restarts: 0 },
     ]);
     expect(await rt.process.receive(500)).toMatchObject({ from: tmpPid, error: { kind: "cancelled" } });
   });
@@ -186,7 +186,7 @@ describe("escalation", () => {
     expect(broken.map((e) => e.outcome)).toEqual(["restart", "give-up", "restart", "give-up"]);
     const inner = events.filter((e) => e.type === "supervisor.exited" && e.supervisor === "inner");
     expect(inner).toHaveLength(2);
-    expect(rt.supervisor("inner").phase).toBe("stopped");
+    expect(rt.supervisor("inner").state).toBe("stopped");
     expect(rt.processes()).toEqual([]);
   });
 
@@ -212,7 +212,7 @@ describe("backoff", () => {
   it("delays grow by the factor up to max_delay", async () => {
     const { runtime: rt, events } = await open();
     const sup = rt.startSupervisor({ id: "bo", intensity: 100, period: 60_000, children: [behave("x", 1, { restart: { initialDelay: 40, maxDelay: 160, backoffFactor: 2, jitter: 0 } })] });
-    await until(() => sup.children()[0]!.restarts >= 5, 5000);
+    await until(async () => (await sup.children())[0]!.restarts >= 5, 5000);
     await sup.stop();
     expect(exits(events, "restart").slice(0, 5).map((e) => e.delay)).toEqual([40, 80, 160, 160, 160]);
     const starts = events.flatMap((e) => (e.type === "child.started" ? [e] : []));
@@ -223,17 +223,17 @@ describe("backoff", () => {
     const { runtime: rt } = await open();
     const sup = rt.startSupervisor({ id: "ma", intensity: 100, children: [behave("x", 1, { restart: { initialDelay: 0, maxDelay: 0, maxAttempts: 2 } })] });
     expect(await sup.done).toMatchObject({ error: { kind: "limit", message: expect.stringMatching(/child x failed again after 2 restart attempts \(max_attempts\)/) } });
-    expect(sup.children()[0]!.restarts).toBe(2);
+    expect((await sup.children())[0]!.restarts).toBe(2);
   });
 
   it("a supervisor stuck waiting out a backoff can still be stopped at once", async () => {
     const { runtime: rt, events } = await open();
     const sup = rt.startSupervisor({ id: "stuck", intensity: 100, children: [sleeper("ok"), behave("x", 1, { restart: { initialDelay: 30_000, maxDelay: 30_000 } })] });
-    await until(() => sup.children()[1]!.state === "restarting");
+    await until(async () => (await sup.children())[1]!.state === "restarting");
     const t0 = Date.now();
     expect(await sup.stop("enough")).toEqual({ error: { kind: "cancelled", message: "enough" } });
     expect(Date.now() - t0).toBeLessThan(1000);
-    expect(sup.children().map((c) => c.state)).toEqual(["stopped", "stopped"]);
+    expect((await sup.children()).map((c) => c.state)).toEqual(["stopped", "stopped"]);
     expect(events.filter((e) => e.type === "child.started" && e.child === "x")).toHaveLength(1);
     expect(rt.processes()).toEqual([]);
   });
@@ -291,16 +291,16 @@ describe("declared in YAML", () => {
   it("auto_start trees start on Runtime.open; supervisor(id).children() shows them in start order", async () => {
     const { runtime: rt, events } = await openSupervised(`${(await import("./helpers/supervision.ts")).SUP_YAML}${TREE}`);
     opened.push(rt);
-    expect(rt.supervisor("t:root").children().map((c) => [c.id, c.state])).toEqual([["t:steady", "running"], ["t:workers", "running"]]);
-    expect(rt.supervisor("t:workers").children().map((c) => [c.id, c.state, c.restarts])).toEqual([["t:w1", "running", 0], ["t:w2", "running", 0]]);
+    expect((await rt.supervisor("t:root").children()).map((c) => [c.id, c.state])).toEqual([["t:steady", "running"], ["t:workers", "running"]]);
+    expect((await rt.supervisor("t:workers").children()).map((c) => [c.id, c.state, c.restarts])).toEqual([["t:w1", "running", 0], ["t:w2", "running", 0]]);
     expect(() => rt.supervisor("t:idle_sup")).toThrow(/no supervisor t:idle_sup has been started/);
     // A lone auto_start service runs under an implicit supervisor of its own ID; transient + normal exit → stays down.
-    await until(() => rt.supervisor("t:lone").children()[0]!.state === "stopped");
-    const w1 = rt.supervisor("t:workers").children()[0]!.pid!;
+    await until(async () => (await rt.supervisor("t:lone").children())[0]!.state === "stopped");
+    const w1 = (await rt.supervisor("t:workers").children())[0]!.pid!;
     rt.process.terminate(w1);
-    await until(() => rt.supervisor("t:workers").children().every((c) => c.state === "running" && c.restarts === 1));
+    await until(async () => (await rt.supervisor("t:workers").children()).every((c) => c.state === "running" && c.restarts === 1));
     expect(events.some((e) => e.type === "child.exited" && e.child === "t:w2" && e.outcome === "planned")).toBe(true);
-    expect(rt.supervisor("t:root").children()[1]!.restarts).toBe(0);
+    expect((await rt.supervisor("t:root").children())[1]!.restarts).toBe(0);
   });
 
   it("autoStart: false starts nothing", async () => {
@@ -308,8 +308,8 @@ describe("declared in YAML", () => {
     opened.push(rt);
     expect(runtimeInternals(rt).supervision.running()).toEqual([]);
     const root = rt.startSupervisor({ id: "code_root", children: ["t:workers", sleeper("extra")] });
-    expect(root.children().map((c) => c.id)).toEqual(["t:workers", "extra"]);
-    expect(rt.supervisor("t:workers").children()).toHaveLength(2);
+    expect((await root.children()).map((c) => c.id)).toEqual(["t:workers", "extra"]);
+    expect((await rt.supervisor("t:workers").children())).toHaveLength(2);
   });
 });
 

@@ -11,7 +11,7 @@ export interface TreeNode {
   id: string;
   pid: string | null;
   kind: "supervisor" | "child";
-  /** The child's own state in its supervisor (running, restarting, stopped…) or the supervisor's phase. */
+  /** The child's own state in its supervisor (running, restarting, stopped…) or the supervisor's state. */
   status: string;
   /** The process machine's state, for a running WASM child. */
   state?: ProcessState;
@@ -101,7 +101,7 @@ export class RuntimeObserver {
       id: sup.id,
       pid: sup.pid,
       kind: "supervisor",
-      status: sup.phase,
+      status: sup.supervisorState,
       restarts: 0,
       children: sup.children().map((c) => {
         const rec = c.pid ? runtimeInternals(this.#runtime).table.get(c.pid) : undefined;

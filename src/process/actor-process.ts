@@ -13,8 +13,8 @@ import type { ExitError, ExitResult } from "./exit.ts";
 import { ProcessBase } from "./record.ts";
 
 const PROCESS_FUNCTION = Symbol.for("wippy.fromProcess");
-/** The API of every live TS process, by its lifecycle actor (for `processOf`). */
-const apiByActor = new WeakMap<AnyActorRef, ProcessApi>();
+/** A lifecycle actor carries its process's API under this key (for `processOf`); no registry beside it. */
+const PROCESS_API = Symbol.for("wippy.processApi");
 
 /** Marks logic made by `fromProcess`: its events wait in the mailbox for `receive`. */
 export function markProcessFunction<T extends object>(logic: T): T {
@@ -32,7 +32,7 @@ function isProcessFunction(logic: AnyActorLogic): boolean {
  */
 export function processOf(self: AnyActorRef): ProcessApi {
   for (let ref: AnyActorRef | undefined = self; ref; ref = ref._parent) {
-    const api = apiByActor.get(ref);
+    const api = (ref as unknown as Record<symbol, ProcessApi | undefined>)[PROCESS_API];
     if (api) return api;
   }
   throw new TypeError(`processOf: actor ${self.id} does not run inside a process; spawn its logic with spawnActor`);
@@ -78,7 +78,7 @@ export class ActorProcess extends ProcessBase {
       parent: opts.parent,
       input: { pid: opts.pid, entry: opts.entry, host: opts.host, input: opts.input },
     });
-    apiByActor.set(this.#actor, this.api);
+    Object.defineProperty(this.#actor, PROCESS_API, { value: this.api });
     this.#track = opts.track;
     opts.track(this.#actor);
     this.#actor.subscribe({

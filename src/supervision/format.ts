@@ -23,6 +23,8 @@ export function formatSupervisionEvent(e: SupervisionEvent): string | null {
           return `exit ${e.pid} ${e.child}: ${describeExit(e.result)}; ${e.supervisor} gives up [${e.supervisor}]`;
         case "planned":
           return `stop ${e.pid} ${e.child} for a restart (${describeExit(e.result)}) [${e.supervisor}]`;
+        case "terminated":
+          return `stop ${e.pid} ${e.child} (${describeExit(e.result)}); terminated, not restarted [${e.supervisor}]`;
         case "shutdown":
           return `stop ${e.pid} ${e.child} (${describeExit(e.result)}) [${e.supervisor}]`;
       }

@@ -2,14 +2,13 @@
 // code), finding supervisors by ID, and stopping the top-level ones in
 // reverse start order when the runtime closes.
 
-import type { InspectionEvent, Observer } from "xstate";
-import type { ChildInfo, SupervisorClock } from "../../supervisors/bookkeeping.ts";
-import { normalizeSupervisor, type SupervisorInput, type SupervisorSpec } from "../../supervisors/spec.ts";
-import type { SupervisorPhase } from "../../machines/supervisor.ts";
+import type { ChildCounts, ChildInfo } from "../../supervisors/bookkeeping.ts";
+import { normalizeChild, normalizeSupervisor, type ChildInput, type NormalizeOptions, type SupervisorInput, type SupervisorSpec } from "../../supervisors/spec.ts";
+import type { SupervisorState } from "../../machines/supervisor.ts";
 import type { ExitResult } from "../process/exit.ts";
 import type { Registry } from "../registry/types.ts";
 import { autoStartSpecs, childFromRegistry } from "./registry-specs.ts";
-import { SupervisorProcess, type SupervisionEvent, type SupervisionRuntime } from "./supervisor-process.ts";
+import { SupervisorProcess, type SupervisionEvent, type SupervisionRuntime, type SupervisorClock } from "./supervisor-process.ts";
 
 export interface SupervisionHost extends SupervisionRuntime {
   readonly registry: Registry;
@@ -18,10 +17,13 @@ export interface SupervisionHost extends SupervisionRuntime {
 
 export interface SupervisionOptions {
   clock?: SupervisorClock;
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
 
-/** A supervisor by ID: always the current incarnation (a restarted supervisor has a new pid). */
+/**
+ * A supervisor by ID (OTP's child API, SPEC 4.3): always the current
+ * incarnation (a restarted supervisor has a new pid). A refused request
+ * rejects with a ChildError and leaves the supervisor as it was.
+ */
 export class SupervisorRef {
   readonly id: string;
   readonly #tree: Supervision;
@@ -37,12 +39,38 @@ export class SupervisorRef {
   get pid(): string {
     return this.#proc.pid;
   }
-  get phase(): SupervisorPhase {
-    return this.#proc.phase;
+  /** The machine's state: starting, running, stopping, stopped. */
+  get state(): SupervisorState {
+    return this.#proc.supervisorState;
   }
-  /** `[{ id, pid, state, restarts }]` in start order; pid is null while a child is restarting. */
-  children(): ChildInfo[] {
+  /** Starts a new child (the input of a startSupervisor child, or a registry entry ID) → its pid. */
+  async startChild(child: ChildInput | string): Promise<string> {
+    const proc = this.#proc;
+    const spec = normalizeChild(child, this.#tree.normalizeOptions(), `supervisor ${this.id}: startChild`);
+    return (await proc.request({ type: "START_CHILD", spec }))!;
+  }
+  /** Stops a child and keeps its spec (state `stopped`, not restarted); resolves once it is down. */
+  async terminateChild(childId: string): Promise<void> {
+    await this.#proc.request({ type: "TERMINATE_CHILD", id: childId });
+  }
+  /** Starts a terminated child again → its pid. */
+  async restartChild(childId: string): Promise<string> {
+    return (await this.#proc.request({ type: "RESTART_CHILD", id: childId }))!;
+  }
+  /** Forgets a terminated child's spec. */
+  async deleteChild(childId: string): Promise<void> {
+    await this.#proc.request({ type: "DELETE_CHILD", id: childId });
+  }
+  /** `[{ id, pid, kind, state, restarts }]` in start order; pid is null while a child is not running. */
+  async whichChildren(): Promise<ChildInfo[]> {
     return this.#proc.children();
+  }
+  /** Alias of whichChildren(). */
+  children(): Promise<ChildInfo[]> {
+    return this.whichChildren();
+  }
+  async countChildren(): Promise<ChildCounts> {
+    return this.#proc.countChildren();
   }
   /** Orderly shutdown of this supervisor and everything under it. */
   stop(reason?: string): Promise<ExitResult> {
@@ -94,18 +122,23 @@ export class Supervision {
 
   /** Validates a tree built in code (children may be registry entry IDs) and starts it. */
   startFromInput(input: SupervisorInput): SupervisorProcess {
+    return this.start(normalizeSupervisor(input, this.normalizeOptions()));
+  }
+
+  /** How code-given trees and children are checked against this runtime's registry. */
+  normalizeOptions(): NormalizeOptions {
     const { registry, hosts } = this.#host;
-    const spec = normalizeSupervisor(input, {
+    return {
       resolve: (id) => childFromRegistry(registry, id),
       checkService: (c) => {
         const e = registry.entries.get(c.process);
         if (!e) return `process ${c.process}: no such entry in the registry`;
-        if (e.kind !== "process.wasm") return `process ${c.process} is a ${e.kind}, not a process.wasm entry`;
+        if (e.kind !== "process.wasm" && e.kind !== "process.actor") return `process ${c.process} is a ${e.kind}, not a process.wasm or process.actor entry`;
         if (!hosts.has(c.host)) return `host ${c.host}: no such process.host`;
         return undefined;
       },
-    });
-    return this.start(spec);
+      checkHost: (host) => (host === undefined || hosts.has(host) ? undefined : `host ${host}: no such process.host`),
+    };
   }
 
   start(spec: SupervisorSpec): SupervisorProcess {
@@ -113,7 +146,6 @@ export class Supervision {
     if (live && !live.result) throw new Error(`supervisor ${spec.id} is already running as ${live.pid}`);
     const sup = new SupervisorProcess(this.#host, spec, {
       ...(this.#opts.clock ? { clock: this.#opts.clock } : {}),
-      ...(this.#opts.inspect ? { inspect: this.#opts.inspect } : {}),
       notify: (e) => this.#notify(e),
       register: (s) => this.#byId.set(s.id, s),
     });

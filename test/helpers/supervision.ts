@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Runtime, type ProcessInfo, type RuntimeOptions } from "../../src/index.ts";
 import type { SupervisionEvent } from "../../src/supervision/index.ts";
-import type { ChildInput } from "../../supervisors/spec.ts";
+import type { ServiceChildInput } from "../../supervisors/spec.ts";
 import { captureStdio, makeProject } from "./project.ts";
 
 export const SUP_YAML = `
@@ -36,20 +36,20 @@ export async function openSupervised(yaml = SUP_YAML, opts: Partial<RuntimeOptio
 }
 
 /** A child that sleeps (for 10 minutes unless told) until cancelled or killed. */
-export function sleeper(id: string, extra: Partial<ChildInput> = {}): ChildInput {
+export function sleeper(id: string, extra: Partial<ServiceChildInput> = {}): ServiceChildInput {
   return { id, process: "t:sleeper", host: "t:hosts", input: ["600000"], restart: { initialDelay: 0, maxDelay: 0 }, ...extra };
 }
 
 /** A child running behave(mode): 0 returns 0, 1 traps. */
-export function behave(id: string, mode: number, extra: Partial<ChildInput> = {}): ChildInput {
+export function behave(id: string, mode: number, extra: Partial<ServiceChildInput> = {}): ServiceChildInput {
   return { id, process: "t:behave", host: "t:hosts", input: [mode], restart: { initialDelay: 0, maxDelay: 0 }, ...extra };
 }
 
-/** Polls until `f` returns something truthy. */
-export async function until<T>(f: () => T, timeoutMs = 3000, what = "condition"): Promise<NonNullable<T>> {
+/** Polls until `f` returns (or resolves to) something truthy. */
+export async function until<T>(f: () => T | Promise<T>, timeoutMs = 3000, what = "condition"): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = f();
+    const v = await f();
     if (v) return v as NonNullable<T>;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
