@@ -14,7 +14,9 @@ entries:
   - { name: bin, kind: fs.directory, directory: ./wasm }
   - { name: hosts, kind: process.host, limits: { max_mailbox: 3 } }
   - { name: compute, kind: process.wasm, fs: bin, path: /compute.wasm, hash: "{{hash:wasm/compute.wasm}}", method: compute }
-  - { name: counter, kind: process.actor }
+`;
+/** With a named actor whose logic the test gives in Runtime.open({ actors }). */
+const NAMED = `${YAML}  - { name: counter, kind: process.actor }
 `;
 const BIN = { "wasm/compute.wasm": "core/compute.wasm" };
 
@@ -114,7 +116,7 @@ describe("TypeScript actors", () => {
       seen.push(input);
       return (input as { args: number[] }).args.reduce((x, y) => x + y, 0);
     });
-    const { runtime: rt } = await open(YAML, BIN, { actors: { "app:counter": logic } });
+    const { runtime: rt } = await open(NAMED, BIN, { actors: { "app:counter": logic } });
     const pid = await rt.process.spawnMonitored("app:counter", "app:hosts", 1, 2, 3);
     expect(await rt.process.receive(1000)).toEqual({ type: "EXIT", from: pid, value: 6 });
     expect(seen).toEqual([{ args: [1, 2, 3] }]);
@@ -241,7 +243,7 @@ describe("cancel", () => {
   });
 
   it("a WASM guest that cannot receive ends cancelled (with the reason as message) at its host wait; the kill timer dies with it", async () => {
-    const { runtime: rt } = await open(YAML.replace("  - { name: counter", '  - { name: sleeper, kind: process.wasm, fs: bin, path: /sleeper.wasm, hash: "{{hash:wasm/sleeper.wasm}}", method: _start, imports: [wasi:cli, wasi:clocks, wasi:io] }\n  - { name: counter'), { ...BIN, "wasm/sleeper.wasm": "c/sleeper.core.wasm" });
+    const { runtime: rt } = await open(`${YAML}  - { name: sleeper, kind: process.wasm, fs: bin, path: /sleeper.wasm, hash: "{{hash:wasm/sleeper.wasm}}", method: _start, imports: [wasi:cli, wasi:clocks, wasi:io] }\n`, { ...BIN, "wasm/sleeper.wasm": "c/sleeper.core.wasm" });
     const p = await rt.process.spawnMonitored("app:sleeper", "app:hosts", "60000");
     for (let i = 0; i < 600 && rt.processes()[0]?.state !== "suspended"; i++) await new Promise((r) => setTimeout(r, 50));
     await rt.process.cancel(p, { reason: "shutdown" }, 100);

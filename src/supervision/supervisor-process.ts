@@ -250,7 +250,10 @@ export class SupervisorProcess extends ProcessBase {
       case "service":
         return this.#rt.spawn(spec.process, spec.host, spec.input, { monitor: this.pid, ...this.#childParent() });
       case "actor":
-        return this.#rt.spawnActor(spec.actor, { ...(spec.host ?? this.spec.host ? { host: (spec.host ?? this.spec.host)! } : {}), input: spec.input, monitor: this.pid, ...this.#childParent() });
+      {
+        const host = spec.host ?? this.spec.host; // else the registry's only host
+        return this.#rt.spawnActor(spec.actor, { ...(host ? { host } : {}), input: spec.input, monitor: this.pid, ...this.#childParent() });
+      }
       case "supervisor": {
         const sub = new SupervisorProcess(this.#rt, spec.supervisor, { ...this.#opts, parent: this.pid, root: this.root, parentActor: () => this.#actor });
         // Its actor starts right after this step rather than inside this action, so its own actions never run
