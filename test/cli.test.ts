@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -210,6 +210,27 @@ describe("the package", () => {
     const r = spawnSync(process.execPath, [join(REPO, "examples", "compute", "main.ts")], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("42\n");
+  });
+
+  it("examples/ts-actors/main.ts: a TS supervisor over a counter machine and a crashing fromProcess worker that calls WASM", () => {
+    const r = spawnSync(process.execPath, [join(REPO, "examples", "ts-actors", "main.ts")], { cwd: REPO, encoding: "utf8", timeout: 120_000 });
+    expect(r.stderr).toBe("");
+    const products = Array.from({ length: 9 }, (_, i) => `6 × ${i + 1} = ${6 * (i + 1)}`);
+    expect(r.stdout).toBe(
+      [...products, "total: 270", "tally: worker, running, restarts 0", "multiplier: worker, running, restarts 2", "app:tree (YAML): 1 of 1 children running", ""].join("\n"),
+    );
+  });
+
+  it("examples/ts-actors runs its YAML tree (a named TS actor as a service) under wippy run and stops it on SIGINT", async () => {
+    const child = spawn(process.execPath, [BIN, "run"], { cwd: join(REPO, "examples", "ts-actors"), stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    for (let i = 0; i < 600 && !err.includes("Ctrl-C to stop"); i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((r) => child.once("exit", r));
+    expect(code).toBe(0);
+    expect(err).toMatch(/start \{app:processes\|\w+\} app:counter_service \[app:tree\]/);
+    expect(err).toMatch(/stop \{app:processes\|\w+\} app:counter_service \(normal exit \(0\)\) \[app:tree\]/);
   });
 });
 

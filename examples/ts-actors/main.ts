@@ -18,6 +18,11 @@ async function pidOf(sup: SupervisorRef, id: string): Promise<string> {
   }
 }
 
+/** Sends to a child; a pid that just died (send → false) is looked up again once its supervisor has restarted it. */
+async function sendToChild(sup: SupervisorRef, id: string, topic: string, payload?: unknown): Promise<void> {
+  while (!(await runtime.process.send(await pidOf(sup, id), topic, payload))) await new Promise((r) => setTimeout(r, 5));
+}
+
 try {
   const workers = runtime.startSupervisor({
     id: "app:workers",
@@ -31,14 +36,14 @@ try {
   });
   const me = runtime.process;
   for (let n = 1; n <= 9; n++) {
-    await me.send(await pidOf(workers, "multiplier"), "job", n);
+    await sendToChild(workers, "multiplier", "job", n);
     const reply = await me.receive({ match: (e) => e.type === "MESSAGE" && e.topic === "product", timeout: 10_000 });
     if (reply?.type !== "MESSAGE") throw new Error(`no answer for job ${n}`);
     const { value } = reply.payload as { n: number; value: number };
     console.log(`6 × ${n} = ${value}`);
-    await me.send(await pidOf(workers, "tally"), "inc", value);
+    await sendToChild(workers, "tally", "inc", value);
   }
-  await me.send(await pidOf(workers, "tally"), "get");
+  await sendToChild(workers, "tally", "get");
   const total = await me.receive({ match: (e) => e.type === "MESSAGE" && e.topic === "total", timeout: 5_000 });
   console.log(`total: ${total?.type === "MESSAGE" ? String(total.payload) : "?"}`);
   for (const c of await workers.whichChildren()) console.log(`${c.id}: ${c.kind}, ${c.state}, restarts ${c.restarts}`);
