@@ -104,7 +104,7 @@ describe("suspension", () => {
     const states: string[] = [];
     const { runtime: rt } = await open({
       inspect: (ev) => {
-        if (ev.type === "@xstate.snapshot" && (ev.actorRef as unknown as { id: string }).id.startsWith("{t:hosts")) states.push(String((ev.snapshot as unknown as { value: unknown }).value));
+        if (ev.type === "@xstate.snapshot" && (ev.actorRef as unknown as { id: string }).id.startsWith("{t:hosts")) { const v = String((ev.snapshot as unknown as { value: unknown }).value); if (states.at(-1) !== v) states.push(v); } // LOADED stays in init
       },
     });
     expect(await rt.process.exec("t:sleeper", "t:hosts", "20")).toEqual({ value: 0 });

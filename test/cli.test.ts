@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { makeProject, REPO } from "./helpers/project.ts";
+import { makeProject, REPO, withoutPrepareNotice } from "./helpers/project.ts";
 import { aliasBomb } from "./registries/cases.ts";
 
 const BIN = join(REPO, "bin", "wippy.js");
@@ -16,7 +16,7 @@ function wippy(cwd: string, args: string[], env: Record<string, string> = {}, in
     input: input ?? "",
     timeout: 60_000,
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, stdout: r.stdout, stderr: withoutPrepareNotice(r.stderr) };
 }
 
 const hello = join(REPO, "examples", "hello");

@@ -6,7 +6,7 @@ import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { fixture, REPO, sha256 } from "./helpers/project.ts";
+import { fixture, REPO, sha256, withoutPrepareNotice } from "./helpers/project.ts";
 
 const BIN = join(REPO, "bin", "wippy.js");
 
@@ -18,7 +18,7 @@ function wippy(cwd: string, args: string[], env: Record<string, string> = {}) {
     input: "",
     timeout: 60_000,
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, stdout: r.stdout, stderr: withoutPrepareNotice(r.stderr) };
 }
 
 /** A temp copy of an example, with whatever an earlier run left in output/ removed. */

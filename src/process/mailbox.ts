@@ -91,14 +91,14 @@ export class Mailbox {
 
   /** The first queued event `match` accepts (or the first one); `null` after the timeout. */
   receive(opts: ReceiveOptions | number = {}): Promise<MailboxEvent | null> {
-    const { match, timeout, signal } = typeof opts === "number" ? { timeout: opts } : opts;
+    // anything but an options object is a timeout (checked below), never destructured
+    const { match, timeout, signal }: ReceiveOptions = typeof opts === "object" && opts !== null ? opts : { timeout: opts as number };
     try {
       if (timeout !== undefined) checkTimeout("receive", timeout);
     } catch (err) {
       return Promise.reject(err);
     }
     if (match !== undefined && typeof match !== "function") return Promise.reject(new TypeError("receive: match must be a function of the event"));
-    if (this.#ended) return Promise.reject(new ProcessExitError(this.#owner, this.#ended));
     if (signal?.aborted) return Promise.reject(signal.reason);
     try {
       const found = this.#take(match);
@@ -106,6 +106,8 @@ export class Mailbox {
     } catch (err) {
       return Promise.reject(err);
     }
+    // ended: what arrived before the end can still be read; then receive rejects, it never waits
+    if (this.#ended) return Promise.reject(new ProcessExitError(this.#owner, this.#ended));
     if (timeout === 0) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -133,14 +135,15 @@ export class Mailbox {
     });
   }
 
-  /** The process has ended: receivers reject with ProcessExitError, later deliveries are dropped. */
+  /**
+   * The process has ended: waiting receivers reject with ProcessExitError and later
+   * deliveries are dropped. Events that arrived before stay readable (a caller's own
+   * handle keeps the EXITs it was sent up to the runtime's close); they go with the process.
+   */
   close(exit: ExitError): void {
     if (this.#ended) return;
     this.#ended = exit;
     this.listener = undefined;
-    this.#queue = [];
-    this.#head = 0;
-    this.#messages = 0;
     for (const w of this.#waiters.splice(0)) {
       w.done();
       w.reject(new ProcessExitError(this.#owner, exit));

@@ -149,7 +149,13 @@ export async function fuzzRegistrySpawn(seed: number, wanted: number): Promise<{
         if (ev?.type === "EXIT") exits.set(ev.from, (exits.get(ev.from) ?? 0) + 1);
       }
       await rt.close(100);
-      for (let ev = await watcher.receive(0); ev; ev = await watcher.receive(0)) {
+      // the watcher ended with the runtime: it reads what it was sent, then receive rejects
+      for (;;) {
+        const ev = await watcher.receive(0).catch((err: unknown) => {
+          if ((err as Error)?.name === "ProcessExitError") return null;
+          throw err;
+        });
+        if (!ev) break;
         if (ev.type === "EXIT") exits.set(ev.from, (exits.get(ev.from) ?? 0) + 1);
       }
       for (const pid of pids) if (exits.get(pid) !== 1) failures.push(`seed ${seed} case ${n}: ${pid} had ${exits.get(pid) ?? 0} EXITs\n${text}`);
