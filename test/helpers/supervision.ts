@@ -43,12 +43,12 @@ const AT_ONCE = { initialDelay: 0, maxDelay: 0 };
 
 /** A child that sleeps (for 10 minutes unless told) until cancelled or killed. */
 export function sleeper(id: string, extra: Partial<ServiceChildInput> = {}): ServiceChildInput {
-  return { id, process: "t:sleeper", host: "t:hosts", input: ["600000"], restart: AT_ONCE, ...extra };
+  return { id, process: "t:sleeper", host: "t:hosts", input: ["600000"], restart: { ...AT_ONCE }, ...extra };
 }
 
 /** A child running behave(mode): 0 returns 0, 1 traps. */
 export function behave(id: string, mode: number, extra: Partial<ServiceChildInput> = {}): ServiceChildInput {
-  return { id, process: "t:behave", host: "t:hosts", input: [mode], restart: AT_ONCE, ...extra };
+  return { id, process: "t:behave", host: "t:hosts", input: [mode], restart: { ...AT_ONCE }, ...extra };
 }
 
 /** What a TS sleeper returns when it is cancelled: it handles CANCEL, so it ends with a value. */
@@ -81,17 +81,17 @@ export type ChildExtra = Pick<ServiceChildInput, "restart" | "stopTimeout">;
 
 /** The TS counterpart of `sleeper`: waits until cancelled (returns) or killed. */
 export function tsSleeper(id: string, extra: ChildExtra = {}): ActorChildInput {
-  return { id, actor: tsSleeperLogic, host: "t:hosts", restart: AT_ONCE, ...extra };
+  return { id, actor: tsSleeperLogic, host: "t:hosts", restart: { ...AT_ONCE }, ...extra };
 }
 
 /** A TS sleeper that crashes on request (`tsCrasherLogic`). */
 export function tsCrasher(id: string, extra: ChildExtra = {}): ActorChildInput {
-  return { id, actor: tsCrasherLogic, host: "t:hosts", restart: AT_ONCE, ...extra };
+  return { id, actor: tsCrasherLogic, host: "t:hosts", restart: { ...AT_ONCE }, ...extra };
 }
 
 /** The TS counterpart of `behave`: mode 0 returns 0, 1 throws. */
 export function tsBehave(id: string, mode: 0 | 1, extra: ChildExtra = {}): ActorChildInput {
-  return { id, actor: tsBehaveLogic, input: mode, host: "t:hosts", restart: AT_ONCE, ...extra };
+  return { id, actor: tsBehaveLogic, input: mode, host: "t:hosts", restart: { ...AT_ONCE }, ...extra };
 }
 
 /**
@@ -122,7 +122,7 @@ export const wasmKit: ChildKit = {
   sleeper,
   behave,
   // a guest that computes and never waits: CANCEL cannot reach it
-  stubborn: (id, extra = {}) => ({ id, process: "t:spinner", host: "t:hosts", input: [], restart: AT_ONCE, ...extra }),
+  stubborn: (id, extra = {}) => ({ id, process: "t:spinner", host: "t:hosts", input: [], restart: { ...AT_ONCE }, ...extra }),
   spawnSleeper: (rt) => rt.process.spawnMonitored("t:sleeper", "t:hosts", "600000"),
   crashKind: "trap",
   cancelled: { error: expect.objectContaining({ kind: "cancelled" }) },
@@ -133,7 +133,7 @@ export const tsKit: ChildKit = {
   kind: "actor",
   sleeper: tsSleeper,
   behave: tsBehave,
-  stubborn: (id, extra = {}) => ({ id, actor: tsStubbornLogic, host: "t:hosts", restart: AT_ONCE, ...extra }),
+  stubborn: (id, extra = {}) => ({ id, actor: tsStubbornLogic, host: "t:hosts", restart: { ...AT_ONCE }, ...extra }),
   spawnSleeper: (rt) => rt.spawnActor(tsSleeperLogic, { host: "t:hosts", monitor: true }),
   crashKind: "error",
   cancelled: { value: TS_SLEEPER_VALUE },
