@@ -1,14 +1,17 @@
 // One actor system per runtime (SPEC 4.5): a root actor, hosts beneath it,
 // supervisors and processes beneath those; an observer attached late hears of
-// what already runs; a crashing actor never errors its parent.
+// what already runs; a crashing actor never errors its parent; a supervision
+// tree shows as a tree.
 
 import { describe, expect, it } from "vitest";
 import type { AnyActorRef, InspectionEvent } from "xstate";
 import { createMachine } from "xstate";
 import { fromProcess } from "../src/index.ts";
 import { useRuntimes } from "./helpers/project.ts";
+import { tsCrasherLogic, until } from "./helpers/supervision.ts";
 
 const open = useRuntimes("inspection");
+const ROOT = "wippy.runtime";
 
 const YAML = `
 namespace: app
@@ -104,5 +107,47 @@ describe("inspection", () => {
     // and the host still takes processes
     const ok = await rt.spawnActor(createMachine({ initial: "a", states: { a: { type: "final" } }, output: () => "fine" }), { monitor: true });
     expect(await rt.process.receive(1000)).toEqual({ type: "EXIT", from: ok, value: "fine" });
+  });
+
+  it("a two-level supervision tree: each supervisor under its host or parent supervisor, each child under its supervisor; a crashing child leaves it running", async () => {
+    const { runtime: rt } = await open(YAML, BIN);
+    const { actors, snapshots, observe } = recorder();
+    rt.inspect(observe);
+    const top = rt.startSupervisor({
+      id: "top",
+      children: [
+        { id: "w", actor: tsCrasherLogic },
+        { id: "nested", supervisor: { id: "inner", children: [{ id: "s", process: "app:sleeper", host: "app:hosts", input: ["600000"] }] } },
+      ],
+    });
+    // the nested supervisor starts right after its parent's step
+    await until(() => { try { return rt.supervisor("inner").state === "running"; } catch { return false; } }, 30_000, "inner to run");
+    const [w, nested] = await top.children();
+    const [s] = await rt.supervisor("inner").children();
+    const parentOf = (id: string) => actors.filter((a) => a.id === id).map((a) => a.parent);
+    // a supervisor without a host is shown under the runtime's own host
+    expect(parentOf("top")).toEqual(["runtime"]);
+    expect(parentOf("runtime")).toEqual([ROOT]);
+    expect(parentOf(w!.pid!)).toEqual(["top"]);
+    expect(actors.find((a) => a.parent === w!.pid)?.id).toBe("logic");
+    expect(parentOf("inner")).toEqual(["top"]);
+    expect(nested!.pid).toBe(rt.supervisor("inner").pid);
+    expect(parentOf(s!.pid!)).toEqual(["inner"]);
+
+    // the TS child crashes: "top" restarts it, under itself, and stays running
+    await rt.process.monitor(w!.pid!);
+    await rt.process.send(w!.pid!, "crash");
+    expect(await rt.process.receive(5000)).toEqual({ type: "EXIT", from: w!.pid, error: { kind: "error", message: "asked to crash" } });
+    const w1 = await until(async () => { const c = (await top.children())[0]!; return c.state === "running" && c.restarts === 1 ? c.pid : null; }, 5000, "w restarted");
+    expect(parentOf(w1)).toEqual(["top"]);
+    expect(rt.supervisor("top").state).toBe("running");
+    const topSnapshots = snapshots.filter((x) => x.id === "top");
+    expect(topSnapshots.length).toBeGreaterThan(0);
+    expect(topSnapshots.filter((x) => x.status !== "active")).toEqual([]);
+    // and it still stops its children when asked
+    expect(await rt.process.send(w1, "crash")).toBe(true);
+    await top.stop();
+    expect(snapshots.filter((x) => x.id === "top" && x.status === "error")).toEqual([]);
+    expect(snapshots.filter((x) => x.id === "top").at(-1)?.status).toBe("done");
   });
 });

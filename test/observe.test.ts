@@ -45,7 +45,8 @@ describe("inspector", () => {
       expect(received.some((r) => r.type === "@xstate.event" && r.event?.type === "ADMIT")).toBe(true);
       // and a supervisor
       const sup = rt.startSupervisor({ id: "seen", children: [behave("ok", 0, { restart: "temporary" })] });
-      await until(() => received.some((r) => r.type === "@xstate.actor" && r.name === sup.pid), 5000, "the supervisor's actor record");
+      // its actor is named by its ID, as SPEC 4.5 says (processes by pid)
+      await until(() => received.some((r) => r.type === "@xstate.actor" && r.name === sup.id), 5000, "the supervisor's actor record");
     } finally {
       viewer.close();
       await rt.close(100);
