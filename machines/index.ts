@@ -5,3 +5,5 @@ export {
   type SupervisorMachineInput, type SupervisorEmitted,
 } from "./supervisor.ts";
 export { hostMachine, type HostMachineContext, type HostMachineEvent, type HostMachineInput } from "./host.ts";
+export { actorProcessMachine, type ActorProcessContext, type ActorProcessEvent, type ActorProcessInput } from "./actor-process.ts";
+export { runtimeMachine, type RuntimeMachineEvent, type RuntimeMachineInput } from "./runtime.ts";
