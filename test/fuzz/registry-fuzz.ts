@@ -2,7 +2,7 @@
 // indentation), go through validation. Every case must end as entries or as issues that
 // each name a file and say what is wrong in one line; anything thrown is a crash.
 
-import { cpSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Runtime } from "../../src/index.ts";
@@ -113,6 +113,8 @@ export async function fuzzRegistrySpawn(seed: number, wanted: number): Promise<{
   const seeds = registrySeeds();
   const copies = mkdtempSync(join(tmpdir(), "wippy-fuzz-examples-"));
   cpSync(join(REPO, "examples"), copies, { recursive: true });
+  // the examples' actor modules import the package by name, as a project beside it would
+  symlinkSync(join(REPO, "node_modules"), join(copies, "node_modules"), "dir");
   const cacheDir = mkdtempSync(join(tmpdir(), "wippy-fuzz-cache-"));
   const r = prng(seed);
   const failures: string[] = [];
