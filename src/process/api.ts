@@ -78,10 +78,14 @@ export class ProcessApi {
     if (exit) throw new ProcessExitError(this.self, exit);
   }
 
-  /** Runs `fn` for a live process; its throw becomes the rejection. */
-  async #op<T>(fn: () => T): Promise<T> {
-    this.#alive();
-    return fn();
+  /** Runs `fn` for a live process, at once; its throw becomes the rejection. */
+  #op<T>(fn: () => T): Promise<T> {
+    try {
+      this.#alive();
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   spawn(id: string, host: string, ...args: unknown[]): Promise<string> {

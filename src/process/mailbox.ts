@@ -22,7 +22,16 @@ interface Waiter {
   match: ((event: MailboxEvent) => boolean) | undefined;
   resolve: (event: MailboxEvent | null) => void;
   reject: (err: unknown) => void;
-  done: () => void;
+  /** Only when asked for: a plain receive makes no timer and no listener. */
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** A waiter is settled: its timer and abort listener go. */
+function settled(w: Waiter): void {
+  if (w.timer !== undefined) clearTimeout(w.timer);
+  if (w.onAbort) w.signal!.removeEventListener("abort", w.onAbort);
 }
 
 export type DeliverOutcome = "queued" | "full" | "closed";
@@ -74,13 +83,13 @@ export class Mailbox {
       } catch (err) {
         // a match that throws rejects its own receive, never the sender's delivery
         this.#waiters.splice(i--, 1);
-        w.done();
+        settled(w);
         w.reject(err);
         continue;
       }
       if (!taken) continue;
       this.#waiters.splice(i, 1);
-      w.done();
+      settled(w);
       w.resolve(event);
       return "queued";
     }
@@ -110,27 +119,20 @@ export class Mailbox {
     if (this.#ended) return Promise.reject(new ProcessExitError(this.#owner, this.#ended));
     if (timeout === 0) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () => {
-        this.#drop(waiter);
-        reject(signal!.reason);
-      };
-      const waiter: Waiter = {
-        match,
-        resolve,
-        reject,
-        done: () => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener("abort", onAbort);
-        },
-      };
+      const waiter: Waiter = { match, resolve, reject, timer: undefined, signal, onAbort: undefined };
       if (timeout !== undefined) {
-        timer = setTimeout(() => {
+        waiter.timer = setTimeout(() => {
           this.#drop(waiter);
           resolve(null);
         }, timeout);
       }
-      signal?.addEventListener("abort", onAbort, { once: true });
+      if (signal) {
+        waiter.onAbort = () => {
+          this.#drop(waiter);
+          reject(signal.reason);
+        };
+        signal.addEventListener("abort", waiter.onAbort, { once: true });
+      }
       this.#waiters.push(waiter);
     });
   }
@@ -145,7 +147,7 @@ export class Mailbox {
     this.#ended = exit;
     this.listener = undefined;
     for (const w of this.#waiters.splice(0)) {
-      w.done();
+      settled(w);
       w.reject(new ProcessExitError(this.#owner, exit));
     }
   }
@@ -153,7 +155,7 @@ export class Mailbox {
   #drop(waiter: Waiter): void {
     const i = this.#waiters.indexOf(waiter);
     if (i >= 0) this.#waiters.splice(i, 1);
-    waiter.done();
+    settled(waiter);
   }
 
   #take(match: ((event: MailboxEvent) => boolean) | undefined): MailboxEvent | undefined {

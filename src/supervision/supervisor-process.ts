@@ -3,7 +3,6 @@
 // against the runtime. Its own end is an EXIT like any process's, which is how
 // a parent supervisor sees a child supervisor fail (escalation).
 
-import { customAlphabet } from "nanoid";
 import { createActor, type Actor, type ActorOptions, type AnyActorLogic, type AnyActorRef } from "xstate";
 import {
   supervisorMachine, supervisorState, type ReplyParams, type SpawnResult, type StopChildParams, type SupervisorEmitted, type SupervisorMachineEvent, type SupervisorState,
@@ -15,12 +14,12 @@ import type { ChildRequest } from "../../supervisors/child-requests.ts";
 import type { ChildSpec, SupervisorSpec } from "../../supervisors/spec.ts";
 import type { MailboxEvent } from "../process/events.ts";
 import { ProcessError, toExitError, type ExitError, type ExitResult } from "../process/exit.ts";
+import { newPid } from "../process/pid.ts";
 import { ProcessBase } from "../process/record.ts";
 import type { ProcessTable } from "../process/table.ts";
 
 type Clock = NonNullable<ActorOptions<AnyActorLogic>["clock"]>;
 
-const nanoid = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 12);
 
 /** What a supervisor needs from the runtime. `parent`: the actor a child is shown under (the supervisor's). */
 export interface SupervisionRuntime {
@@ -90,7 +89,7 @@ export class SupervisorProcess extends ProcessBase {
   constructor(rt: SupervisionRuntime, spec: SupervisorSpec, opts: SupervisorProcessOptions = {}) {
     // entry: the supervisor's ID. trapLinks: a linked failure becomes an orderly shutdown with kind `link`.
     const host = spec.host ?? SUPERVISOR_HOST;
-    super(`{${host}|${nanoid()}}`, spec.id, host, { trapLinks: true });
+    super(newPid(host), spec.id, host, { trapLinks: true });
     this.#rt = rt;
     this.#opts = opts;
     this.spec = spec;
