@@ -7,7 +7,8 @@ import type { Entry, ProcessHostEntry, Registry, WasmEntry } from "./registry/ty
 import { ProcessError, isExitError, type ExitResult } from "./process/exit.ts";
 import { ProcessApi, type ActorSpawnOptions, type ProcessCore, type SpawnOptions } from "./process/api.ts";
 import { ActorProcess } from "./process/actor-process.ts";
-import { isActorLogic, resolveActors } from "./process/actor-module.ts";
+import { resolveActors } from "./process/actor-module.ts";
+import { isActorLogic, LOGIC_KINDS } from "./process/actor-logic.ts";
 import { ActorTree, type InspectObserver } from "./process/actor-tree.ts";
 import { exitEvent, type ExitEvent } from "./process/events.ts";
 import { HandleProcess } from "./process/handle-process.ts";
@@ -250,7 +251,7 @@ export class Runtime {
 
   #spawnActor(logic: AnyActorLogic, opts: { host?: string; input?: unknown; entry?: string | null; parent?: AnyActorRef } & SpawnOptions): string {
     if (this.#closed) throw new ProcessError("spawn", "the runtime is closed");
-    if (!isActorLogic(logic)) throw new TypeError("spawnActor: logic must be XState actor logic (a machine, fromPromise, fromCallback, fromTransition, fromObservable or fromProcess)");
+    if (!isActorLogic(logic)) throw new TypeError(`spawnActor: logic must be XState actor logic (${LOGIC_KINDS})`);
     const host = this.#host(opts.host, "spawnActor");
     const entryLimits = opts.entry ? (this.registry.entries.get(opts.entry) as { limits?: { maxMailbox?: number } } | undefined)?.limits : undefined;
     const maxMailbox = entryLimits?.maxMailbox ?? host.limits.maxMailbox;

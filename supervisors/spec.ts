@@ -2,6 +2,7 @@
 // supervisor never has to check again (as OTP's supervisor:check_childspecs).
 
 import type { AnyActorLogic } from "xstate";
+import { isActorLogic, LOGIC_KINDS } from "../src/process/actor-logic.ts";
 import type { RestartConfig, RestartPolicy, Strategy } from "../src/registry/types.ts";
 import {
   checkRestart, checkStopTimeout, checkSupervisorSettings, DEFAULT_RESTART, DEFAULT_SUPERVISOR_RESTART, RESTART_POLICIES, unknownRestartKeys,
@@ -228,10 +229,7 @@ function childFromInput(input: AnyChildInput, opts: NormalizeOptions, problems: 
     return { kind: "custom", id: input.id, restart, stopTimeout, start: input.start };
   }
   if (input.actor !== undefined) {
-    const logic = input.actor as { transition?: unknown; getInitialSnapshot?: unknown } | null;
-    if (typeof logic !== "object" || logic === null || typeof logic.transition !== "function" || typeof logic.getInitialSnapshot !== "function") {
-      problems.push(`${at}: actor must be XState actor logic (a machine, fromPromise, fromCallback, fromTransition, fromObservable or fromProcess)`);
-    }
+    if (!isActorLogic(input.actor)) problems.push(`${at}: actor must be XState actor logic (${LOGIC_KINDS})`);
     if (input.host !== undefined && (typeof input.host !== "string" || input.host === "")) problems.push(`${at}: host must be a process.host entry ID`);
     const child: ActorChildSpec = { kind: "actor", id: input.id, restart, stopTimeout, actor: input.actor, input: input.input };
     if (input.host !== undefined) child.host = input.host;

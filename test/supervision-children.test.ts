@@ -2,23 +2,14 @@
 // codes, the supervisor's state, supervisors in runtime.processes(), and a
 // child actor's XState error event that must not error its supervisor.
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createActor, enqueueActions, fromPromise } from "xstate";
 import { ChildError, ProcessError, type Runtime } from "../src/index.ts";
 import { supervisorMachine, type StartChildrenParams } from "../machines/supervisor.ts";
 import { normalizeSupervisor, SupervisorSpecError } from "../supervisors/spec.ts";
-import { openSupervised, sleeper, until } from "./helpers/supervision.ts";
+import { sleeper, until, useSupervised } from "./helpers/supervision.ts";
 
-const opened: Runtime[] = [];
-afterEach(async () => {
-  for (const r of opened.splice(0)) await r.close(100);
-});
-
-async function open() {
-  const s = await openSupervised();
-  opened.push(s.runtime);
-  return s;
-}
+const open = useSupervised();
 
 /** The rejection of `p`, which must reject. */
 async function refusal(p: Promise<unknown>): Promise<unknown> {

@@ -3,22 +3,13 @@
 // that carry what each kind's ends look like.
 
 import { runtimeInternals } from "../src/runtime.ts";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ExitEvent, Runtime } from "../src/index.ts";
 import type { SupervisionEvent } from "../src/supervision/index.ts";
 import { SupervisorSpecError } from "../supervisors/spec.ts";
-import { behave, CHILD_KITS, openSupervised, sleep, sleeper, tsCrasher, tsKit, tsSleeper, until, wasmKit } from "./helpers/supervision.ts";
+import { behave, CHILD_KITS, sleep, sleeper, SUP_YAML, tsCrasher, tsKit, tsSleeper, until, useSupervised, wasmKit } from "./helpers/supervision.ts";
 
-const opened: Runtime[] = [];
-afterEach(async () => {
-  for (const r of opened.splice(0)) await r.close(100);
-});
-
-async function open() {
-  const s = await openSupervised();
-  opened.push(s.runtime);
-  return s;
-}
+const open = useSupervised();
 
 const exits = (events: SupervisionEvent[], outcome?: string) =>
   events.flatMap((e) => (e.type === "child.exited" && (!outcome || e.outcome === outcome) ? [e] : []));
@@ -304,8 +295,7 @@ describe("declared in YAML", () => {
   - { name: idle_sup, kind: process.supervisor, children: [] }
 `;
   it("auto_start trees start on Runtime.open; supervisor(id).children() shows them in start order", async () => {
-    const { runtime: rt, events } = await openSupervised(`${(await import("./helpers/supervision.ts")).SUP_YAML}${TREE}`);
-    opened.push(rt);
+    const { runtime: rt, events } = await open(`${SUP_YAML}${TREE}`);
     expect((await rt.supervisor("t:root").children()).map((c) => [c.id, c.state])).toEqual([["t:steady", "running"], ["t:workers", "running"]]);
     expect((await rt.supervisor("t:workers").children()).map((c) => [c.id, c.state, c.restarts])).toEqual([["t:w1", "running", 0], ["t:w2", "running", 0]]);
     expect(() => rt.supervisor("t:idle_sup")).toThrow(/no supervisor t:idle_sup has been started/);
@@ -319,8 +309,7 @@ describe("declared in YAML", () => {
   });
 
   it("autoStart: false starts nothing", async () => {
-    const { runtime: rt } = await openSupervised(`${(await import("./helpers/supervision.ts")).SUP_YAML}${TREE}`, { autoStart: false });
-    opened.push(rt);
+    const { runtime: rt } = await open(`${SUP_YAML}${TREE}`, { autoStart: false });
     expect(runtimeInternals(rt).supervision.running()).toEqual([]);
     const root = rt.startSupervisor({ id: "code_root", children: ["t:workers", sleeper("extra")] });
     expect((await root.children()).map((c) => c.id)).toEqual(["t:workers", "extra"]);

@@ -10,13 +10,7 @@ import type { AnyActorLogic } from "xstate";
 import { RegistryError, type RegistryIssue } from "../registry/errors.ts";
 import type { ProcessActorEntry, Registry } from "../registry/types.ts";
 
-const LOGIC_KINDS = "a machine, fromPromise, fromCallback, fromTransition, fromObservable or fromProcess";
-
-/** XState v5 actor logic: an object with `transition` and `getInitialSnapshot` functions. */
-export function isActorLogic(logic: unknown): logic is AnyActorLogic {
-  const l = logic as { transition?: unknown; getInitialSnapshot?: unknown } | null;
-  return typeof l === "object" && l !== null && typeof l.transition === "function" && typeof l.getInitialSnapshot === "function";
-}
+import { isActorLogic, LOGIC_KINDS } from "./actor-logic.ts";
 
 /** Imports `entry.module` and returns its export `entry.export`, checked to be actor logic. */
 export async function loadActorLogic(entry: ProcessActorEntry): Promise<AnyActorLogic> {

@@ -8,7 +8,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import { createMachine } from "xstate";
 import { fromProcess, Runtime, type ExitResult, type ProcessInfo, type RuntimeOptions } from "../../src/index.ts";
 import type { SupervisionEvent } from "../../src/supervision/index.ts";
@@ -36,6 +36,19 @@ export async function openSupervised(yaml = SUP_YAML, opts: Partial<RuntimeOptio
   const events: SupervisionEvent[] = [];
   const runtime = await Runtime.open({ root: project.root, cacheDir, stdio: captureStdio().stdio, onSupervisorEvent: (e) => void events.push(e), ...opts });
   return { runtime, events, project };
+}
+
+/** For a test file: `open(yaml?, opts?)` is openSupervised, and every runtime it opened is closed after each test. */
+export function useSupervised() {
+  const opened: Runtime[] = [];
+  afterEach(async () => {
+    for (const r of opened.splice(0)) await r.close(100);
+  });
+  return async (yaml?: string, opts: Partial<RuntimeOptions> = {}) => {
+    const s = await openSupervised(yaml, opts);
+    opened.push(s.runtime);
+    return s;
+  };
 }
 
 /** Restarts at once unless a test asks for a backoff. */
