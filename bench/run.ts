@@ -1,10 +1,11 @@
-// npm run bench [-- --runs N] [-- --only spawn,fuel,concurrency,cli]
+// npm run bench [-- --runs N] [-- --only spawn,fuel,concurrency,cli,guests]
 // Prints one table (median, min–max, and the ratio to a baseline measured in the same
 // run) and writes it to bench/RESULTS.md. Not a test: nothing here passes or fails.
 
 import { cliCases } from "./cases/cli.ts";
 import { concurrencyCases } from "./cases/concurrency.ts";
 import { fuelCases } from "./cases/fuel.ts";
+import { guestCases } from "./cases/guests.ts";
 import { spawnCases } from "./cases/spawn.ts";
 import { machine, table, writeResults, type Row } from "./lib.ts";
 
@@ -21,6 +22,7 @@ const CASES: Record<string, (runs: number) => Promise<Row[]>> = {
   fuel: fuelCases,
   concurrency: concurrencyCases,
   cli: cliCases,
+  guests: guestCases,
 };
 
 console.log(`bench: ${runs} runs each on ${machine()}`);

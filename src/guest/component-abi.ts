@@ -56,10 +56,7 @@ export function componentProcessImports(guest: GuestProcess): Record<string, unk
     self: () => guest.pid,
     send: (to: string, topic: string, f: unknown, payload: Uint8Array) =>
       attempt(guest, () => guest.send(to, topic, format(f, "send"), payload.slice())),
-    receive: (timeoutMs: number | undefined) => {
-      const got = guest.receive(timeoutMs);
-      return got instanceof Promise ? got.then(toEvent) : toEvent(got);
-    },
+    receive: (timeoutMs: number | undefined) => guest.receive(timeoutMs, toEvent),
     spawn: spawner("spawn"),
     spawnMonitored: spawner("spawn-monitored"),
     spawnLinked: spawner("spawn-linked"),

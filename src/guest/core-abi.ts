@@ -24,35 +24,63 @@ const FORMATS: readonly WireFormat[] = ["bytes", "json"];
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const EMPTY = new Uint8Array(0);
 
-/** The current event, flattened once for the event-* readers. */
-interface Current {
-  kind: number;
-  from: Uint8Array;
-  topic: Uint8Array;
-  format: number;
-  payload: Uint8Array;
-  isError: number;
-}
-
-function flatten(event: MailboxEvent): Current {
-  const from = utf8(event.from);
-  switch (event.type) {
-    case "MESSAGE": {
-      const wire = event.payload as Wire; // a guest's mailbox holds encoded payloads (table.send)
-      return { kind: KIND.MESSAGE, from, topic: utf8(event.topic), format: wire.format === "json" ? 1 : 0, payload: wire.bytes, isError: 0 };
+/** Pids as UTF-8, kept for the few a process talks to (its peers repeat). */
+class PidBytes {
+  #cache = new Map<string, Uint8Array>();
+  get(pid: string): Uint8Array {
+    let b = this.#cache.get(pid);
+    if (!b) {
+      if (this.#cache.size >= 64) this.#cache.clear();
+      this.#cache.set(pid, (b = utf8(pid)));
     }
-    case "EXIT":
-      return "error" in event
-        ? { kind: KIND.EXIT, from, topic: EMPTY, format: 1, payload: utf8(errorJson(event.error)), isError: 1 }
-        : { kind: KIND.EXIT, from, topic: EMPTY, format: 1, payload: utf8(exitValueJson(event.value)), isError: 0 };
-    case "LINK_DOWN":
-      return { kind: KIND.LINK_DOWN, from, topic: EMPTY, format: 1, payload: utf8(errorJson(event.error)), isError: 1 };
-    case "CANCEL":
-      return { kind: KIND.CANCEL, from, topic: EMPTY, format: 0, payload: utf8(reasonText(event.reason)), isError: 0 };
+    return b;
   }
 }
 
-const NO_EVENT: Current = { kind: KIND.TIMEOUT, from: EMPTY, topic: EMPTY, format: 0, payload: EMPTY, isError: 0 };
+/** The current event's fields, made when the guest first asks for them. */
+class Current {
+  readonly kind: number;
+  readonly #event: MailboxEvent | null;
+  #payload: Uint8Array | undefined;
+  constructor(event: MailboxEvent | null) {
+    this.#event = event;
+    this.kind = event === null ? KIND.TIMEOUT : KIND[event.type];
+  }
+  from(pids: PidBytes): Uint8Array {
+    return this.#event ? pids.get(this.#event.from) : EMPTY;
+  }
+  topic(): Uint8Array {
+    return this.#event?.type === "MESSAGE" ? utf8(this.#event.topic) : EMPTY;
+  }
+  format(): number {
+    const e = this.#event;
+    if (!e || e.type === "CANCEL") return 0;
+    return e.type === "MESSAGE" ? ((e.payload as Wire).format === "json" ? 1 : 0) : 1;
+  }
+  isError(): number {
+    const e = this.#event;
+    return e !== null && (e.type === "LINK_DOWN" || (e.type === "EXIT" && "error" in e)) ? 1 : 0;
+  }
+  payload(): Uint8Array {
+    return (this.#payload ??= payloadOf(this.#event));
+  }
+}
+
+function payloadOf(event: MailboxEvent | null): Uint8Array {
+  if (!event) return EMPTY;
+  switch (event.type) {
+    case "MESSAGE":
+      return (event.payload as Wire).bytes; // a guest's mailbox holds encoded payloads (table.send)
+    case "EXIT":
+      return utf8("error" in event ? errorJson(event.error) : exitValueJson(event.value));
+    case "LINK_DOWN":
+      return utf8(errorJson(event.error));
+    case "CANCEL":
+      return utf8(reasonText(event.reason));
+  }
+}
+
+const NO_EVENT = new Current(null);
 
 export interface CoreProcessBinding {
   imports: Record<string, unknown>;
@@ -64,12 +92,14 @@ export function coreProcessImports(guest: GuestProcess): CoreProcessBinding {
   let memory: WebAssembly.Memory | undefined;
   let view = EMPTY;
   let current = NO_EVENT;
+  const pids = new PidBytes();
 
   const bytes = (ptr: number, len: number, what: string): Uint8Array => {
     if (!memory) throw new WebAssembly.RuntimeError(`wippy:process ${what}: the module exports no memory to pass strings and bytes in`);
-    if (view.buffer !== memory.buffer) view = new Uint8Array(memory.buffer);
     ptr >>>= 0;
     len >>>= 0;
+    // a grown memory detaches the old view (its length drops to 0): renewed only then
+    if (ptr + len > view.length) view = new Uint8Array(memory.buffer);
     if (ptr + len > view.length) throw new WebAssembly.RuntimeError(`wippy:process ${what}: pointer ${ptr} + ${len} bytes lies outside the guest's memory`);
     return view.subarray(ptr, ptr + len);
   };
@@ -125,29 +155,44 @@ export function coreProcessImports(guest: GuestProcess): CoreProcessBinding {
       return 0;
     });
   const taken = (event: MailboxEvent | null): number => {
-    current = event ? flatten(event) : NO_EVENT;
+    current = event ? new Current(event) : NO_EVENT;
     return current.kind;
   };
-
-  const receive = (timeout: number): number | Promise<number> => {
-    const got = guest.receive(timeout < 0 ? undefined : timeout);
-    return got instanceof Promise ? got.then(taken) : taken(got);
+  /** Pid and topic arguments repeat (a peer, its topic): the same bytes as last time give the same string, compared instead of decoded. */
+  const memo = () => {
+    let last = "";
+    let lastBytes = EMPTY;
+    return (ptr: number, len: number, what: string): string => {
+      const b = bytes(ptr, len, what);
+      if (b.length === lastBytes.length) {
+        let i = 0;
+        while (i < b.length && b[i] === lastBytes[i]) i++;
+        if (i === b.length) return last;
+      }
+      last = text(ptr, len, what);
+      lastBytes = b.slice();
+      return last;
+    };
   };
+  const sendTo = memo();
+  const sendTopic = memo();
+  const receive = (timeout: number): number | Promise<number> => guest.receive(timeout < 0 ? undefined : timeout, taken);
 
   const fns: Record<string, unknown> = {
-    self: (out: number, cap: number) => copyOut(utf8(guest.pid), out, cap, "self"),
+    self: (out: number, cap: number) => copyOut(pids.get(guest.pid), out, cap, "self"),
     send: (tp: number, tl: number, pp: number, pl: number, f: number, dp: number, dl: number) =>
       attempt(() => {
-        const to = text(tp, tl, "send");
-        const bytesOut = bytes(dp, dl, "send").slice(); // the guest may reuse its buffer at once
-        return guest.send(to, text(pp, pl, "send"), format(f, "send"), bytesOut) ? 1 : 0;
+        const to = sendTo(tp, tl, "send");
+        const topic = sendTopic(pp, pl, "send");
+        const payload = bytes(dp, dl, "send").slice(); // the guest may reuse its buffer at once
+        return guest.send(to, topic, format(f, "send"), payload) ? 1 : 0;
       }),
     receive: new WebAssembly.Suspending(receive),
-    "event-from": (out: number, cap: number) => copyOut(current.from, out, cap, "event-from"),
-    "event-topic": (out: number, cap: number) => copyOut(current.topic, out, cap, "event-topic"),
-    "event-format": () => current.format,
-    "event-payload": (out: number, cap: number) => copyOut(current.payload, out, cap, "event-payload"),
-    "event-is-error": () => current.isError,
+    "event-from": (out: number, cap: number) => copyOut(current.from(pids), out, cap, "event-from"),
+    "event-topic": (out: number, cap: number) => copyOut(current.topic(), out, cap, "event-topic"),
+    "event-format": () => current.format(),
+    "event-payload": (out: number, cap: number) => copyOut(current.payload(), out, cap, "event-payload"),
+    "event-is-error": () => current.isError(),
     spawn: spawner("spawn"),
     "spawn-monitored": spawner("spawn-monitored"),
     "spawn-linked": spawner("spawn-linked"),

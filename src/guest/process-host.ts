@@ -99,27 +99,39 @@ export class GuestProcess {
   }
 
   /**
-   * The next event; null on timeout. undefined timeout: wait for ever; 0: poll. An event
-   * already queued comes back at once (no suspension); otherwise a Promise, and the
-   * process is suspended until it settles.
+   * The next event, mapped by `then`; null on timeout. undefined timeout: wait for
+   * ever; 0: poll. An event already queued is mapped at once (no suspension);
+   * otherwise a Promise (the one a suspended guest waits on), and the process is
+   * suspended until it settles.
    */
-  receive(timeoutMs: number | undefined): MailboxEvent | null | Promise<MailboxEvent | null> {
+  receive<T>(timeoutMs: number | undefined, then: (event: MailboxEvent | null) => T): T | Promise<T> {
     const mailbox = this.#self.mailbox;
     const ready = mailbox.poll();
-    if (ready !== undefined || timeoutMs === 0) return ready ?? null;
+    if (ready !== undefined || timeoutMs === 0) return then(ready ?? null);
     const self = this.#self;
     self.suspend();
     const t = timeoutMs === undefined ? undefined : Math.min(timeoutMs, MAX_TIMEOUT);
-    return mailbox.receive(t).then(
-      (event) => {
-        self.resume();
-        return event;
-      },
-      (err: unknown) => {
-        self.resume(); // the process has ended: this unwinds the guest
-        throw err;
-      },
-    );
+    return new Promise<T>((resolve, reject) => {
+      mailbox.wait(
+        t,
+        (event) => {
+          try {
+            self.resume(); // throws if the process ended meanwhile: the guest unwinds
+            resolve(then(event));
+          } catch (err) {
+            reject(err);
+          }
+        },
+        (err) => {
+          try {
+            self.resume(); // the process has ended: this throws, and the guest unwinds
+          } catch (ended) {
+            err = ended;
+          }
+          reject(err);
+        },
+      );
+    });
   }
 
   spawn(mode: SpawnMode, entry: string, host: string, argsJson: string): string {

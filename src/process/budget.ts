@@ -30,6 +30,8 @@ export class Budget {
   #granted = 0;
   #startedAt = 0;
   #turnStartedAt = 0;
+  /** It waited on the host since its turn began: its next turn starts at the next check. */
+  #waited = false;
 
   constructor(limits: Limits) {
     this.limits = limits;
@@ -68,7 +70,17 @@ export class Budget {
 
   /** True when the guest has had its quantum and should give the thread up. */
   turnIsOver(now = performance.now()): boolean {
+    if (this.#waited) {
+      this.#waited = false;
+      this.#turnStartedAt = now;
+      return false;
+    }
     return now - this.#turnStartedAt >= QUANTUM_MS;
+  }
+
+  /** The guest waits on the host (a WASI wait, a receive): it has let the others run, so its turn ends (no clock read here). */
+  waited(): void {
+    this.#waited = true;
   }
 
   /** The guest runs again after yielding. */

@@ -137,6 +137,26 @@ export class Mailbox {
     });
   }
 
+  /**
+   * A plain receive without a Promise of its own, for a caller that has polled already
+   * (a guest's receive makes the one Promise JSPI waits on): `resolve` gets the next
+   * event, or null after `timeout` ms; `reject` a ProcessExitError once the owner ends.
+   */
+  wait(timeout: number | undefined, resolve: (event: MailboxEvent | null) => void, reject: (err: unknown) => void): void {
+    if (this.#ended) {
+      reject(new ProcessExitError(this.#owner, this.#ended));
+      return;
+    }
+    const waiter: Waiter = { match: undefined, resolve, reject, timer: undefined, signal: undefined, onAbort: undefined };
+    if (timeout !== undefined) {
+      waiter.timer = setTimeout(() => {
+        this.#drop(waiter);
+        resolve(null);
+      }, timeout);
+    }
+    this.#waiters.push(waiter);
+  }
+
   /** The first queued event, taken at once; undefined when none is queued. */
   poll(): MailboxEvent | undefined {
     return this.#head < this.#queue.length ? this.#take(undefined) : undefined;

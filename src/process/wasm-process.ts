@@ -139,6 +139,7 @@ export class WasmProcess extends ProcessBase {
   suspend(): void {
     if (this.#life.ended) return;
     this.#waiting = true;
+    this.budget.waited();
     this.#send({ type: "SUSPEND" });
     if (this.#cancelReason !== undefined) this.#endCancelled();
   }

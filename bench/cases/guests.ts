@@ -1,0 +1,159 @@
+// The process API inside guests: messages per second between two WASM guests, and the
+// memory of guests parked in `receive`, each against a bare JSPI floor measured in the
+// same run (two instances that exchange through WebAssembly.Suspending imports and
+// nothing else; the same module parked in a Suspending import).
+
+import { parse } from "@bytecodealliance/jco";
+import { openProject, sample, stats, type Row } from "../lib.ts";
+
+const YAML = `
+namespace: b
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: hosts, kind: process.host }
+  - { name: echo, kind: process.wasm, fs: bin, path: /echo.wasm, hash: "{{hash:wasm/echo.wasm}}", method: echo, imports: [wippy:process] }
+  - { name: pinger, kind: process.wasm, fs: bin, path: /echo.wasm, hash: "{{hash:wasm/echo.wasm}}", method: pinger, imports: [wippy:process] }
+  - { name: wait, kind: process.wasm, fs: bin, path: /echo.wasm, hash: "{{hash:wasm/echo.wasm}}", method: wait, imports: [wippy:process] }
+`;
+
+const ROUNDS = Number(process.env.BENCH_GUEST_ROUNDS ?? 50_000);
+const PARKED = Number(process.env.BENCH_GUEST_PARKED ?? 10_000);
+
+// The floor's module: ping sends then waits for the answer; pong answers each; a 4-byte
+// payload is written to memory and read back, as the guests do.
+const FLOOR_WAT = `(module
+  (import "env" "send" (func $send (param i32)))
+  (import "env" "recv" (func $recv (result i32)))
+  (memory (export "memory") 1)
+  (func (export "ping") (param $n i32) (result i32) (local $i i32)
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
+      (i32.store (i32.const 0) (local.get $i))
+      (call $send (i32.load (i32.const 0)))
+      (drop (call $recv))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (local.get $n))
+  (func (export "pong") (param $n i32) (result i32) (local $i i32)
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
+      (i32.store (i32.const 0) (call $recv))
+      (call $send (i32.load (i32.const 0)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (local.get $n)))`;
+
+/** A one-slot channel: a value waits for its receiver, or a receiver for its value. */
+function channel() {
+  const queue: number[] = [];
+  let waiter: ((v: number) => void) | undefined;
+  return {
+    send(v: number) {
+      if (waiter) {
+        const w = waiter;
+        waiter = undefined;
+        w(v);
+      } else queue.push(v);
+    },
+    recv(): number | Promise<number> {
+      if (queue.length > 0) return queue.shift()!;
+      return new Promise((resolve) => (waiter = resolve));
+    },
+  };
+}
+
+async function floorPingPong(module: WebAssembly.Module): Promise<number> {
+  const toA = channel();
+  const toB = channel();
+  const make = (out: ReturnType<typeof channel>, inbox: ReturnType<typeof channel>) =>
+    new WebAssembly.Instance(module, { env: { send: (v: number) => out.send(v), recv: new WebAssembly.Suspending(() => inbox.recv()) } } as unknown as WebAssembly.Imports);
+  const a = make(toB, toA);
+  const b = make(toA, toB);
+  const ping = WebAssembly.promising(a.exports.ping as (n: number) => number);
+  const pong = WebAssembly.promising(b.exports.pong as (n: number) => number);
+  const t = performance.now();
+  await Promise.all([pong(ROUNDS), ping(ROUNDS)]);
+  return (2 * ROUNDS) / ((performance.now() - t) / 1000);
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const settle = async () => {
+  gc?.();
+  await new Promise((r) => setTimeout(r, 50));
+  gc?.();
+};
+const used = () => process.memoryUsage();
+
+export async function guestCases(runs: number): Promise<Row[]> {
+  const rt = await openProject(YAML, { "wasm/echo.wasm": "core/process-echo.wasm" });
+  const floorModule = new WebAssembly.Module((await parse(FLOOR_WAT)) as Uint8Array<ArrayBuffer>);
+  const rows: Row[] = [];
+  try {
+    const p = rt.process;
+    const guests = await sample(runs, async () => {
+      const echo = await p.spawn("b:echo", "b:hosts", ROUNDS);
+      const pinger = await p.spawnMonitored("b:pinger", "b:hosts", ROUNDS);
+      const t = performance.now();
+      await p.send(pinger, "target", new TextEncoder().encode(echo));
+      const exit = await p.receive({ match: (e) => e.type === "EXIT" && e.from === pinger });
+      const ms = performance.now() - t;
+      if (!exit || !("value" in exit) || exit.value !== ROUNDS) throw new Error(`guest ping-pong failed: ${JSON.stringify(exit)}`);
+      return (2 * ROUNDS) / (ms / 1000);
+    });
+    const floor = await sample(runs, () => floorPingPong(floorModule));
+    rows.push({
+      name: `ping-pong between two WASM guests (wippy:process, ${ROUNDS.toLocaleString("en")} round trips)`,
+      unit: "msg/s",
+      value: stats(guests),
+      baselineName: "two bare instances over Suspending imports",
+      baseline: stats(floor),
+      higherIsBetter: true,
+    });
+
+    // Memory of guests parked in receive, per guest, against the same module parked bare.
+    await settle();
+    const bareBefore = used();
+    const bare: unknown[] = [];
+    const hang = new Promise<number>(() => {});
+    for (let i = 0; i < PARKED; i++) {
+      const inst = new WebAssembly.Instance(floorModule, { env: { send: () => {}, recv: new WebAssembly.Suspending(() => hang) } } as unknown as WebAssembly.Imports);
+      void (WebAssembly.promising(inst.exports.pong as (n: number) => number))(1);
+      bare.push(inst);
+    }
+    await settle();
+    const bareParked = used();
+    const perBare = (bareParked.rss - bareBefore.rss) / PARKED;
+    bare.length = 0; // (10 000 more memories would not fit the address space beside these: let them go first)
+    await settle();
+    const before = used();
+    const pids: string[] = [];
+    for (let i = 0; i < PARKED; i++) pids.push(await p.spawn("b:wait", "b:hosts", -1));
+    await waitUntil(() => rt.processes().filter((x) => x.state === "suspended").length >= PARKED);
+    await settle();
+    const parked = used();
+    const perGuest = (parked.rss - before.rss) / PARKED;
+    const perGuestHeap = (parked.heapUsed - before.heapUsed) / PARKED;
+    const watcher = rt.newProcess();
+    for (const pid of pids) await watcher.monitor(pid);
+    for (const pid of pids) await p.terminate(pid);
+    for (let i = 0; i < PARKED; i++) await watcher.receive();
+    watcher.close();
+
+    const one = (n: number) => ({ median: n / 1024, min: n / 1024, max: n / 1024 });
+    rows.push({
+      name: `memory of one of ${PARKED.toLocaleString("en")} guests parked in receive (RSS)`,
+      unit: "KiB",
+      value: one(perGuest),
+      baselineName: "a bare instance parked in a Suspending import",
+      baseline: one(perBare),
+      note: `JS heap per parked guest: ${(perGuestHeap / 1024).toFixed(1)} KiB${gc ? "" : " (without --expose-gc: figures include garbage)"}`,
+    });
+  } finally {
+    await rt.close();
+  }
+  return rows;
+}
+
+async function waitUntil(ok: () => boolean): Promise<void> {
+  while (!ok()) await new Promise((r) => setTimeout(r, 20));
+}
