@@ -60,8 +60,11 @@ export async function runAttached(registry: Registry, entry: WasmEntry, args: st
       return 1;
     }
     const { value } = result;
-    if (!isWasiCommand(entry.method) && value !== undefined && value !== null) {
-      process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}\n`);
+    // a WASI command prints its own output; its status 0 is not a value (a set-result is)
+    const commandStatus = isWasiCommand(entry.method) && value === 0;
+    if (!commandStatus && value !== undefined && value !== null) {
+      if (value instanceof Uint8Array) process.stdout.write(value); // set-result bytes, as they are
+      process.stdout.write(value instanceof Uint8Array ? "\n" : `${typeof value === "string" ? value : JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}\n`);
     }
     return 0;
   } finally {
