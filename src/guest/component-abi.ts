@@ -11,6 +11,9 @@ import { GuestError, type GuestProcess, type SpawnMode } from "./process-host.ts
 
 export const PROCESS_INTERFACE = "wippy:process/process";
 
+/** The functions that may wait, as jco names them for `asyncImports` (see src/wasi/p2/async-imports.ts). */
+export const PROCESS_ASYNC_IMPORTS: readonly string[] = [`${PROCESS_INTERFACE}#receive`];
+
 type Tagged = { tag: string; val: unknown };
 const exitError = (e: ExitError) => ({ kind: e.kind, message: e.message });
 

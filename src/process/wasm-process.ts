@@ -34,6 +34,10 @@ export function spawnError(err: unknown): ExitError {
   return e.kind === "trap" ? { kind: "trap", message: `trap during instantiation: ${e.message}` } : { kind: "spawn", message: `could not instantiate: ${e.message}` };
 }
 
+// every wait sends these two: one object each, not one per wait (events are never mutated)
+const SUSPEND: ProcessMachineEvent = { type: "SUSPEND" };
+const RESUME: ProcessMachineEvent = { type: "RESUME" };
+
 export class WasmProcess extends ProcessBase {
   readonly kind = "wasm" as const;
   override readonly wire = true;
@@ -140,7 +144,7 @@ export class WasmProcess extends ProcessBase {
     if (this.#life.ended) return;
     this.#waiting = true;
     this.budget.waited();
-    this.#send({ type: "SUSPEND" });
+    this.#send(SUSPEND);
     if (this.#cancelReason !== undefined) this.#endCancelled();
   }
 
@@ -165,14 +169,14 @@ export class WasmProcess extends ProcessBase {
 
   /** The guest gives the thread up for a turn (preemption): suspended, but not a wait, so no cancel point. */
   preempt(): void {
-    if (!this.#life.ended) this.#send({ type: "SUSPEND" });
+    if (!this.#life.ended) this.#send(SUSPEND);
   }
 
   /** For the I/O layer: the wait is over; unwinds the guest if the process has ended meanwhile. */
   resume(): void {
     this.#life.resume(`process ${this.pid}`);
     this.#waiting = false;
-    this.#send({ type: "RESUME" });
+    this.#send(RESUME);
   }
 
   start(args: unknown[]): void {

@@ -11,6 +11,7 @@ import { SILENT, type Logger } from "../log.ts";
 import { digest, existingFolder, privateFolder, readTrusted, writePrivate } from "./cache-trust.ts";
 import { exportedSignatures, type WitSignatures } from "./wit.ts";
 import { ASYNC_IMPORTS } from "../wasi/p2/async-imports.ts";
+import { PROCESS_ASYNC_IMPORTS } from "../guest/component-abi.ts";
 import { instrumentCached, type Instrumentation } from "./instrument-cache.ts";
 import { readCoreInfo } from "./binary.ts";
 import { pooledMemoryShape, type MemoryShape } from "./preempt-imports.ts";
@@ -21,8 +22,9 @@ export const TRANSPILE_OPTIONS = {
   instantiation: "async",
   asyncMode: "jspi",
   asyncExports: ["*"],
-  // The WASI host's blocking functions: they return Promises and suspend only their guest.
-  asyncImports: [...ASYNC_IMPORTS],
+  // The host's blocking functions (WASI, and the process API's receive): they return
+  // Promises and suspend only their guest.
+  asyncImports: [...ASYNC_IMPORTS, ...PROCESS_ASYNC_IMPORTS],
   noTypescript: true,
 } as const;
 
