@@ -97,6 +97,40 @@ function watComponent(name: string, world: string = name): Fixture {
   };
 }
 
+/**
+ * A folder holding `world.wit` with wit/process.wit (wippy:process) as a dependency, for
+ * worlds that import the process API. jco reads it through preview2-shim's filesystem,
+ * closed until given preopens. The caller removes the folder.
+ */
+async function witWithProcessApi(worldWit: string): Promise<string> {
+  const tmp = mkdtempSync(join(tmpdir(), "wippy-wit-"));
+  mkdirSync(join(tmp, "deps", "process"), { recursive: true });
+  writeFileSync(join(tmp, "world.wit"), read(worldWit));
+  copyFileSync(join(ROOT, "wit", "process.wit"), join(tmp, "deps", "process", "process.wit"));
+  const { _setPreopens } = await import("@bytecodealliance/preview2-shim/filesystem");
+  (_setPreopens as (p: Record<string, string>) => void)({ [tmp]: tmp });
+  return tmp;
+}
+
+/** a component from a hand-written WAT core module whose world imports wippy:process */
+function watProcessComponent(name: string): Fixture {
+  const dir = `fixtures/components/${name}`;
+  return {
+    name,
+    group: "components",
+    build: async () => {
+      const core = await parse(read(`${dir}/${name}.wat`));
+      const wit = await witWithProcessApi(`${dir}/${name}.wit`);
+      try {
+        const embedded = await componentEmbed({ binary: core, witPath: wit, world: name, stringEncoding: "utf8" });
+        return [[`${dir}/${name}.wasm`, await componentNew(embedded)]];
+      } finally {
+        rmSync(wit, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
 let adapters: { command: Uint8Array; reactor: Uint8Array } | undefined;
 function adapter(kind: "command" | "reactor"): Uint8Array {
   adapters ??= {
@@ -267,9 +301,11 @@ const ALL: Fixture[] = [
   watCore("hugemem"),
   watCore("grow"),
   watCore("spew"),
+  watCore("process-echo"),
   watComponent("greet"),
   watComponent("types"),
   watComponent("exit-code"),
+  watProcessComponent("process-probe"),
   cCommand("hello"),
   cCommand("sleeper"),
   cCommand("cat"),

@@ -20,9 +20,10 @@ import { ProgramLoader, type LoaderStats } from "./wasm/loader.ts";
 import { createLogger } from "./log.ts";
 import type { ProcessIO } from "./wasm/program.ts";
 import { componentImports } from "./wasi/component-host.ts";
-import { createCoreImports, preview1Group } from "./wasi/core-host.ts";
+import { coreImportGroup, createCoreImports } from "./wasi/core-host.ts";
 import { callFunction, type CallOptions } from "./process/call.ts";
 import { checkId, checkTimeout } from "./process/arguments.ts";
+import { GuestProcess } from "./guest/process-host.ts";
 import { buildProcessIO, streamOutput, type Stdio } from "./process/io.ts";
 import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
 import type { SupervisorInput } from "../supervisors/spec.ts";
@@ -99,7 +100,7 @@ export class Runtime {
       coreImports: createCoreImports(),
       componentImports,
       log: createLogger(this.#env),
-      capabilities: { preview1Group },
+      capabilities: { coreGroup: coreImportGroup },
       ...(opts.onPrepare ? { onPrepare: opts.onPrepare } : {}),
     });
     this.#actors = new Map(Object.entries(opts.actors ?? {}));
@@ -296,7 +297,7 @@ export class Runtime {
   }
 
   #makeIO(proc: WasmProcess, args: unknown[]): ProcessIO {
-    return buildProcessIO(proc.wasmEntry, args, {
+    const io = buildProcessIO(proc.wasmEntry, args, {
       pid: proc.pid,
       env: this.#env,
       registry: this.registry,
@@ -308,6 +309,8 @@ export class Runtime {
       preempt: () => proc.preempt(),
       memoryPool: proc.memoryPool,
     });
+    if (proc.receives) io.process = new GuestProcess(this.#core, proc, proc.wasmEntry.process?.spawn);
+    return io;
   }
 
   /** Stops the supervision trees in order, then ends every other process (CANCEL, then kill after `timeoutMs`) and waits for their EXITs. */

@@ -137,6 +137,11 @@ export class Mailbox {
     });
   }
 
+  /** The first queued event, taken at once; undefined when none is queued. */
+  poll(): MailboxEvent | undefined {
+    return this.#head < this.#queue.length ? this.#take(undefined) : undefined;
+  }
+
   /**
    * The process has ended: waiting receivers reject with ProcessExitError and later
    * deliveries are dropped. Events that arrived before stay readable (a caller's own

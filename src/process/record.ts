@@ -25,6 +25,8 @@ export interface ProcessRecord {
   readonly monitors: Set<string>;
   readonly links: Set<string>;
   trapLinks: boolean;
+  /** Its messages cross as bytes or JSON (a guest): `send` encodes payloads (wire.ts) and refuses what cannot cross. */
+  readonly wire: boolean;
   /** The kill timer of a pending cancel; cleared when the process ends. */
   cancelTimer: ReturnType<typeof setTimeout> | undefined;
   state(): ProcessState;
@@ -43,6 +45,7 @@ export abstract class ProcessBase implements ProcessRecord {
   readonly host: string;
   abstract readonly kind: ProcessKind;
   readonly thread: number = 0;
+  readonly wire: boolean = false;
   readonly startedAt = Date.now();
   readonly mailbox: Mailbox;
   readonly monitors = new Set<string>();

@@ -8,6 +8,7 @@ import { checkTopic, exitEvent } from "./events.ts";
 import { MailboxFullError, ProcessError, type ExitError, type ExitResult } from "./exit.ts";
 import type { ProcessKind, ProcessRecord } from "./record.ts";
 import { cancelMessage, checkTimeout } from "./arguments.ts";
+import { fromWire, toWire, Wire } from "./wire.ts";
 
 export type { ProcessRecord } from "./record.ts";
 
@@ -68,7 +69,9 @@ export class ProcessTable {
     checkTopic(topic);
     const target = this.#procs.get(to);
     if (!target) return false;
-    const outcome = target.mailbox.deliver({ type: "MESSAGE", from, topic, payload });
+    // a guest receives bytes or JSON text; TypeScript the value (a guest's payload decoded)
+    const value = target.wire ? (payload instanceof Wire ? payload : toWire(payload)) : payload instanceof Wire ? fromWire(payload) : payload;
+    const outcome = target.mailbox.deliver({ type: "MESSAGE", from, topic, payload: value });
     if (outcome === "full") throw new MailboxFullError(to, target.mailbox.capacity);
     return outcome === "queued";
   }

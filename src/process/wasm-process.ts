@@ -36,6 +36,9 @@ export function spawnError(err: unknown): ExitError {
 
 export class WasmProcess extends ProcessBase {
   readonly kind = "wasm" as const;
+  override readonly wire = true;
+  /** It holds the process API (wippy:process): it receives CANCEL as an event and is not interrupted at its waits. */
+  readonly receives: boolean;
   readonly wasmEntry: WasmEntry;
   /** The host's default limits with the entry's own on top. */
   readonly limits: Limits;
@@ -56,11 +59,14 @@ export class WasmProcess extends ProcessBase {
   /** Waiting on the host (not merely preempted): the point where a cancel is honoured. */
   #waiting = false;
   #cancelReason: unknown;
+  /** What the guest gave with set-result: it wins over the method's return value. */
+  #result: { value: unknown } | undefined;
 
   constructor(deps: WasmProcessDeps, entry: WasmEntry, host: ProcessHost, pid: string, parent: AnyActorRef) {
     const limits = { ...host.limits, ...entry.limits };
     super(pid, entry.id, host.id, limits.maxMailbox !== undefined ? { maxMailbox: limits.maxMailbox } : {});
     this.wasmEntry = entry;
+    this.receives = entry.imports.includes("wippy:process");
     this.limits = limits;
     this.budget = new Budget(this.limits);
     this.#deps = deps;
@@ -142,13 +148,18 @@ export class WasmProcess extends ProcessBase {
    * ends (kind `cancelled`) at its next host wait, at once if it is waiting now.
    */
   override cancelled(_from: string, reason: unknown): void {
-    if (this.#life.ended) return;
+    if (this.#life.ended || this.receives) return; // a receiver reads the CANCEL from its mailbox
     this.#cancelReason = reason ?? "cancelled";
     if (this.#waiting) this.#endCancelled();
   }
 
   #endCancelled(): void {
     this.#finish({ error: { kind: "cancelled", message: cancelMessage(this.#cancelReason) } });
+  }
+
+  /** set-result: the value this process ends with on a normal return (or WASI exit status 0). */
+  setResult(value: unknown): void {
+    this.#result = { value };
   }
 
   /** The guest gives the thread up for a turn (preemption): suspended, but not a wait, so no cancel point. */
@@ -242,11 +253,11 @@ export class WasmProcess extends ProcessBase {
     }
     if (out instanceof Promise) {
       out.then(
-        (value: unknown) => this.#finish({ value }),
+        (value: unknown) => this.#finish(this.#result ?? { value }),
         (err: unknown) => this.#finish({ error: toExitError(err) }),
       );
     } else {
-      this.#finish({ value: out });
+      this.#finish(this.#result ?? { value: out });
     }
   }
 

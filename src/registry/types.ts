@@ -32,7 +32,8 @@ export type WasiInterface =
   | "wasi:filesystem"
   | "wasi:random"
   | "wasi:http"
-  | "wasi:sockets";
+  | "wasi:sockets"
+  | "wippy:process";
 
 export const WASI_INTERFACES: readonly WasiInterface[] = [
   "wasi:cli",
@@ -42,6 +43,7 @@ export const WASI_INTERFACES: readonly WasiInterface[] = [
   "wasi:random",
   "wasi:http",
   "wasi:sockets",
+  "wippy:process",
 ];
 
 export interface WasiEnvBinding {
@@ -102,6 +104,8 @@ export interface WasmEntry extends EntryBase {
   limits: Limits;
   /** `http`: where a wasi:http guest may connect; absent when the entry has no `http:`. */
   http?: HttpConfig;
+  /** `process.spawn`: entry IDs and `ns:*` patterns a guest with wippy:process may spawn (spawn-rights.ts); absent: none. */
+  process?: { spawn: string[] };
   /** WIT hint, kept as given. */
   wit?: unknown;
   command?: CommandMeta;

@@ -1,8 +1,9 @@
 // process.wasm / function.wasm: a WebAssembly binary inside an fs.directory,
 // its exported method, the WASI capabilities it may use and its limits.
-import { FieldReader, readString, report, suggest } from "./fields.ts";
+import { FieldReader, readReference, readString, report, suggest } from "./fields.ts";
 import { isEnvName } from "./env.ts";
 import { parseAllowRule } from "./http-allow.ts";
+import { SPAWNABLE_KINDS, wildcardNamespace, wildcardProblem } from "./spawn-rights.ts";
 import { WASI_INTERFACES } from "./types.ts";
 import type { CommandMeta, HttpConfig, Limits, WasiConfig, WasiEnvBinding, WasiInterface, WasiMount, WasmEntry } from "./types.ts";
 import type { EntryBase } from "./kinds.ts";
@@ -23,12 +24,14 @@ export function validateWasm(
     path: readBinaryPath(reader) ?? "",
     hash: readHash(reader) ?? "",
     method: readMethod(reader) ?? "",
-    imports: readImports(reader),
+    imports: readImports(reader, kind),
     wasi: readWasi(reader),
     limits: readLimits(reader),
   };
   const http = readHttp(reader);
   if (http !== undefined) entry.http = http;
+  const process = readProcess(reader, entry);
+  if (process !== undefined) entry.process = process;
   const wit = reader.plain("wit");
   if (wit !== undefined) entry.wit = wit;
   if (command !== undefined) entry.command = command;
@@ -74,7 +77,7 @@ function readMethod(reader: FieldReader): string | undefined {
   return value;
 }
 
-function readImports(reader: FieldReader): WasiInterface[] {
+function readImports(reader: FieldReader, kind: WasmEntry["kind"]): WasiInterface[] {
   const items = reader.list("imports", "WASI interfaces") ?? [];
   const imports: WasiInterface[] = [];
   items.forEach((item, index) => {
@@ -86,9 +89,39 @@ function readImports(reader: FieldReader): WasiInterface[] {
       report(reader.ctx, item.line, field, `unknown interface "${value}"${hint}; valid: ${WASI_INTERFACES.join(", ")}`);
       return;
     }
+    if (value === "wippy:process" && kind === "function.wasm") {
+      report(reader.ctx, item.line, field, "wippy:process is the API of a process; a function.wasm entry has no pid or mailbox: make it a process.wasm entry");
+      return;
+    }
     if (!imports.includes(value as WasiInterface)) imports.push(value as WasiInterface);
   });
   return imports;
+}
+
+/** process: { spawn: [<entry ID or ns:*>] } — what a guest holding wippy:process may spawn (SPEC section 7). */
+function readProcess(parent: FieldReader, entry: WasmEntry): { spawn: string[] } | undefined {
+  const reader = parent.map("process");
+  if (reader === undefined) return undefined;
+  const spawn: string[] = [];
+  const items = reader.list("spawn", "entry IDs or ns:* patterns") ?? [];
+  items.forEach((item, index) => {
+    const field = `${reader.field("spawn")}[${index}]`;
+    const value = readString(item, field, reader.ctx);
+    if (value === undefined) return;
+    if (wildcardNamespace(value) !== undefined) {
+      const problem = wildcardProblem(value);
+      if (problem) report(reader.ctx, item.line, field, problem);
+      else spawn.push(value);
+      return;
+    }
+    const id = readReference(item, field, reader.ctx, SPAWNABLE_KINDS);
+    if (id !== undefined) spawn.push(id);
+  });
+  reader.finish();
+  if (!entry.imports.includes("wippy:process")) {
+    parent.report("process", 'grants spawning, which needs the process API: add "wippy:process" to imports');
+  }
+  return { spawn };
 }
 
 /** http: { allow: [...] } — where a wasi:http guest may connect (SPEC section 2). */

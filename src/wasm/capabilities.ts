@@ -5,15 +5,15 @@
 import type { WasiInterface } from "../registry/types.ts";
 import type { Program } from "./program.ts";
 
-/** `wasi:cli/stdout@0.2.3` → `wasi:cli`; non-WASI names → undefined. */
+/** `wasi:cli/stdout@0.2.3` → `wasi:cli`, `wippy:process/process@0.1.0` → `wippy:process`; other names → undefined. */
 export function interfaceGroup(importName: string): string | undefined {
-  const m = /^(wasi:[a-z0-9-]+)\//.exec(importName);
+  const m = /^(wasi:[a-z0-9-]+|wippy:process)\//.exec(importName);
   return m?.[1];
 }
 
 export interface CapabilityCheck {
-  /** For core modules: the WASI group a preview1 function belongs to. */
-  preview1Group: (fn: string) => string | undefined;
+  /** For core modules: the capability an import (module, function) belongs to; undefined when the runtime does not provide it. */
+  coreGroup: (module: string, fn: string) => string | undefined;
 }
 
 export interface CapabilityRefusal {
@@ -41,12 +41,7 @@ export function checkCapabilities(binary: Pick<Program, "kind" | "imports">, gra
     let group: string | undefined;
     if (binary.kind === "core") {
       const dot = name.indexOf(".");
-      const module = name.slice(0, dot);
-      if (module !== "wasi_snapshot_preview1" && module !== "wasi_unstable") {
-        unknown.push(name);
-        continue;
-      }
-      group = check.preview1Group(name.slice(dot + 1));
+      group = check.coreGroup(name.slice(0, dot), name.slice(dot + 1));
     } else {
       group = interfaceGroup(name);
     }

@@ -2,6 +2,7 @@
 // and call. Core modules and components both look like this; neither knows
 // about pids, mailboxes or supervision.
 
+import type { GuestProcess } from "../guest/process-host.ts";
 import type { Budget } from "../process/budget.ts";
 import type { MemoryPool } from "../process/memory-pool.ts";
 import type { WasmEntry } from "../registry/types.ts";
@@ -33,6 +34,8 @@ export interface ProcessIO {
   memoryPool?: MemoryPool;
   /** Aborted when the process ends (killed, cancelled, limit): pending host waits should give up at once. */
   signal?: AbortSignal;
+  /** The process API (wippy:process), when the entry grants it. */
+  process?: GuestProcess;
 }
 
 export interface Instance {

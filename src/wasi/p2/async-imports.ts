@@ -38,4 +38,6 @@ export const ASYNC_IMPORTS: readonly string[] = [
     "metadata-hash",
     "metadata-hash-at",
   ].map((m) => `${fs}#[method]descriptor.${m}`),
+  // the process API (wit/process.wit): a guest waits for its next event
+  "wippy:process/process#receive",
 ];

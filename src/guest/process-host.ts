@@ -1,0 +1,191 @@
+// The process API inside a guest (SPEC section 7), bound to one WASM process and
+// independent of how the guest calls it: the core-module ABI (core-abi.ts) and the
+// component interface (component-abi.ts) are two thin bindings of this. A refused
+// call is a GuestError the bindings turn into an error value in the guest; it never
+// traps the guest.
+
+import type { MailboxEvent } from "../process/events.ts";
+import { MailboxFullError, ProcessError, type ExitError } from "../process/exit.ts";
+import type { Mailbox } from "../process/mailbox.ts";
+import type { SpawnOptions } from "../process/api.ts";
+import type { ProcessTable } from "../process/table.ts";
+import { Wire, parseJson, type WireFormat } from "../process/wire.ts";
+import { maySpawn, spawnRefusal } from "../registry/spawn-rights.ts";
+
+/** The error cases of the WIT interface, in its order (core codes are -1 - index). */
+export const GUEST_ERROR_CODES = ["noproc", "mailbox-full", "denied", "invalid", "spawn"] as const;
+export type GuestErrorCode = (typeof GUEST_ERROR_CODES)[number];
+
+export class GuestError extends Error {
+  readonly code: GuestErrorCode;
+  constructor(code: GuestErrorCode, message: string) {
+    super(message);
+    this.name = "GuestError";
+    this.code = code;
+  }
+}
+
+export type SpawnMode = "spawn" | "spawn-monitored" | "spawn-linked" | "spawn-linked-monitored";
+
+/** What the guest's process is to this API. */
+export interface GuestSelf {
+  readonly pid: string;
+  readonly entry: string | null;
+  readonly host: string;
+  readonly mailbox: Mailbox;
+  trapLinks: boolean;
+  /** The value it ends with on a normal return (set-result). */
+  setResult(value: unknown): void;
+  /** Around a wait in receive: the process is suspended, then steps again (this throws if it ended meanwhile). */
+  suspend(): void;
+  resume(): void;
+}
+
+/** What the API needs from the runtime. */
+export interface GuestCore {
+  readonly table: ProcessTable;
+  spawn(id: string, host: string, args: unknown[], opts: SpawnOptions): string;
+}
+
+const MAX_TIMEOUT = 2 ** 32 - 1;
+
+/** Turns what the table throws into the guest's error cases. */
+function refusal(err: unknown): never {
+  if (err instanceof GuestError) throw err;
+  if (err instanceof MailboxFullError) throw new GuestError("mailbox-full", err.message);
+  if (err instanceof TypeError || err instanceof RangeError) throw new GuestError("invalid", err.message);
+  if (err instanceof ProcessError) throw new GuestError(err.kind === "noproc" ? "noproc" : "spawn", err.message);
+  throw err;
+}
+
+export class GuestProcess {
+  readonly #core: GuestCore;
+  readonly #self: GuestSelf;
+  readonly #spawnRights: readonly string[] | undefined;
+  /** The message of the last refused call (core modules read it with last-error). */
+  lastError = "";
+
+  constructor(core: GuestCore, self: GuestSelf, spawnRights: readonly string[] | undefined) {
+    this.#core = core;
+    this.#self = self;
+    this.#spawnRights = spawnRights;
+  }
+
+  get pid(): string {
+    return this.#self.pid;
+  }
+
+  /** Returns what a refused call throws after noting its message. */
+  fail(err: unknown): GuestError {
+    try {
+      refusal(err);
+    } catch (e) {
+      if (e instanceof GuestError) {
+        this.lastError = e.message;
+        return e;
+      }
+      throw e;
+    }
+  }
+
+  /** true: in a live mailbox; false: `to` is gone. */
+  send(to: string, topic: string, format: WireFormat, bytes: Uint8Array): boolean {
+    if (format === "json" && !parseJson(bytes)) throw new GuestError("invalid", `send to ${to}: the payload is not one JSON value; send valid JSON text or use format bytes`);
+    try {
+      return this.#core.table.send(this.#self.pid, to, topic, new Wire(format, bytes));
+    } catch (err) {
+      return refusal(err);
+    }
+  }
+
+  /**
+   * The next event; null on timeout. undefined timeout: wait for ever; 0: poll. An event
+   * already queued comes back at once (no suspension); otherwise a Promise, and the
+   * process is suspended until it settles.
+   */
+  receive(timeoutMs: number | undefined): MailboxEvent | null | Promise<MailboxEvent | null> {
+    const mailbox = this.#self.mailbox;
+    const ready = mailbox.poll();
+    if (ready !== undefined || timeoutMs === 0) return ready ?? null;
+    const self = this.#self;
+    self.suspend();
+    const t = timeoutMs === undefined ? undefined : Math.min(timeoutMs, MAX_TIMEOUT);
+    return mailbox.receive(t).then(
+      (event) => {
+        self.resume();
+        return event;
+      },
+      (err: unknown) => {
+        self.resume(); // the process has ended: this unwinds the guest
+        throw err;
+      },
+    );
+  }
+
+  spawn(mode: SpawnMode, entry: string, host: string, argsJson: string): string {
+    if (!maySpawn(this.#spawnRights, entry)) throw new GuestError("denied", spawnRefusal(this.#self.entry ?? this.#self.pid, entry));
+    let args: unknown;
+    try {
+      args = JSON.parse(argsJson === "" ? "[]" : argsJson);
+    } catch {
+      throw new GuestError("invalid", `spawn ${entry}: the arguments must be the JSON text of an array (e.g. [6, 7]), got ${JSON.stringify(argsJson.slice(0, 80))}`);
+    }
+    if (!Array.isArray(args)) throw new GuestError("invalid", `spawn ${entry}: the arguments must be a JSON array (e.g. [6, 7]), got ${argsJson.slice(0, 80)}`);
+    const self = this.#self.pid;
+    const opts: SpawnOptions = {};
+    if (mode === "spawn-monitored" || mode === "spawn-linked-monitored") opts.monitor = self;
+    if (mode === "spawn-linked" || mode === "spawn-linked-monitored") opts.link = self;
+    try {
+      return this.#core.spawn(entry, host === "" ? this.#self.host : host, args, opts);
+    } catch (err) {
+      return refusal(err);
+    }
+  }
+
+  monitor(pid: string): void {
+    this.#core.table.monitor(this.#self.pid, pid);
+  }
+
+  unmonitor(pid: string): void {
+    this.#core.table.unmonitor(this.#self.pid, pid);
+  }
+
+  link(pid: string): void {
+    try {
+      this.#core.table.link(this.#self.pid, pid);
+    } catch (err) {
+      refusal(err);
+    }
+  }
+
+  unlink(pid: string): void {
+    this.#core.table.unlink(this.#self.pid, pid);
+  }
+
+  cancel(pid: string, reason: string): void {
+    this.#core.table.cancel(this.#self.pid, pid, reason);
+  }
+
+  terminate(pid: string): void {
+    this.#core.table.terminate(this.#self.pid, pid);
+  }
+
+  setTrapLinks(trap: boolean): void {
+    this.#self.trapLinks = trap;
+  }
+
+  setResult(format: WireFormat, bytes: Uint8Array): void {
+    if (format === "bytes") {
+      this.#self.setResult(bytes.slice());
+      return;
+    }
+    const parsed = parseJson(bytes);
+    if (!parsed) throw new GuestError("invalid", "set-result: the payload is not one JSON value; give valid JSON text or use format bytes");
+    this.#self.setResult(parsed.value);
+  }
+}
+
+/** An EXIT error or LINK_DOWN as the guest sees it. */
+export function errorJson(error: ExitError): string {
+  return JSON.stringify({ kind: error.kind, message: error.message });
+}
