@@ -53,7 +53,7 @@ describe("guest ↔ TypeScript", () => {
   it("TS → guest → TS: a guest relays 200 messages from the runtime's process and 200 from a TS actor, in order per pair", async () => {
     const rt = await probe();
     const relay = await rt.process.spawnMonitored("probe:relay", HOST, 400);
-    const ordered = fromProcess<string, unknown[]>(async ({ input, send, receive }) => {
+    const ordered = fromProcess<unknown[], string>(async ({ input, send, receive }) => {
       for (const i of upTo(200)) await send(input, "a", i);
       const back: unknown[] = [];
       for (const _ of upTo(200)) {

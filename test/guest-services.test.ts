@@ -46,9 +46,9 @@ describe("CANCEL into a guest", () => {
     const echo = await rt.process.spawnMonitored("probe:echo", HOST);
     await rt.process.send(echo, "hi", new Uint8Array([7, 8, 9]));
     await rt.process.send(echo, "hi", { n: 2 });
-    const echoes: unknown[] = [];
-    for (const _ of upTo(2)) echoes.push((await rt.process.receive({ match: message("echo", echo), timeout: 30_000 }))?.payload);
-    expect(echoes).toEqual([new Uint8Array([7, 8, 9]), { n: 2 }]);
+    const echoes = [];
+    for (const _ of upTo(2)) echoes.push(await rt.process.receive({ match: message("echo", echo), timeout: 30_000 }));
+    expect(echoes).toMatchObject([{ payload: new Uint8Array([7, 8, 9]) }, { payload: { n: 2 } }]);
     await rt.process.cancel(echo, "enough");
     expect(await exitOf(rt.process, echo)).toEqual({ value: { echoed: 2, reason: "enough" } });
   });
@@ -68,9 +68,9 @@ describe("a component guest", () => {
     const echo = await rt.process.spawnMonitored("probe:echo_component", HOST, 3);
     const sent = [new Uint8Array([1, 2, 3]), { text: "é", list: [1, null] }, "a string"];
     for (const payload of sent) expect(await rt.process.send(echo, "say", payload)).toBe(true);
-    const echoes: unknown[] = [];
-    for (const _ of sent) echoes.push((await rt.process.receive({ match: message("echo", echo), timeout: 30_000 }))?.payload);
-    expect(echoes).toEqual(sent);
+    const echoes = [];
+    for (const _ of sent) echoes.push(await rt.process.receive({ match: message("echo", echo), timeout: 30_000 }));
+    expect(echoes).toMatchObject(sent.map((payload) => ({ type: "MESSAGE", topic: "echo", payload })));
     expect(await exitOf(rt.process, echo)).toEqual({ value: 3 });
   });
 
