@@ -3,6 +3,8 @@
 // ordering per pair, monitor and link, are refused spawns without trapping, time out
 // in receive, and exchange bytes and JSON values.
 
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fromProcess, Runtime } from "../src/index.ts";
@@ -27,7 +29,8 @@ const collector = (n: number, topic: string) =>
 describe("guest ↔ guest", () => {
   it("examples/ping-pong: two C guests exchange 200 messages, each pong checked; the pinger ends with the count", async () => {
     const io = captureStdio();
-    const rt = await Runtime.open({ root: join(REPO, "examples", "ping-pong"), stdio: io.stdio });
+    const cacheDir = mkdtempSync(join(tmpdir(), "wippy-guest-api-cache-"));
+    const rt = await Runtime.open({ root: join(REPO, "examples", "ping-pong"), cacheDir, stdio: io.stdio });
     try {
       const ping = await rt.process.spawnMonitored("pingpong:ping", "pingpong:processes", "200");
       const result = await exitOf(rt.process, ping);
