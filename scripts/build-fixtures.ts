@@ -7,7 +7,9 @@
 //
 // WAT → core module: jco `parse`. WIT + WAT → component: jco `componentEmbed` +
 // `componentNew`. C → preview1 core module: clang-19 --target=wasm32-wasi (wasi-libc);
-// → component: jco `componentNew` with the preview1 command/reactor adapter.
+// → component: jco `componentNew` with the preview1 command/reactor adapter. C guests of
+// the process API include include/wippy/process.h; those importing the core-module ABI
+// (module "wippy:process") are built as core modules only.
 // JS (examples/http-worker) → component: componentize-js; its Wizer snapshot differs from
 // build to build, so that one is not byte-reproducible (--check builds it only).
 // Every step is a pure function of the sources and tool versions, so the output is
@@ -38,7 +40,8 @@ const CLANG_INSTALL =
   "apt-get update && apt-get install -y clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32";
 // --strip-debug drops the DWARF that Debian's prebuilt wasi-libc carries (~30% of each
 // binary) and keeps the name section, so traps still show function names.
-const CFLAGS = ["--target=wasm32-wasi", "-O2", "-Wall", "-Wextra", "-Werror", "-Wl,--strip-debug"];
+// -I: `#include <wippy/process.h>` (relative: clang runs in fixtures/c).
+const CFLAGS = ["--target=wasm32-wasi", "-O2", "-Wall", "-Wextra", "-Werror", "-Wl,--strip-debug", "-I../../include"];
 
 type Group = "core" | "components" | "c" | "js";
 
@@ -49,6 +52,8 @@ interface Fixture {
   reproducible?: boolean;
   /** builds the fixture; returns [path relative to ROOT, bytes] for each output binary */
   build: () => Promise<Array<[string, Uint8Array]>>;
+  /** its output paths (relative to ROOT) when they are not the group's usual ones */
+  outputs?: string[];
 }
 
 /** binaries copied into the examples (destination ← fixture output, both relative to ROOT) */
@@ -58,6 +63,9 @@ const EXAMPLES: Array<[string, string]> = [
   ["examples/file-processor/wasm/processor.wasm", "fixtures/c/processor.core.wasm"],
   ["examples/supervision-tree/wasm/worker.wasm", "fixtures/core/compute.wasm"],
   ["examples/supervision-tree/wasm/sleeper.wasm", "fixtures/c/sleeper.core.wasm"],
+  ["examples/ping-pong/wasm/pingpong.wasm", "fixtures/c/pingpong.core.wasm"],
+  ["examples/guest-supervisor/wasm/guest_supervisor.wasm", "fixtures/c/guest_supervisor.core.wasm"],
+  ["examples/guest-supervisor/wasm/worker.wasm", "fixtures/core/compute.wasm"],
 ];
 
 const read = (rel: string): string => readFileSync(join(ROOT, rel), "utf8");
@@ -213,6 +221,47 @@ function cReactor(name: string, world: string): Fixture {
 }
 
 /**
+ * A C guest of the process API as a preview1 core module only (X.core.wasm): it imports
+ * module "wippy:process", which a component cannot import without a WIT world.
+ * kind: a command (exports _start) or a reactor (exports its functions).
+ */
+function cCore(name: string, kind: "command" | "reactor"): Fixture {
+  const out = `fixtures/c/${name}.core.wasm`;
+  return {
+    name,
+    group: "c",
+    outputs: [out],
+    build: async () => [[out, clang(`${name}.c`, kind === "reactor" ? ["-mexec-model=reactor"] : [])]],
+  };
+}
+
+/**
+ * A C reactor component whose world (fixtures/c/X.wit) imports wippy:process: the WIT
+ * source gets wit/process.wit as a nested package, so no deps folder is needed.
+ */
+function cProcessComponent(name: string, world: string): Fixture {
+  return {
+    name,
+    group: "c",
+    build: async () => {
+      const core = clang(`${name}.c`, ["-mexec-model=reactor"]);
+      const processWit = read("wit/process.wit").replace(/^package (wippy:process@[^;]+);$/m, "package $1 {") + "}\n";
+      const embedded = await componentEmbed({
+        binary: core,
+        witSource: `${read(`fixtures/c/${name}.wit`)}\n${processWit}`,
+        world,
+        stringEncoding: "utf8",
+      });
+      const component = await componentNew(embedded, [["wasi_snapshot_preview1", adapter("reactor")]]);
+      return [
+        [`fixtures/c/${name}.core.wasm`, core],
+        [`fixtures/c/${name}.wasm`, component],
+      ];
+    },
+  };
+}
+
+/**
  * A JavaScript component for an example: componentize-js (StarlingMonkey) from
  * examples/NAME/guest/{app.js,world.wit}, with jco's WASI 0.2.12 WIT as deps, to
  * examples/NAME/wasm/FILE. `disable` turns StarlingMonkey features (and their imports) off.
@@ -266,6 +315,11 @@ const ALL: Fixture[] = [
   cCommand("exit3"),
   cReactor("greet_reactor", "greet-reactor"),
   cReactor("cpu", "cpu"),
+  cCore("pingpong", "command"),
+  cCore("guest_supervisor", "command"),
+  cCore("echo_service", "reactor"),
+  cCore("guest_probe", "reactor"),
+  cProcessComponent("echo_component", "echo-component"),
   jsExample("http-worker", "http_worker.wasm", ["random", "stdio", "clocks"]),
 ];
 
@@ -389,6 +443,7 @@ async function main(): Promise<number> {
 }
 
 function outputsOf(fixture: Fixture): string[] {
+  if (fixture.outputs) return fixture.outputs;
   switch (fixture.group) {
     case "core":
       return [`fixtures/core/${fixture.name}.wasm`];

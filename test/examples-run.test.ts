@@ -111,3 +111,40 @@ describe("examples/file-processor", () => {
     expect(readFileSync(join(root, "output", "note.txt"), "utf8")).toBe("x");
   });
 });
+
+describe("examples/ping-pong", () => {
+  it("wippy run ping-pong: two C guests exchange 1000 messages; the CLI prints the count", () => {
+    expect(wippy(copyExample("ping-pong"), ["run", "ping-pong"])).toEqual({ code: 0, stdout: "1000\n", stderr: "" });
+  });
+
+  it("wippy run ping-pong N exchanges N messages", () => {
+    expect(wippy(copyExample("ping-pong"), ["run", "ping-pong", "25"])).toEqual({ code: 0, stdout: "25\n", stderr: "" });
+  });
+
+  it("a count that is not positive is the guest's usage error, exit status 2", () => {
+    expect(wippy(copyExample("ping-pong"), ["run", "ping-pong", "0"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "pingpong: N must be a positive number of messages, got 0\n",
+    });
+  });
+});
+
+describe("examples/guest-supervisor", () => {
+  it("wippy run guest-supervisor prints 42: compute_worker(6, 7) spawned and monitored by a C guest", () => {
+    expect(wippy(copyExample("guest-supervisor"), ["run", "guest-supervisor"])).toEqual({ code: 0, stdout: "42\n", stderr: "" });
+  });
+
+  it("without process.spawn the spawn is refused inside the guest, with a message naming the entry", () => {
+    const root = copyExample("guest-supervisor");
+    const yaml = join(root, "src", "main.yaml");
+    const granted = readFileSync(yaml, "utf8");
+    const withoutGrant = granted.replace(/\n {4}process:\n {6}spawn: \[myns:compute_worker\]/, "");
+    expect(withoutGrant).not.toBe(granted);
+    writeFileSync(yaml, withoutGrant);
+    const r = wippy(root, ["run", "guest-supervisor"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^guest_supervisor: spawn failed: .*myns:compute_worker.*process\.spawn\n$/);
+  });
+});
