@@ -97,19 +97,10 @@ function watComponent(name: string, world: string = name): Fixture {
   };
 }
 
-/**
- * A folder holding `world.wit` with wit/process.wit (wippy:process) as a dependency, for
- * worlds that import the process API. jco reads it through preview2-shim's filesystem,
- * closed until given preopens. The caller removes the folder.
- */
-async function witWithProcessApi(worldWit: string): Promise<string> {
-  const tmp = mkdtempSync(join(tmpdir(), "wippy-wit-"));
-  mkdirSync(join(tmp, "deps", "process"), { recursive: true });
-  writeFileSync(join(tmp, "world.wit"), read(worldWit));
-  copyFileSync(join(ROOT, "wit", "process.wit"), join(tmp, "deps", "process", "process.wit"));
-  const { _setPreopens } = await import("@bytecodealliance/preview2-shim/filesystem");
-  (_setPreopens as (p: Record<string, string>) => void)({ [tmp]: tmp });
-  return tmp;
+/** A world's WIT (it imports wippy:process) with wit/process.wit appended as a nested package: no deps folder needed. */
+function withProcessApi(worldWit: string): string {
+  const processWit = read("wit/process.wit").replace(/^package (wippy:process@[^;]+);$/m, "package $1 {") + "}\n";
+  return `${read(worldWit)}\n${processWit}`;
 }
 
 /** a component from a hand-written WAT core module whose world imports wippy:process */
@@ -120,13 +111,8 @@ function watProcessComponent(name: string): Fixture {
     group: "components",
     build: async () => {
       const core = await parse(read(`${dir}/${name}.wat`));
-      const wit = await witWithProcessApi(`${dir}/${name}.wit`);
-      try {
-        const embedded = await componentEmbed({ binary: core, witPath: wit, world: name, stringEncoding: "utf8" });
-        return [[`${dir}/${name}.wasm`, await componentNew(embedded)]];
-      } finally {
-        rmSync(wit, { recursive: true, force: true });
-      }
+      const embedded = await componentEmbed({ binary: core, witSource: withProcessApi(`${dir}/${name}.wit`), world: name, stringEncoding: "utf8" });
+      return [[`${dir}/${name}.wasm`, await componentNew(embedded)]];
     },
   };
 }
@@ -245,10 +231,9 @@ function cProcessComponent(name: string, world: string): Fixture {
     group: "c",
     build: async () => {
       const core = clang(`${name}.c`, ["-mexec-model=reactor"]);
-      const processWit = read("wit/process.wit").replace(/^package (wippy:process@[^;]+);$/m, "package $1 {") + "}\n";
       const embedded = await componentEmbed({
         binary: core,
-        witSource: `${read(`fixtures/c/${name}.wit`)}\n${processWit}`,
+        witSource: withProcessApi(`fixtures/c/${name}.wit`),
         world,
         stringEncoding: "utf8",
       });
