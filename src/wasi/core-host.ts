@@ -40,14 +40,18 @@ const processApiOf = (info: CoreInfo): boolean => {
 /** The core-module imports of one runtime: its processes share `shared` (file times, the wall clock's anchor). */
 export const createCoreImports = (shared = new Preview1Shared()): CoreImportProvider => (io, info) => {
   if (info.imports.length === 0) return NONE;
-  const host = createPreview1Host({ io, granted: grantedOf(io.entry.imports), needed: neededOf(info), shared });
+  const needed = neededOf(info);
+  // a guest of the process API alone gets no WASI host (no fd table, no stdio queues)
+  const host = needed.size > 0 ? createPreview1Host({ io, granted: grantedOf(io.entry.imports), needed, shared }) : undefined;
   // the loader refused a module importing wippy:process without the grant; io.process is there
   const api = processApiOf(info) && io.process ? coreProcessImports(io.process) : undefined;
+  const imports: WebAssembly.Imports = { ...host?.imports };
+  if (api) imports[PROCESS_MODULE] = api.imports as WebAssembly.ModuleImports;
   return {
-    imports: api ? { ...host.imports, [PROCESS_MODULE]: api.imports as WebAssembly.ModuleImports } : host.imports,
+    imports,
     suspends: true,
     bindMemory: (memory) => {
-      host.bindMemory(memory);
+      host?.bindMemory(memory);
       api?.bindMemory(memory);
     },
     settle(err: unknown) {
@@ -56,6 +60,6 @@ export const createCoreImports = (shared = new Preview1Shared()): CoreImportProv
       if (err.code === 0) return { value: 0 };
       throw new ProcessError("exit", `exited with status ${err.code}`, { code: err.code });
     },
-    close: () => void host.close(),
+    close: () => void host?.close(),
   };
 };
