@@ -41,6 +41,9 @@ export interface ProcessCore {
 }
 
 const NEVER = new AbortController().signal;
+// settled Promises are immutable: every send can hand out the same two
+const SENT = Promise.resolve(true);
+const GONE = Promise.resolve(false);
 
 export class ProcessApi {
   /** This process's pid. */
@@ -164,7 +167,14 @@ export class ProcessApi {
 
   /** `true` once the message is in a live mailbox; `false` when `pid` is gone. */
   send(pid: string, topic: string, payload?: unknown): Promise<boolean> {
-    return this.#op(() => this.#core.table.send(this.self, pid, topic, payload));
+    // the hot path of messaging: no closure, no new Promise for the answer
+    const exit = this.#rec.mailbox.endedWith;
+    if (exit) return Promise.reject(new ProcessExitError(this.self, exit));
+    try {
+      return this.#core.table.send(this.self, pid, topic, payload) ? SENT : GONE;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** The next event (or the first `match` accepts); `null` only on timeout. */

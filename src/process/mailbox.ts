@@ -88,7 +88,8 @@ export class Mailbox {
         continue;
       }
       if (!taken) continue;
-      this.#waiters.splice(i, 1);
+      if (i === 0) this.#waiters.shift();
+      else this.#waiters.splice(i, 1);
       settled(w);
       w.resolve(event);
       return "queued";
@@ -99,7 +100,8 @@ export class Mailbox {
   }
 
   /** The first queued event `match` accepts (or the first one); `null` after the timeout. */
-  receive(opts: ReceiveOptions | number = {}): Promise<MailboxEvent | null> {
+  receive(opts?: ReceiveOptions | number): Promise<MailboxEvent | null> {
+    if (opts === undefined) return this.#receiveAny();
     // anything but an options object is a timeout (checked below), never destructured
     const { match, timeout, signal }: ReceiveOptions = typeof opts === "object" && opts !== null ? opts : { timeout: opts as number };
     try {
@@ -134,6 +136,15 @@ export class Mailbox {
         signal.addEventListener("abort", waiter.onAbort, { once: true });
       }
       this.#waiters.push(waiter);
+    });
+  }
+
+  /** receive() with no options, the common case: no option checks, no timer, no listener. */
+  #receiveAny(): Promise<MailboxEvent | null> {
+    if (this.#head < this.#queue.length) return Promise.resolve(this.#take(undefined)!);
+    if (this.#ended) return Promise.reject(new ProcessExitError(this.#owner, this.#ended));
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ match: undefined, resolve, reject, timer: undefined, signal: undefined, onAbort: undefined });
     });
   }
 
