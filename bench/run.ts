@@ -1,7 +1,8 @@
-// npm run bench [-- --runs N] [-- --only spawn,fuel,concurrency,cli,guests]
+// npm run bench [-- --runs N] [-- --only spawn,fuel,concurrency,cli,guests,bursts]
 // Prints one table (median, min–max, and the ratio to a baseline measured in the same
 // run) and writes it to bench/RESULTS.md. Not a test: nothing here passes or fails.
 
+import { burstCases } from "./cases/bursts.ts";
 import { cliCases } from "./cases/cli.ts";
 import { concurrencyCases } from "./cases/concurrency.ts";
 import { fuelCases } from "./cases/fuel.ts";
@@ -23,6 +24,7 @@ const CASES: Record<string, (runs: number) => Promise<Row[]>> = {
   concurrency: concurrencyCases,
   cli: cliCases,
   guests: guestCases,
+  bursts: burstCases,
 };
 
 console.log(`bench: ${runs} runs each on ${machine()}`);

@@ -124,13 +124,14 @@ describe("cli, io, clocks", () => {
 });
 
 describe("suspension: a waiting guest holds up nobody", () => {
-  it("200 components sleeping 100 ms run concurrently while a timer ticks", async () => {
+  it("200 components sleeping 1 s run concurrently while a timer ticks", async () => {
     const { runtime, io } = await open();
     await run(runtime, io, "p:sleeper", "1"); // warm the transpile cache
     const N = 200;
-    // Each tick looks at how many of them are asleep at that moment. (Spawning is CPU-bound,
-    // so how many ticks fit in depends on the machine; that they tick at all, and that many
-    // guests sleep at once, is the point.)
+    // Each tick looks at how many of them are asleep at that moment. (Starting a component is
+    // CPU-bound, and starts take turns so that a burst does not hold the loop: the sleep is
+    // long enough for many to be asleep at once even so. That they tick, and that many guests
+    // sleep at once, is the point.)
     let ticks = 0;
     let asleep = 0;
     const timer = setInterval(() => {
@@ -138,16 +139,16 @@ describe("suspension: a waiting guest holds up nobody", () => {
       asleep = Math.max(asleep, runtime.processes().filter((p) => p.state === "suspended").length);
     }, 5);
     const t0 = performance.now();
-    const pids = await Promise.all(Array.from({ length: N }, () => runtime.process.spawnMonitored("p:sleeper", "p:hosts", "100")));
+    const pids = await Promise.all(Array.from({ length: N }, () => runtime.process.spawnMonitored("p:sleeper", "p:hosts", "1000")));
     const exits = [];
     for (let i = 0; i < N; i++) exits.push(await runtime.process.receive(30_000));
     const wall = performance.now() - t0;
     clearInterval(timer);
-    console.log(`p2: ${N} sleepers × 100 ms: ${wall.toFixed(0)} ms wall; a 5 ms interval ticked ${ticks} times; up to ${asleep} asleep at once`);
+    console.log(`p2: ${N} sleepers × 1 s: ${wall.toFixed(0)} ms wall; a 5 ms interval ticked ${ticks} times; up to ${asleep} asleep at once`);
     expect(exits.every((e) => e && "value" in e && e.value === 0)).toBe(true);
     expect(new Set(exits.map((e) => e?.from))).toEqual(new Set(pids));
     expect(pids.every((pid) => io.stdout(pid) === "slept\n")).toBe(true);
-    expect(wall).toBeLessThan((N * 100) / 4);
+    expect(wall).toBeLessThan((N * 1000) / 4);
     expect(ticks).toBeGreaterThanOrEqual(1);
     expect(asleep).toBeGreaterThanOrEqual(N / 4);
   });

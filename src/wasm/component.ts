@@ -4,6 +4,7 @@
 import { ProcessError } from "../process/exit.ts";
 import { firstGrant, isInstrumented, preemptImports, type MemoryShape } from "./preempt-imports.ts";
 import { isWasiCommand, type Instance, type Program, type ProcessIO } from "./program.ts";
+import { componentStarts } from "./start-gate.ts";
 import type { TranspiledComponent } from "./transpile-cache.ts";
 import { coerceArgs, signatureKey } from "./wit.ts";
 
@@ -73,7 +74,11 @@ export class ComponentProgram implements Program {
     this.#provideImports = provideImports;
   }
 
-  async instantiate(io: ProcessIO): Promise<Instance> {
+  instantiate(io: ProcessIO): Promise<Instance> {
+    return componentStarts.run(() => this.#instantiate(io));
+  }
+
+  async #instantiate(io: ProcessIO): Promise<Instance> {
     const memories: WebAssembly.Memory[] = [];
     const imports = this.#provideImports(io, this.imports);
     const { coreModules } = this.transpiled;
