@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { loadRegistry } from "../src/registry/index.ts";
 import { useRuntimes, makeProject } from "./helpers/project.ts";
-import { MailboxFullError } from "../src/index.ts";
+import { fromProcess, MailboxFullError } from "../src/index.ts";
+import { runtimeInternals } from "../src/runtime.ts";
 
 const open = useRuntimes("guest-abi");
 
@@ -144,6 +145,38 @@ describe("core modules: wippy:process", () => {
     const full = p.send(pid, "m", 3);
     await expect(full).rejects.toBeInstanceOf(MailboxFullError);
     await expect(full).rejects.toMatchObject({ pid });
+  });
+});
+
+describe("EXIT values as a guest receives them", () => {
+  // echo(1) ends on its first event that is not a message, with that event's payload and
+  // format as its result: the JSON text the guest was handed comes back parsed
+  const exitSeenByGuest = async (value: unknown, fail = false) => {
+    const { runtime } = await open(YAML, BINARIES);
+    const p = runtime.process;
+    const guest = await p.spawnMonitored("t:echo", "t:host", 1);
+    const actor = await runtime.spawnActor(
+      fromProcess(async ({ receive }) => {
+        await receive(); // ends when told to
+        if (fail) throw new Error("it failed");
+        return value;
+      }),
+    );
+    runtimeInternals(runtime).table.monitor(guest, actor); // as the guest's own monitor would
+    await p.send(actor, "go");
+    const ev = (await p.receive({ match: (e) => e.type === "EXIT" && e.from === guest, timeout: 5000 })) as { value: unknown };
+    return ev.value;
+  };
+
+  it("integers beyond ±2^53 arrive as decimal strings, safe numbers as numbers", async () => {
+    expect(await exitSeenByGuest({ big: 2 ** 60, neg: -(2 ** 55), small: 42, x: 1.5 })).toEqual({ big: "1152921504606846976", neg: "-36028797018963968", small: 42, x: 1.5 });
+    expect(await exitSeenByGuest(12345678901234567890n)).toBe("12345678901234567890");
+  });
+
+  it("bytes arrive as an array of numbers, undefined as null, an error as {kind, message}", async () => {
+    expect(await exitSeenByGuest(new Uint8Array([1, 2, 3]))).toEqual([1, 2, 3]);
+    expect(await exitSeenByGuest(undefined)).toBeNull();
+    expect(await exitSeenByGuest(null, true)).toEqual({ kind: "error", message: "it failed" });
   });
 });
 
