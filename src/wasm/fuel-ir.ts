@@ -93,7 +93,7 @@ interface Mark {
   loop?: Ref;
 }
 
-function childGetters(b: Binaryen): Map<number, ((e: Ref) => unknown)[]> {
+export function childGetters(b: Binaryen): Map<number, ((e: Ref) => unknown)[]> {
   const byId = new Map<number, ((e: Ref) => unknown)[]>();
   const api = b as unknown as Record<string, unknown>;
   for (const [cls, getters] of Object.entries(CHILDREN)) {
