@@ -2,6 +2,7 @@
 // one table in which every figure stands next to a baseline measured in the same run.
 
 import { cpus, totalmem } from "node:os";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,6 +33,13 @@ export interface Row {
   baseline?: Stats;
   /** When the ratio reads better the other way round (throughput: higher is better). */
   higherIsBetter?: boolean;
+  /**
+   * Value and baseline are times per item, but the ratio is of rates (items per second):
+   * ours over the baseline's, so 0.05× means a twentieth of the baseline's rate.
+   */
+  rateRatio?: boolean;
+  /** Peak RSS above the idle process (MiB), of the row and of its baseline, measured in the same run. */
+  rss?: { value?: number; baseline?: number };
   note?: string;
 }
 
@@ -48,17 +56,40 @@ const fmtStats = (s: Stats) => `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})
 
 export function ratio(row: Row): string {
   if (!row.baseline) return "—";
+  if (row.rateRatio) return `${(row.baseline.median / row.value.median).toFixed(3)}× the rate`;
   const r = row.higherIsBetter ? row.baseline.median / row.value.median : row.value.median / row.baseline.median;
   return `${r.toFixed(2)}×`;
 }
 
+const fmtRss = (rss: Row["rss"]): string => {
+  if (!rss) return "—";
+  const mib = (v: number | undefined) => (v === undefined ? "—" : `${v.toFixed(0)}`);
+  return `${mib(rss.value)} / ${mib(rss.baseline)} MiB`;
+};
+
 export function table(rows: Row[]): string {
-  const head = "| benchmark | unit | median (min–max) | baseline | baseline median (min–max) | ratio |";
-  const lines = [head, "| --- | --- | --- | --- | --- | --- |"];
+  const head = "| benchmark | unit | median (min–max) | baseline | baseline median (min–max) | ratio | peak RSS (row / baseline) |";
+  const lines = [head, "| --- | --- | --- | --- | --- | --- | --- |"];
   for (const r of rows) {
-    lines.push(`| ${r.name} | ${r.unit} | ${fmtStats(r.value)} | ${r.baselineName} | ${r.baseline ? fmtStats(r.baseline) : "—"} | ${ratio(r)} |`);
+    lines.push(`| ${r.name} | ${r.unit} | ${fmtStats(r.value)} | ${r.baselineName} | ${r.baseline ? fmtStats(r.baseline) : "—"} | ${ratio(r)} | ${fmtRss(r.rss)} |`);
   }
   return lines.join("\n");
+}
+
+/** Peak RSS above where it was at construction (MiB): sampled on a timer and wherever `mark` is called. */
+export class RssPeak {
+  readonly #base = process.memoryUsage.rss();
+  #peak = 0;
+  #timer = setInterval(() => this.mark(), 10);
+  mark(): void {
+    this.#peak = Math.max(this.#peak, process.memoryUsage.rss() - this.#base);
+  }
+  /** Stops sampling; the peak in MiB. */
+  stop(): number {
+    this.mark();
+    clearInterval(this.#timer);
+    return this.#peak / 2 ** 20;
+  }
 }
 
 export function machine(): string {
@@ -71,7 +102,8 @@ export function writeResults(rows: Row[], notes: string[]): string {
     "# Bench results",
     "",
     `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} with \`npm run bench\`.`,
-    "Ratio: the figure over its baseline (for throughput, the baseline over the figure), so below 1 is faster than the baseline.",
+    "Ratio: the figure over its baseline (for throughput, the baseline over the figure), so below 1 is faster than the baseline;",
+    "`× the rate` compares rates instead: ours over the baseline's, so below 1 is slower. Peak RSS: above the idle process, each side measured in processes of its own.",
     "",
     table(rows),
     "",
@@ -79,14 +111,15 @@ export function writeResults(rows: Row[], notes: string[]): string {
     "",
   ].join("\n");
   const file = join(REPO, "bench", "RESULTS.md");
-  // keep the soak section (npm run soak writes it; it takes minutes, so it is not rerun here)
-  let soak = "";
+  // keep the sections under the table (dated comparisons, and the soak that npm run soak
+  // writes: it takes minutes, so it is not rerun here)
+  let sections = "";
   try {
-    soak = /\n## Soak\n[\s\S]*$/.exec(readFileSync(file, "utf8"))?.[0] ?? "";
+    sections = /\n## [\s\S]*$/.exec(readFileSync(file, "utf8"))?.[0] ?? "";
   } catch {
     // first run
   }
-  writeFileSync(file, soak ? `${text.trimEnd()}\n${soak}` : text);
+  writeFileSync(file, sections ? `${text.trimEnd()}\n${sections}` : text);
   return text;
 }
 
@@ -95,4 +128,30 @@ export async function openProject(yaml: string, binaries: Record<string, string>
   const project = makeProject(yaml, binaries);
   const cacheDir = mkdtempSync(join(tmpdir(), "wippy-bench-cache-"));
   return Runtime.open({ root: project.root, cacheDir, stdio: captureStdio().stdio });
+}
+
+/** Samples of one measurement and the peak RSS above where it started (MiB). */
+export interface Measured {
+  samples: number[];
+  rssMiB: number;
+}
+
+/** Runs the measurement `name` of bench/child.ts in a fresh Node process. */
+export function inChild(name: string, runs: number): Measured {
+  const r = spawnSync(process.execPath, [join(REPO, "bench", "child.ts"), name, String(runs)], { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (r.error || r.status !== 0) throw new Error(`bench child ${name}: ${r.error?.message ?? r.stderr.trim()}`);
+  return JSON.parse(r.stdout) as Measured;
+}
+
+/** One-run children of each measurement in turn, `runs` rounds (the machine's load falls on all alike). */
+export function alternating(names: string[], runs: number): Measured[] {
+  const out = names.map((): Measured => ({ samples: [], rssMiB: 0 }));
+  for (let i = 0; i < runs; i++) {
+    for (const [k, name] of names.entries()) {
+      const m = inChild(name, 1);
+      out[k]!.samples.push(...m.samples);
+      out[k]!.rssMiB = Math.max(out[k]!.rssMiB, m.rssMiB);
+    }
+  }
+  return out;
 }

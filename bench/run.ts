@@ -1,6 +1,7 @@
 // npm run bench [-- --runs N] [-- --only spawn,fuel,concurrency,cli,guests,bursts]
 // Prints one table (median, min–max, and the ratio to a baseline measured in the same
 // run) and writes it to bench/RESULTS.md. Not a test: nothing here passes or fails.
+// Rows that report RSS measure each side in a fresh Node process (bench/child.ts).
 
 import { burstCases } from "./cases/bursts.ts";
 import { cliCases } from "./cases/cli.ts";

@@ -1,5 +1,6 @@
-// spawn → EXIT of one process at a time, against its floors: a bare core instance,
-// the transpiled component called directly, and Erlang's spawn_monitor → 'DOWN'.
+// spawn → EXIT against its floors: a bare core instance, the transpiled component
+// called directly, and Erlang's spawn_monitor → 'DOWN' compiled with erlc (one process
+// at a time, and in batches of 1 000), each Erlang figure compared as a rate.
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -7,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadTranspiled } from "../../src/wasm/transpile-cache.ts";
-import { openProject, REPO, sample, stats, type Row } from "../lib.ts";
+import { alternating, openProject, REPO, RssPeak, sample, stats, type Measured, type Row } from "../lib.ts";
 
 const YAML = `
 namespace: b
@@ -19,31 +20,83 @@ entries:
 `;
 const BINARIES = { "wasm/compute.wasm": "core/compute.wasm", "wasm/greet.wasm": "components/greet/greet.wasm" };
 
-/** µs per process over `n` sequential spawn → EXIT. */
-async function perProcess(n: number, once: () => Promise<unknown> | unknown): Promise<number> {
+/** µs per process over `n` sequential spawn → EXIT; `rss` is sampled every 500. */
+async function perProcess(n: number, once: () => Promise<unknown> | unknown, rss?: RssPeak): Promise<number> {
   const t = performance.now();
-  for (let i = 0; i < n; i++) await once();
+  for (let i = 0; i < n; i++) {
+    await once();
+    if (i % 500 === 0) rss?.mark();
+  }
   return ((performance.now() - t) * 1000) / n;
 }
 
-export async function spawnCases(runs: number): Promise<Row[]> {
-  const rows: Row[] = [];
-  const rt = await openProject(YAML, BINARIES);
-  try {
-    const proc = rt.process;
-    const N = 5000;
-    const exit = async (id: string, ...args: unknown[]) => {
-      await proc.spawnMonitored(id, "b:hosts", ...args);
-      const ev = await proc.receive(); // no timeout: a timer per receive would be the harness's cost, not ours
-      if (ev?.type !== "EXIT" || !("value" in ev)) throw new Error(`bench process failed: ${JSON.stringify(ev)}`);
-    };
-    const module = new WebAssembly.Module(readFileSync(join(REPO, "fixtures/core/compute.wasm")));
-    const bare = () => (new WebAssembly.Instance(module).exports.answer as () => number)();
-    const floor = await sample(runs, () => perProcess(N, bare));
-    const core = await sample(runs, () => perProcess(N, () => exit("b:answer")));
-    rows.push({ name: "spawn → EXIT, core module (`answer`)", unit: "µs/process", value: stats(core), baselineName: "`new WebAssembly.Instance` + call", baseline: stats(floor) });
+const N = 5000;
 
-    // The component floor: jco's own output, uninstrumented, instantiated and called directly.
+/** Opens the bench project; `exit` spawns one monitored process and waits for its EXIT. */
+async function project() {
+  const rt = await openProject(YAML, BINARIES);
+  const exit = async (id: string, ...args: unknown[]) => {
+    await rt.process.spawnMonitored(id, "b:hosts", ...args);
+    expectExit(await rt.process.receive()); // no timeout: a timer per receive would be the harness's cost, not ours
+  };
+  return { rt, exit };
+}
+
+function expectExit(ev: unknown): void {
+  const e = ev as { type?: string } | undefined;
+  if (e?.type !== "EXIT" || !("value" in e)) throw new Error(`bench process failed: ${JSON.stringify(ev)}`);
+}
+
+/** The measurements that report RSS, each run in a fresh process by bench/child.ts. */
+export const spawnChildren: Record<string, (runs: number) => Promise<Measured>> = {
+  async "bare-instance"(runs) {
+    const module = new WebAssembly.Module(readFileSync(join(REPO, "fixtures/core/compute.wasm")));
+    const rss = new RssPeak();
+    const samples = await sample(runs, () => perProcess(N, () => (new WebAssembly.Instance(module).exports.answer as () => number)(), rss));
+    return { samples, rssMiB: rss.stop() };
+  },
+  async "spawn-seq"(runs) {
+    const { rt, exit } = await project();
+    try {
+      const rss = new RssPeak();
+      const samples = await sample(runs, () => perProcess(N, () => exit("b:answer"), rss));
+      return { samples, rssMiB: rss.stop() };
+    } finally {
+      await rt.close();
+    }
+  },
+  // BATCH spawned and monitored, then BATCH EXITs received (as Erlang's batch row does)
+  async "spawn-batch"(runs) {
+    const { rt } = await project();
+    try {
+      const rss = new RssPeak();
+      const samples = await sample(runs, async () => {
+        const t = performance.now();
+        for (let b = 0; b < N / BATCH; b++) {
+          const pids: Promise<string>[] = [];
+          for (let i = 0; i < BATCH; i++) pids.push(rt.process.spawnMonitored("b:answer", "b:hosts"));
+          await Promise.all(pids);
+          rss.mark();
+          for (let i = 0; i < BATCH; i++) expectExit(await rt.process.receive());
+        }
+        return ((performance.now() - t) * 1000) / N;
+      });
+      return { samples, rssMiB: rss.stop() };
+    } finally {
+      await rt.close();
+    }
+  },
+};
+
+export async function spawnCases(runs: number): Promise<Row[]> {
+  const [floor, core, batch] = alternating(["bare-instance", "spawn-seq", "spawn-batch"], runs);
+  const rows: Row[] = [
+    { name: "spawn → EXIT, core module (`answer`)", unit: "µs/process", value: stats(core!.samples), baselineName: "`new WebAssembly.Instance` + call", baseline: stats(floor!.samples), rss: { value: core!.rssMiB, baseline: floor!.rssMiB } },
+  ];
+
+  // The component floor: jco's own output, uninstrumented, instantiated and called directly.
+  const { rt, exit } = await project();
+  try {
     const greetBytes = readFileSync(join(REPO, "fixtures/components/greet/greet.wasm"));
     const transpiled = await loadTranspiled(greetBytes, "bench-greet", mkdtempSync(join(tmpdir(), "wippy-bench-")), "memory");
     const mod = (await import(pathToFileURL(join(transpiled.dir, "component.js")).href)) as { instantiate: typeof transpiled.instantiate };
@@ -57,34 +110,55 @@ export async function spawnCases(runs: number): Promise<Row[]> {
     const componentFloor = await sample(runs, () => perProcess(N2, direct));
     const component = await sample(runs, () => perProcess(N2, () => exit("b:greet", "x")));
     rows.push({ name: "spawn → EXIT, component (`greet`)", unit: "µs/process", value: stats(component), baselineName: "transpiled component, instantiate + call", baseline: stats(componentFloor) });
-
-    const erlang = erlangSpawn(runs);
-    rows.push(
-      erlang
-        ? { name: "spawn → EXIT, core module (`answer`)", unit: "µs/process", value: stats(core), baselineName: "Erlang `spawn_monitor` → `'DOWN'`", baseline: stats(erlang) }
-        : { name: "spawn → EXIT vs Erlang", unit: "µs/process", value: stats(core), baselineName: "Erlang: skipped, `erl` is not on PATH (apt-get install erlang-base)" },
-    );
   } finally {
     await rt.close();
   }
+  rows.push(...erlangRows(runs, { core: core!.samples, coreRss: core!.rssMiB, batch: batch!.samples, batchRss: batch!.rssMiB }));
   return rows;
 }
 
-const ERL = `
-N = 200000,
-Loop = fun L(0) -> ok; L(K) -> {P, R} = spawn_monitor(fun() -> ok end), receive {'DOWN', R, process, P, _} -> L(K - 1) end end,
-Loop(10000),
-T0 = erlang:monotonic_time(nanosecond), Loop(N), T1 = erlang:monotonic_time(nanosecond),
-io:format("~f~n", [(T1 - T0) / N / 1000]), halt().
-`;
+const BATCH = 1000;
 
-/** µs per spawn_monitor → 'DOWN' in erl, one VM per run; undefined when erl is absent. */
-function erlangSpawn(runs: number): number[] | undefined {
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const r = spawnSync("erl", ["-noshell", "-eval", ERL.replace(/\n/g, " ")], { encoding: "utf8" });
-    if (r.error || r.status !== 0) return undefined;
-    out.push(Number(r.stdout.trim()));
+/** The rows against compiled Erlang: one process at a time, and batches of BATCH. */
+function erlangRows(runs: number, ours: { core: number[]; coreRss: number; batch: number[]; batchRss: number }): Row[] {
+  const seqName = "spawn → EXIT, core module (`answer`), one at a time";
+  const batchName = `spawn → EXIT, core module (\`answer\`), ${BATCH.toLocaleString("en")} spawned then ${BATCH.toLocaleString("en")} EXITs`;
+  const erlang = compileErlang();
+  if (typeof erlang === "string") {
+    console.log(`  spawn: Erlang rows skipped: ${erlang}`);
+    return [
+      { name: seqName, unit: "µs/process", value: stats(ours.core), baselineName: `Erlang: skipped, ${erlang}`, rss: { value: ours.coreRss } },
+      { name: batchName, unit: "µs/process", value: stats(ours.batch), baselineName: `Erlang: skipped, ${erlang}`, rss: { value: ours.batchRss } },
+    ];
   }
-  return out;
+  const seq = erlang("seq");
+  const batch = erlang("batch");
+  return [
+    { name: seqName, unit: "µs/process", value: stats(ours.core), baselineName: "Erlang `spawn_monitor` → `'DOWN'` (erlc), one at a time", baseline: stats(seq.us), rateRatio: true, rss: { value: ours.coreRss, baseline: seq.rssMiB } },
+    { name: batchName, unit: "µs/process", value: stats(ours.batch), baselineName: `Erlang (erlc), ${BATCH.toLocaleString("en")} \`spawn_monitor\` then ${BATCH.toLocaleString("en")} \`'DOWN'\``, baseline: stats(batch.us), rateRatio: true, rss: { value: ours.batchRss, baseline: batch.rssMiB } },
+  ];
+
+  /** Compiles bench/erlang/spawn_bench.erl into a temporary folder; a reason when it cannot. */
+  function compileErlang(): string | ((mode: "seq" | "batch") => { us: number[]; rssMiB: number }) {
+    const dir = mkdtempSync(join(tmpdir(), "wippy-bench-erl-"));
+    const erlc = spawnSync("erlc", ["-o", dir, join(REPO, "bench/erlang/spawn_bench.erl")], { encoding: "utf8" });
+    if (erlc.error) return "`erlc` is not on PATH (apt-get install erlang-base)";
+    if (erlc.status !== 0) return `erlc failed: ${erlc.stderr.trim().split("\n")[0]}`;
+    return (mode) => {
+      const us: number[] = [];
+      let rssMiB = 0;
+      for (let i = 0; i < runs; i++) {
+        // one VM per run, so that each run's peak RSS is its own
+        const r = spawnSync("erl", ["-noshell", "-pa", dir, "-run", "spawn_bench", "main", mode, String(ERLANG_N)], { encoding: "utf8" });
+        if (r.error || r.status !== 0) throw new Error(`erl ${mode}: ${r.error?.message ?? r.stderr}`);
+        const [perProcess, kib] = r.stdout.trim().split(/\s+/).map(Number);
+        us.push(perProcess!);
+        rssMiB = Math.max(rssMiB, kib! / 1024);
+      }
+      return { us, rssMiB };
+    };
+  }
 }
+
+/** Processes per Erlang run, after its warm-up of 10 000. */
+const ERLANG_N = 200_000;

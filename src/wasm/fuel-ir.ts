@@ -9,7 +9,9 @@
 //   retry loop around a copy of itself, so that refilling happens outside the hot loop:
 //     (loop $retry (block $exit (block $refill (br $exit (loop $label check body)))
 //                   (local.set $wf (call $refill)) (br $retry)))
-// - a function's mark counts down the global and loads the local from it;
+// - a function's mark counts down the global and loads the local from it, except in a
+//   leaf (it calls nothing and has no loop, so it ends after a bounded number of steps,
+//   and whatever called it has been charged): there it becomes a nop;
 // - a return's mark becomes a nop.
 // The walk reads children through binaryen.js's expression classes. An expression kind
 // it does not know is not entered; if that hides any mark, the ids it saw have a gap
@@ -79,6 +81,9 @@ const CHILDREN: Record<string, string[]> = {
   TupleExtract: ["getTuple"],
 };
 
+/** Expression kinds without children (a function made of these and CHILDREN's, minus calls, is a leaf). */
+const CHILDLESS = ["Const", "LocalGet", "GlobalGet", "Nop", "Unreachable", "MemorySize", "Pop", "RefNull", "RefFunc", "DataDrop", "TableSize", "AtomicFence"];
+
 interface Mark {
   id: number;
   /** The block holding the mark, and its index there. */
@@ -88,7 +93,7 @@ interface Mark {
   loop?: Ref;
 }
 
-function childGetters(b: Binaryen): Map<number, ((e: Ref) => unknown)[]> {
+export function childGetters(b: Binaryen): Map<number, ((e: Ref) => unknown)[]> {
   const byId = new Map<number, ((e: Ref) => unknown)[]>();
   const api = b as unknown as Record<string, unknown>;
   for (const [cls, getters] of Object.entries(CHILDREN)) {
@@ -106,15 +111,20 @@ type BlockKind = "function" | "loop" | "other";
 export function rewriteFuelIR(b: Binaryen, m: BinaryenModule, markName: string, functions: string[]): boolean {
   const getters = childGetters(b);
   const x = api(b);
-  const { BlockId, LoopId, CallId, ConstId } = b;
+  const { BlockId, LoopId, CallId, ConstId, CallIndirectId, CallRefId } = b;
   const exprId = (e: Ref): number => x._BinaryenExpressionGetId(e);
   let count = 0;
   let maxId = -1;
   const seen = new Set<number>();
   const perFunction = new Map<string, Mark[]>();
 
+  // expressions with no children: the only ones a leaf may hold besides those in CHILDREN
+  const childless = new Set(CHILDLESS.map((k) => (b as unknown as Record<string, unknown>)[`${k}Id`]).filter((v) => typeof v === "number"));
+  const leaves = new Set<string>();
+
   for (const name of functions) {
     const found: Mark[] = [];
+    let leaf = true;
     // [expression, its parent block (0: none), index there, the parent block's kind, the loop
     //  whose body the parent block is, this expression's kind if it is a block, its loop]
     type Item = [Ref, Ref, number, BlockKind, Ref, BlockKind, Ref];
@@ -123,6 +133,7 @@ export function rewriteFuelIR(b: Binaryen, m: BinaryenModule, markName: string, 
       const [e, parent, index, parentKind, parentLoop, selfKind, selfLoop] = stack.pop()!;
       if (!e) continue;
       const id = exprId(e);
+      if (id === CallId ? x.Call.getTarget(e) !== markName : id === CallIndirectId || id === CallRefId || !(getters.has(id) || childless.has(id))) leaf = false;
       if (id === CallId && x.Call.getTarget(e) === markName) {
         const arg = x.Call.getOperandAt(e, 0);
         const markId = exprId(arg) === ConstId ? x.Const.getValueI32(arg) : -1;
@@ -148,6 +159,7 @@ export function rewriteFuelIR(b: Binaryen, m: BinaryenModule, markName: string, 
         else if (typeof v === "number" && v) stack.push([v, 0, -1, "other", 0, "other", 0]);
       }
     }
+    if (leaf && !found.some((f) => f.kind === "loop")) leaves.add(name);
     perFunction.set(name, found);
     count += found.length;
   }
@@ -157,6 +169,10 @@ export function rewriteFuelIR(b: Binaryen, m: BinaryenModule, markName: string, 
   const i32 = b.i32;
   let n = 0;
   for (const [name, found] of perFunction) {
+    if (leaves.has(name)) {
+      for (const mark of found) x.Block.setChildAt(mark.block, mark.index, m.nop());
+      continue;
+    }
     if (found.length === 0) continue;
     const wf = x._BinaryenFunctionAddVar(m.getFunction(name), i32);
     for (const mark of found) {

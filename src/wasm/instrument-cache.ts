@@ -12,7 +12,7 @@ import { instrumentCore, type InstrumentOptions } from "./instrument.ts";
 export type Instrumentation = "preempt" | "memory";
 
 /** Bump when the instrumentation changes: old cached output is then ignored. */
-const FORMAT = "5";
+const FORMAT = "7";
 
 export const INSTRUMENT_OPTIONS: Record<Instrumentation, InstrumentOptions> = {
   preempt: { fuel: true, memory: true },

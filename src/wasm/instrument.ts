@@ -21,6 +21,7 @@ import type binaryenApi from "binaryen";
 import { readCoreInfo, trimNameSection } from "./binary.ts";
 import { rewriteFuelIR } from "./fuel-ir.ts";
 import { rewriteFuelSites } from "./fuel-sites.ts";
+import { unrollSmallLoops } from "./fuel-unroll.ts";
 
 type Binaryen = typeof binaryenApi;
 type BinaryenModule = binaryenApi.Module;
@@ -71,6 +72,15 @@ function importedFunctions(b: Binaryen, m: BinaryenModule): { name: string; modu
   return out;
 }
 
+function definedFunctions(b: Binaryen, m: BinaryenModule): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < m.getNumFunctions(); i++) {
+    const info = b.getFunctionInfo(m.getFunctionByIndex(i));
+    if (!info.module) out.push(info.name);
+  }
+  return out;
+}
+
 /** Instruments a core module; returns new bytes. Throws if binaryen cannot read it. */
 export async function instrumentCore(bytes: Uint8Array, opts: InstrumentOptions): Promise<Uint8Array> {
   // `wippy` is ours: a guest importing from it could reach the preemption state itself
@@ -99,6 +109,7 @@ export async function instrumentCore(bytes: Uint8Array, opts: InstrumentOptions)
  * (fuel-sites.ts). Returns the module to go on with (the text path makes a new one).
  */
 function addFuel(b: Binaryen, m: BinaryenModule, viaText: boolean): BinaryenModule {
+  unrollSmallLoops(b, m, definedFunctions(b, m));
   b.setPassArgument("log-execution", FUEL_MARK);
   try {
     m.runPasses(["log-execution"]);
@@ -111,12 +122,7 @@ function addFuel(b: Binaryen, m: BinaryenModule, viaText: boolean): BinaryenModu
     m.addGlobalImport("__wippy_state", PREEMPT_MODULE, "state", b.i32, true);
     return m; // no functions, nothing to count
   }
-  const defined: string[] = [];
-  for (let i = 0; i < m.getNumFunctions(); i++) {
-    const info = b.getFunctionInfo(m.getFunctionByIndex(i));
-    if (!info.module) defined.push(info.name);
-  }
-  if (!viaText && rewriteFuelIR(b, m, mark.name, defined)) {
+  if (!viaText && rewriteFuelIR(b, m, mark.name, definedFunctions(b, m))) {
     m.removeFunction(mark.name);
     addFuelFunctions(b, m);
     return m;
