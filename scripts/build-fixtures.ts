@@ -184,16 +184,20 @@ function cCommand(name: string): Fixture {
   };
 }
 
-/** a C WASI reactor exporting the functions of X.wit: X.core.wasm and X.wasm */
-function cReactor(name: string, world: string): Fixture {
+/**
+ * a C WASI reactor exporting the functions of X.wit: X.core.wasm and X.wasm; with
+ * `processApi` its world imports wippy:process (wit/process.wit goes in as a nested package)
+ */
+function cReactor(name: string, world: string, opts: { processApi?: boolean } = {}): Fixture {
   return {
     name,
     group: "c",
     build: async () => {
       const core = clang(`${name}.c`, ["-mexec-model=reactor"]);
+      const wit = `fixtures/c/${name}.wit`;
       const embedded = await componentEmbed({
         binary: core,
-        witSource: read(`fixtures/c/${name}.wit`),
+        witSource: opts.processApi ? withProcessApi(wit) : read(wit),
         world,
         stringEncoding: "utf8",
       });
@@ -218,31 +222,6 @@ function cCore(name: string, kind: "command" | "reactor"): Fixture {
     group: "c",
     outputs: [out],
     build: async () => [[out, clang(`${name}.c`, kind === "reactor" ? ["-mexec-model=reactor"] : [])]],
-  };
-}
-
-/**
- * A C reactor component whose world (fixtures/c/X.wit) imports wippy:process: the WIT
- * source gets wit/process.wit as a nested package, so no deps folder is needed.
- */
-function cProcessComponent(name: string, world: string): Fixture {
-  return {
-    name,
-    group: "c",
-    build: async () => {
-      const core = clang(`${name}.c`, ["-mexec-model=reactor"]);
-      const embedded = await componentEmbed({
-        binary: core,
-        witSource: withProcessApi(`fixtures/c/${name}.wit`),
-        world,
-        stringEncoding: "utf8",
-      });
-      const component = await componentNew(embedded, [["wasi_snapshot_preview1", adapter("reactor")]]);
-      return [
-        [`fixtures/c/${name}.core.wasm`, core],
-        [`fixtures/c/${name}.wasm`, component],
-      ];
-    },
   };
 }
 
@@ -304,7 +283,7 @@ const ALL: Fixture[] = [
   cCore("guest_supervisor", "command"),
   cCore("echo_service", "reactor"),
   cCore("guest_probe", "reactor"),
-  cProcessComponent("echo_component", "echo-component"),
+  cReactor("echo_component", "echo-component", { processApi: true }),
   jsExample("http-worker", "http_worker.wasm", ["random", "stdio", "clocks"]),
 ];
 

@@ -93,10 +93,11 @@ interface Mark {
   loop?: Ref;
 }
 
-export function childGetters(b: Binaryen): Map<number, ((e: Ref) => unknown)[]> {
+/** The child getters of each expression kind in `table` (default: every kind the walk knows), by expression id. */
+export function childGetters(b: Binaryen, table: Record<string, readonly string[]> = CHILDREN): Map<number, ((e: Ref) => unknown)[]> {
   const byId = new Map<number, ((e: Ref) => unknown)[]>();
   const api = b as unknown as Record<string, unknown>;
-  for (const [cls, getters] of Object.entries(CHILDREN)) {
+  for (const [cls, getters] of Object.entries(table)) {
     const klass = api[cls] as Record<string, (e: Ref) => unknown> | undefined;
     const id = api[`${cls}Id`];
     if (!klass || typeof id !== "number") continue;

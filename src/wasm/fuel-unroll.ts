@@ -74,18 +74,6 @@ const PLAIN: Record<string, string[]> = {
 
 type Children = Map<number, ((e: Ref) => unknown)[]>;
 
-function plainChildren(b: Binaryen): Children {
-  const byId: Children = new Map();
-  const all = b as unknown as Record<string, unknown>;
-  for (const [cls, getters] of Object.entries(PLAIN)) {
-    const klass = all[cls] as Record<string, (e: Ref) => unknown> | undefined;
-    const id = all[`${cls}Id`];
-    if (!klass || typeof id !== "number") continue;
-    byId.set(id, getters.filter((g) => typeof klass[g] === "function").map((g) => klass[g]!.bind(klass)));
-  }
-  return byId;
-}
-
 function forEachChild(children: Children, id: number, e: Ref, visit: (c: Ref) => void): void {
   for (const g of children.get(id)!) {
     const v = g(e);
@@ -136,7 +124,7 @@ function relabel(b: Binaryen, x: NameApi, children: Children, copy: Ref, loop: s
 /** Unrolls the small innermost loops of `functions` (see the top of the file); returns how many. */
 export function unrollSmallLoops(b: Binaryen, m: BinaryenModule, functions: string[]): number {
   const x = b as unknown as NameApi;
-  const children = plainChildren(b);
+  const children: Children = childGetters(b, PLAIN);
   const loops: Ref[] = [];
   // every loop of every function, through the expressions fuel-ir.ts knows how to enter
   const enter = childGetters(b);
