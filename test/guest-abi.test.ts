@@ -45,12 +45,12 @@ describe("core modules: wippy:process", () => {
     const sent: unknown[] = [{ x: 1, list: [true, null, "s"] }, new Uint8Array([1, 2, 255]), "text", 2 ** 40];
     for (const v of sent) expect(await p.send(pid, "m", v)).toBe(true);
     for (const v of sent) {
-      const ev = await p.receive(5000);
+      const ev = await p.receive(30_000);
       expect(ev).toMatchObject({ type: "MESSAGE", from: pid, topic: "echo" });
       expect((ev as { payload: unknown }).payload).toEqual(v);
       if (v instanceof Uint8Array) expect((ev as { payload: unknown }).payload).toBeInstanceOf(Uint8Array);
     }
-    expect(await p.receive(5000)).toEqual({ type: "EXIT", from: pid, value: 4 });
+    expect(await p.receive(30_000)).toEqual({ type: "EXIT", from: pid, value: 4 });
   });
 
   it("a value JSON cannot carry is a TypeError at send, naming what", async () => {
@@ -70,7 +70,7 @@ describe("core modules: wippy:process", () => {
     const { runtime } = await open(YAML, BINARIES);
     const p = runtime.process;
     const pid = await p.spawnMonitored("t:whoami", "t:host");
-    const ev = await p.receive(5000);
+    const ev = await p.receive(30_000);
     expect(ev).toMatchObject({ type: "EXIT", from: pid });
     const value = (ev as { value: unknown }).value;
     expect(value).toBeInstanceOf(Uint8Array);
@@ -81,7 +81,7 @@ describe("core modules: wippy:process", () => {
     const { runtime } = await open(YAML, BINARIES);
     const p = runtime.process;
     await p.spawnMonitored("t:bad_topic", "t:host");
-    const ev = (await p.receive(5000)) as { value: unknown };
+    const ev = (await p.receive(30_000)) as { value: unknown };
     expect(text(ev.value)).toMatch(/topic "EXIT" is reserved/);
     // the method returned the code after set-result: the set result wins
   });
@@ -90,7 +90,7 @@ describe("core modules: wippy:process", () => {
     const { runtime } = await open(YAML, BINARIES);
     const p = runtime.process;
     const pid = await p.spawnMonitored("t:oob", "t:host");
-    const ev = await p.receive(5000);
+    const ev = await p.receive(30_000);
     expect(ev).toMatchObject({ type: "EXIT", from: pid, error: { kind: "trap" } });
     expect((ev as { error: { message: string } }).error.message).toMatch(/wippy:process send: pointer 65530/);
   });
@@ -99,9 +99,9 @@ describe("core modules: wippy:process", () => {
     const { runtime } = await open(YAML, BINARIES);
     const p = runtime.process;
     const a = await p.spawnMonitored("t:wait", "t:host", 30);
-    expect(await p.receive(5000)).toEqual({ type: "EXIT", from: a, value: 0 });
+    expect(await p.receive(30_000)).toEqual({ type: "EXIT", from: a, value: 0 });
     const b = await p.spawnMonitored("t:wait", "t:host", 0);
-    expect(await p.receive(5000)).toEqual({ type: "EXIT", from: b, value: 0 });
+    expect(await p.receive(30_000)).toEqual({ type: "EXIT", from: b, value: 0 });
   });
 
   it("a guest parked in receive is suspended, and CANCEL reaches it as an event (kind 4) rather than ending it", async () => {
@@ -110,7 +110,7 @@ describe("core modules: wippy:process", () => {
     const pid = await p.spawnMonitored("t:wait", "t:host", -1);
     await expect.poll(() => runtime.processes().find((x) => x.pid === pid)?.state).toBe("suspended");
     await p.cancel(pid, "please stop");
-    expect(await p.receive(5000)).toEqual({ type: "EXIT", from: pid, value: 4 });
+    expect(await p.receive(30_000)).toEqual({ type: "EXIT", from: pid, value: 4 });
   });
 
   it("a message a waiting receive takes is handed over at once; CANCEL ends a timed wait as an event", async () => {
@@ -119,11 +119,11 @@ describe("core modules: wippy:process", () => {
     const pid = await p.spawnMonitored("t:small", "t:host", -1); // wait(-1) with max_mailbox 2
     await expect.poll(() => runtime.processes().find((x) => x.pid === pid)?.state).toBe("suspended");
     expect(await p.send(pid, "m", 1)).toBe(true); // taken at once by the waiting receive
-    expect(await p.receive(5000)).toEqual({ type: "EXIT", from: pid, value: 1 });
+    expect(await p.receive(30_000)).toEqual({ type: "EXIT", from: pid, value: 1 });
     const slow = await p.spawnMonitored("t:small", "t:host", 60_000);
     await expect.poll(() => runtime.processes().find((x) => x.pid === slow)?.state).toBe("suspended");
     await p.cancel(slow, "x", 60_000); // the CANCEL event ends its wait; it returns 4
-    expect(await p.receive(5000)).toEqual({ type: "EXIT", from: slow, value: 4 });
+    expect(await p.receive(30_000)).toEqual({ type: "EXIT", from: slow, value: 4 });
   });
 
   it("a WASM process that does not read keeps at most max_mailbox messages; the rest are refused", async () => {
@@ -164,7 +164,7 @@ describe("EXIT values as a guest receives them", () => {
     );
     runtimeInternals(runtime).table.monitor(guest, actor); // as the guest's own monitor would
     await p.send(actor, "go");
-    const ev = (await p.receive({ match: (e) => e.type === "EXIT" && e.from === guest, timeout: 5000 })) as { value: unknown };
+    const ev = (await p.receive({ match: (e) => e.type === "EXIT" && e.from === guest, timeout: 30_000 })) as { value: unknown };
     return ev.value;
   };
 
@@ -186,17 +186,17 @@ describe("components: wippy:process/process@0.1.0", () => {
     const p = runtime.process;
     const pid = await p.spawnMonitored("t:probe", "t:host");
     await p.send(pid, "hello", { a: [1, 2] });
-    expect(await p.receive(5000)).toEqual({ type: "MESSAGE", from: pid, topic: "echo", payload: { a: [1, 2] } });
-    expect(await p.receive(5000)).toEqual({ type: "EXIT", from: pid, value: 1 });
+    expect(await p.receive(30_000)).toEqual({ type: "MESSAGE", from: pid, topic: "echo", payload: { a: [1, 2] } });
+    expect(await p.receive(30_000)).toEqual({ type: "EXIT", from: pid, value: 1 });
     const bytes = await p.spawnMonitored("t:probe", "t:host");
     await p.send(bytes, "b", new Uint8Array([9, 8]));
-    expect(await p.receive(5000)).toEqual({ type: "MESSAGE", from: bytes, topic: "echo", payload: new Uint8Array([9, 8]) });
-    await p.receive(5000);
+    expect(await p.receive(30_000)).toEqual({ type: "MESSAGE", from: bytes, topic: "echo", payload: new Uint8Array([9, 8]) });
+    await p.receive(30_000);
     const cancelled = await p.spawnMonitored("t:probe", "t:host");
     await p.cancel(cancelled, "stop");
-    expect(await p.receive(5000)).toEqual({ type: "EXIT", from: cancelled, value: 4 });
+    expect(await p.receive(30_000)).toEqual({ type: "EXIT", from: cancelled, value: 4 });
     const idle = await p.spawnMonitored("t:probe", "t:host");
-    expect(await p.receive(5000)).toEqual({ type: "EXIT", from: idle, value: 0 });
+    expect(await p.receive(30_000)).toEqual({ type: "EXIT", from: idle, value: 0 });
   });
 });
 
@@ -210,7 +210,7 @@ describe("registry: grants", () => {
     const { runtime } = await open(YAML.replace(entry("echo", "echo"), entry("echo", "echo", "echo", "imports: []")), BINARIES);
     const p = runtime.process;
     const pid = await p.spawnMonitored("t:echo", "t:host", 1);
-    const ev = await p.receive(5000);
+    const ev = await p.receive(30_000);
     expect(ev).toMatchObject({ type: "EXIT", from: pid, error: { kind: "spawn" } });
     expect((ev as { error: { message: string } }).error.message).toMatch(/wippy:process/);
   });
