@@ -60,6 +60,16 @@ describe("CANCEL into a guest", () => {
     await rt.process.cancel(waiter, "stop");
     expect(await exitOf(rt.process, waiter)).toEqual({ value: KIND.CANCEL });
   });
+
+  it("a guest holding the API is not interrupted at a WASI wait by CANCEL: it finishes with its own result", async () => {
+    const rt = await probe();
+    const napper = await rt.process.spawnMonitored("probe:nap", HOST, 500); // nanosleep, then polls its mailbox
+    await until(() => rt.processes().find((p) => p.pid === napper)?.state === "suspended", 30_000, "the guest to sleep");
+    await rt.process.cancel(napper, "stop", 30_000);
+    // a guest without the API would end { kind: "cancelled" } here; this one wakes, finds
+    // the CANCEL (not a message) when it polls, and returns the messages it took: none
+    expect(await exitOf(rt.process, napper)).toEqual({ value: 0 });
+  });
 });
 
 describe("a component guest", () => {
