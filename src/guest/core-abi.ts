@@ -24,6 +24,21 @@ const FORMATS: readonly WireFormat[] = ["bytes", "json"];
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const EMPTY = new Uint8Array(0);
 
+function kindOf(event: MailboxEvent | null): number {
+  switch (event?.type) {
+    case undefined:
+      return KIND.TIMEOUT;
+    case "MESSAGE":
+      return KIND.MESSAGE;
+    case "EXIT":
+      return KIND.EXIT;
+    case "LINK_DOWN":
+      return KIND.LINK_DOWN;
+    case "CANCEL":
+      return KIND.CANCEL;
+  }
+}
+
 /** Pids as UTF-8, kept for the few a process talks to (its peers repeat). */
 class PidBytes {
   #cache = new Map<string, Uint8Array>();
@@ -44,7 +59,7 @@ class Current {
   #payload: Uint8Array | undefined;
   constructor(event: MailboxEvent | null) {
     this.#event = event;
-    this.kind = event === null ? KIND.TIMEOUT : KIND[event.type];
+    this.kind = kindOf(event);
   }
   from(pids: PidBytes): Uint8Array {
     return this.#event ? pids.get(this.#event.from) : EMPTY;
@@ -94,28 +109,34 @@ export function coreProcessImports(guest: GuestProcess): CoreProcessBinding {
   let current = NO_EVENT;
   const pids = new PidBytes();
 
-  const bytes = (ptr: number, len: number, what: string): Uint8Array => {
+  /** The guest's memory, with `len` bytes at `ptr` checked to lie inside it (no view of its own: callers index it). */
+  const at = (ptr: number, len: number, what: string): Uint8Array => {
     if (!memory) throw new WebAssembly.RuntimeError(`wippy:process ${what}: the module exports no memory to pass strings and bytes in`);
-    ptr >>>= 0;
-    len >>>= 0;
     // a grown memory detaches the old view (its length drops to 0): renewed only then
     if (ptr + len > view.length) view = new Uint8Array(memory.buffer);
     if (ptr + len > view.length) throw new WebAssembly.RuntimeError(`wippy:process ${what}: pointer ${ptr} + ${len} bytes lies outside the guest's memory`);
-    return view.subarray(ptr, ptr + len);
+    return view;
+  };
+  const bytes = (ptr: number, len: number, what: string): Uint8Array => {
+    ptr >>>= 0;
+    len >>>= 0;
+    return at(ptr, len, what).subarray(ptr, ptr + len);
   };
   const text = (ptr: number, len: number, what: string): string => {
-    const b = bytes(ptr, len, what);
+    ptr >>>= 0;
+    len >>>= 0;
+    const v = at(ptr, len, what);
     // pids and topics are short ASCII: no decoder call for them
     if (len <= 64) {
       let s = "";
-      for (let i = 0; i < b.length; i++) {
-        const c = b[i]!;
-        if (c > 0x7f) return decode(b, what);
+      for (let i = ptr; i < ptr + len; i++) {
+        const c = v[i]!;
+        if (c > 0x7f) return decode(v.subarray(ptr, ptr + len), what);
         s += String.fromCharCode(c);
       }
       return s;
     }
-    return decode(b, what);
+    return decode(v.subarray(ptr, ptr + len), what);
   };
   const decode = (b: Uint8Array, what: string): string => {
     try {
@@ -127,7 +148,8 @@ export function coreProcessImports(guest: GuestProcess): CoreProcessBinding {
   /** Copies up to `cap` bytes to the guest; returns the full length. */
   const copyOut = (data: Uint8Array, ptr: number, cap: number, what: string): number => {
     const n = Math.min(data.length, cap >>> 0);
-    if (n > 0) bytes(ptr, n, what).set(n === data.length ? data : data.subarray(0, n));
+    ptr >>>= 0;
+    if (n > 0) at(ptr, n, what).set(n === data.length ? data : data.subarray(0, n), ptr);
     return data.length;
   };
   /** Runs a call; a refusal becomes its negative code. */
@@ -158,19 +180,21 @@ export function coreProcessImports(guest: GuestProcess): CoreProcessBinding {
     current = event ? new Current(event) : NO_EVENT;
     return current.kind;
   };
-  /** Pid and topic arguments repeat (a peer, its topic): the same bytes as last time give the same string, compared instead of decoded. */
+  /** Pid and topic arguments repeat (a peer, its topic): the same bytes as last time give the same string, compared in place instead of decoded. */
   const memo = () => {
     let last = "";
     let lastBytes = EMPTY;
     return (ptr: number, len: number, what: string): string => {
-      const b = bytes(ptr, len, what);
-      if (b.length === lastBytes.length) {
+      ptr >>>= 0;
+      len >>>= 0;
+      const v = at(ptr, len, what);
+      if (len === lastBytes.length) {
         let i = 0;
-        while (i < b.length && b[i] === lastBytes[i]) i++;
-        if (i === b.length) return last;
+        while (i < len && v[ptr + i] === lastBytes[i]) i++;
+        if (i === len) return last;
       }
       last = text(ptr, len, what);
-      lastBytes = b.slice();
+      lastBytes = v.slice(ptr, ptr + len);
       return last;
     };
   };
@@ -184,7 +208,9 @@ export function coreProcessImports(guest: GuestProcess): CoreProcessBinding {
       attempt(() => {
         const to = sendTo(tp, tl, "send");
         const topic = sendTopic(pp, pl, "send");
-        const payload = bytes(dp, dl, "send").slice(); // the guest may reuse its buffer at once
+        dp >>>= 0;
+        dl >>>= 0;
+        const payload = at(dp, dl, "send").slice(dp, dp + dl); // the guest may reuse its buffer at once
         return guest.send(to, topic, format(f, "send"), payload) ? 1 : 0;
       }),
     receive: new WebAssembly.Suspending(receive),
