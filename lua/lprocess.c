@@ -68,16 +68,26 @@ static int p_spawn_monitored(lua_State *L) { return spawn_with(L, wippy_spawn_mo
 static int p_spawn_linked(lua_State *L) { return spawn_with(L, wippy_spawn_linked); }
 static int p_spawn_linked_monitored(lua_State *L) { return spawn_with(L, wippy_spawn_linked_monitored); }
 
-/* process.send(pid, topic, value): true (delivered), false (the process is gone), or nil and why. */
+/* process.send(pid, topic, value [, format]): true (delivered), false (the process is gone),
+   or nil and why. format "json" (default): any value JSON carries; "bytes": a string, as it is. */
 static int p_send(lua_State *L) {
+  static const char *const formats[] = {"json", "bytes", NULL};
   size_t to_len, topic_len;
   const char *to = luaL_checklstring(L, 1, &to_len);
   const char *topic = luaL_checklstring(L, 2, &topic_len);
-  json_text payload = {0};
-  lua_settop(L, 3);
-  json_encode_or_error(L, 3, &payload, "send");
-  int32_t rc = wippy_send(to, (uint32_t)to_len, topic, (uint32_t)topic_len, WIPPY_JSON, payload.p, (uint32_t)payload.len);
-  json_free(&payload);
+  int bytes = luaL_checkoption(L, 4, "json", formats) == 1;
+  int32_t rc;
+  if (bytes) {
+    size_t len;
+    const char *payload = luaL_checklstring(L, 3, &len);
+    rc = wippy_send(to, (uint32_t)to_len, topic, (uint32_t)topic_len, WIPPY_BYTES, payload, (uint32_t)len);
+  } else {
+    json_text payload = {0};
+    lua_settop(L, 3);
+    json_encode_or_error(L, 3, &payload, "send");
+    rc = wippy_send(to, (uint32_t)to_len, topic, (uint32_t)topic_len, WIPPY_JSON, payload.p, (uint32_t)payload.len);
+    json_free(&payload);
+  }
   if (rc < 0) return refused(L, rc);
   lua_pushboolean(L, rc == 1);
   return 1;
