@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fromProcess, type Runtime } from "../src/index.ts";
+import { fromProcess, type Runtime, type SupervisionEvent } from "../src/index.ts";
 import { luaBinaryPath } from "../src/lua/lua-process.ts";
 import { exitOf } from "./helpers/guests.ts";
 import { REPO, useRuntimes, withoutPrepareNotice } from "./helpers/project.ts";
@@ -62,14 +62,38 @@ entries:
     expect(await exitOf(rt.process, pid)).toEqual({ value: 42 });
   });
 
-  it("wippy run seed-lua in examples/lua prints 42", () => {
+  it("examples/lua: wippy run seed-lua prints 42; wippy run lua-ping-pong 300: a C guest and a Lua ponger exchange 300 messages", () => {
     const root = mkdtempSync(join(tmpdir(), "wippy-example-lua-"));
     cpSync(join(REPO, "examples", "lua"), root, { recursive: true });
-    const r = spawnSync(process.execPath, [join(REPO, "bin", "wippy.js"), "run", "seed-lua"], {
-      cwd: root, encoding: "utf8", input: "", timeout: 60_000,
-      env: { ...process.env, WIPPY_CACHE_DIR: mkdtempSync(join(tmpdir(), "wippy-cli-cache-")) },
-    });
-    expect({ code: r.status, stdout: r.stdout, stderr: withoutPrepareNotice(r.stderr) }).toEqual({ code: 0, stdout: "42\n", stderr: "" });
+    const cache = mkdtempSync(join(tmpdir(), "wippy-cli-cache-"));
+    const wippy = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [join(REPO, "bin", "wippy.js"), "run", ...args], {
+        cwd: root, encoding: "utf8", input: "", timeout: 60_000, env: { ...process.env, WIPPY_CACHE_DIR: cache },
+      });
+      return { code: r.status, stdout: r.stdout, stderr: withoutPrepareNotice(r.stderr) };
+    };
+    expect(wippy("seed-lua")).toEqual({ code: 0, stdout: "42\n", stderr: "" });
+    expect(wippy("lua-ping-pong", "300")).toEqual({ code: 0, stdout: "300\n", stderr: "" });
+  });
+
+  it("restarts a Lua worker that fails under a YAML supervisor; each exit carries Lua's error", async () => {
+    const events: SupervisionEvent[] = [];
+    const rt = await lua(`  - name: crasher
+    kind: process.lua
+    source: error("crashed on purpose")
+  - name: svc
+    kind: process.service
+    process: crasher
+    host: host
+    lifecycle: { restart: { initial_delay: 10ms, max_delay: 10ms } }
+`);
+    rt.onSupervisorEvent((e) => events.push(e));
+    rt.startSupervisor({ id: "t", intensity: 100, period: 60_000, children: ["app:svc"] });
+    for (let tries = 0; tries < 400 && events.filter((e) => e.type === "child.started").length < 3; tries++) await new Promise((r) => setTimeout(r, 25));
+    const starts = events.filter((e) => e.type === "child.started");
+    expect(starts.length).toBeGreaterThanOrEqual(3);
+    const exits = events.filter((e) => e.type === "child.exited");
+    expect(exits[0]).toMatchObject({ outcome: "restart", result: { error: { kind: "error", message: expect.stringMatching(/^app:crasher:1: crashed on purpose\nstack traceback:/) } } });
   });
 
   it("ends a Lua error with an EXIT of kind error carrying Lua's message and traceback", async () => {
