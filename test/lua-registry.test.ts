@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatIssue, loadRegistry, validateDocuments, RegistryError } from "../src/registry/index.ts";
+import { preemptLimitWarnings } from "../src/registry/preempt-limits.ts";
 import type { Entry } from "../src/registry/index.ts";
 
 const ROOT = "/proj";
@@ -126,6 +127,19 @@ entries:
       `src/app.yaml:17: entry app:nosrc, field process: grants spawning, which needs the process API: add "process" to modules`,
       `src/app.yaml:18: entry app:nosrc, field sourc: unknown field (did you mean "source"?)`,
       `src/app.yaml:14: entry app:bad, field process.spawn[0]: refers to app:nowhere, which is not defined; define a process.wasm or process.lua or process.actor entry with that ID or fix the reference`,
+    ]);
+  });
+
+  it("lint warns when a service runs a Lua entry with fuel on a host without preemption", () => {
+    const result = validateDocuments([{ file: "src/app.yaml", text: `namespace: app
+entries:
+  - { name: host, kind: process.host, host: { preempt: false } }
+  - { name: job, kind: process.lua, source: "return 1", limits: { fuel: 1000 } }
+  - { name: svc, kind: process.service, process: job, host: host }
+` }], { root: ROOT, src: `${ROOT}/src`, env: {} });
+    const registry = { root: ROOT, src: `${ROOT}/src`, files: [], entries: result.entries };
+    expect(preemptLimitWarnings(registry).map((w) => formatIssue(w, ROOT))).toEqual([
+      "src/app.yaml:5: entry app:svc, field host: limits.fuel (from process app:job) needs preemption, but process.host app:host has preempt: false, so this service cannot start; drop the limit or run it on a host with preemption",
     ]);
   });
 });
