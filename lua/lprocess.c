@@ -125,11 +125,11 @@ static int p_set_options(lua_State *L) {
 static const char *event_payload(uint32_t *len) {
   static char *buf;
   static uint32_t cap;
-  if (!buf) buf = malloc(cap = 4096);
+  if (!buf && !(buf = malloc(cap = 4096))) abort();
   uint32_t n = (uint32_t)wippy_event_payload(buf, cap);
-  if (n > cap) {
+  if (n > cap) { /* cut short: grow and read again */
     free(buf);
-    buf = malloc(cap = n);
+    if (!(buf = malloc(cap = n))) abort();
     n = (uint32_t)wippy_event_payload(buf, cap);
   }
   *len = n;

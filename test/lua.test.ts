@@ -125,11 +125,15 @@ entries:
       local M = {}
       function M.main(who) return "hello, " .. who end
       return M
+  - name: no_crossing
+    kind: process.lua
+    source: return { print }
 `);
     expect(await run(rt, "app:echo", 2, 3, { name: "x", list: ["p", "q"] })).toEqual({
       value: { sum: 5, name: "x", list: ["q", "p"], float: 0.5, yes: true },
     });
     expect(await run(rt, "app:with_method", "lua")).toEqual({ value: "hello, lua" });
+    expect(await run(rt, "app:no_crossing")).toEqual({ error: { kind: "error", message: "the result cannot cross as JSON: a function (numbers, strings, booleans, nil and tables can)" } });
   });
 
   it("refuses require of a module the entry does not grant, naming it", async () => {
