@@ -2,7 +2,7 @@
 // WASM guests of kind "lua", with the process and time modules over wippy:process.
 
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -203,5 +203,30 @@ entries:
       return "error" in r ? r.error.kind : "value";
     }));
     expect(new Set(kinds)).toEqual(new Set(["cancelled"]));
+  });
+
+  it("reaches files only through wasi.mounts: a read-only mount reads, refuses writes, and nothing else is visible", async () => {
+    const { runtime: rt, project } = await open(`namespace: app
+entries:
+  - { name: host, kind: process.host }
+  - { name: data, kind: fs.directory, directory: ./data, auto_init: true }
+  - name: reader
+    kind: process.lua
+    wasi: { mounts: [{ fs: data, guest: /data, read_only: true }] }
+    source: |
+      local f = assert(io.open("/data/in.txt"))
+      local text = f:read("a")
+      f:close()
+      local w, werr = io.open("/data/out.txt", "w")
+      local p, perr = io.open("/etc/passwd")
+      local t, terr = pcall(os.tmpname)
+      return { text = text, write = w == nil, werr = werr, outside = p == nil, tmpname = t, execute = os.execute() }
+`);
+    mkdirSync(project.path("data"), { recursive: true });
+    writeFileSync(project.path("data/in.txt"), "from the host");
+    expect(await run(rt, "app:reader")).toEqual({
+      value: { text: "from the host", write: true, werr: expect.stringContaining("/data/out.txt"), outside: true, tmpname: false, execute: false },
+    });
+    expect(existsSync(project.path("data/out.txt"))).toBe(false);
   });
 });
