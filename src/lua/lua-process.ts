@@ -5,7 +5,7 @@
 // and the result envelope mean.
 
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AnyActorRef } from "xstate";
@@ -31,14 +31,27 @@ const MISSING = "the Lua interpreter build/lua/lua.wasm is missing: run npm run 
 // through wasi.mounts (no other preopens), the process API only through `require("process")`.
 const INTERPRETER_IMPORTS: readonly WasiInterface[] = ["wasi:cli", "wasi:io", "wasi:clocks", "wasi:filesystem", "wasi:random", "wippy:process"];
 
-let binary: { file: string; hash: string } | undefined;
+let binary: { file: string; hash: string; mtimeMs: number; size: number } | undefined;
 
+/** The interpreter's path and hash; hashed again only when the file changed (a rebuild while running). */
 function interpreter(): { file: string; hash: string } {
-  if (binary && existsSync(binary.file)) return binary;
+  if (binary) {
+    const now = statOrUndefined(binary.file);
+    if (now && now.mtimeMs === binary.mtimeMs && now.size === binary.size) return binary;
+  }
   const file = luaBinaryPath();
-  if (!file) throw new ProcessError("spawn", MISSING);
-  binary = { file, hash: createHash("sha256").update(readFileSync(file)).digest("hex") };
+  const stat = file ? statOrUndefined(file) : undefined;
+  if (!file || !stat) throw new ProcessError("spawn", MISSING);
+  binary = { file, hash: createHash("sha256").update(readFileSync(file)).digest("hex"), mtimeMs: stat.mtimeMs, size: stat.size };
   return binary;
+}
+
+function statOrUndefined(file: string): { mtimeMs: number; size: number } | undefined {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
+  }
 }
 
 const asWasm = new WeakMap<LuaEntry, BuiltinWasmEntry>();
