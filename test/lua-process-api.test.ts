@@ -58,6 +58,25 @@ entries:
           process.send(e.from, "pong", { got = e.payload, topic = e.topic, format = e.format })
         end
       end
+  - name: suspended_inside
+    kind: process.lua
+    modules: [process, time]
+    source: |
+      local process = require("process")
+      local time = require("time")
+      -- waits inside a coroutine and inside pcall suspend the whole interpreter, and resume it
+      local co = coroutine.wrap(function()
+        local e = process.receive()
+        coroutine.yield(e.payload)
+        time.sleep(5)
+        return "slept in a coroutine"
+      end)
+      local first = co()
+      local ok, second = pcall(function() return process.receive(10000).payload end)
+      return { first = first, second = second, ok = ok, third = co() }
+  - name: exits
+    kind: process.lua
+    source: os.exit(3)
   - name: bad_send
     kind: process.lua
     modules: [process]
@@ -107,5 +126,15 @@ describe("the Lua process module", () => {
     expect(await exitOf(rt.process, pid)).toEqual({
       value: { ok: false, err: expect.stringContaining("send: a function cannot cross as JSON"), reserved: expect.stringContaining("EXIT") },
     });
+  });
+
+  it("suspends and resumes the interpreter from inside a coroutine and a pcall; os.exit(n) ends with kind exit", async () => {
+    const rt = await runtime();
+    const pid = await rt.process.spawnMonitored("app:suspended_inside", HOST);
+    await rt.process.send(pid, "a", "one");
+    await rt.process.send(pid, "b", "two");
+    expect(await exitOf(rt.process, pid)).toEqual({ value: { first: "one", second: "two", ok: true, third: "slept in a coroutine" } });
+    const exits = await rt.process.spawnMonitored("app:exits", HOST);
+    expect(await exitOf(rt.process, exits)).toEqual({ error: { kind: "exit", code: 3, message: expect.stringContaining("status 3") } });
   });
 });
