@@ -74,6 +74,20 @@ entries:
       local first = co()
       local ok, second = pcall(function() return process.receive(10000).payload end)
       return { first = first, second = second, ok = ok, third = co() }
+  - name: parent
+    kind: process.lua
+    modules: [process]
+    process: { spawn: [app:child] }
+    source: |
+      local process = require("process")
+      local pid = assert(process.spawn_linked_monitored("app:child", nil, { 1, 2, 3 }, "x"))
+      local e = process.receive(10000)
+      return { from_child = e.from == pid, value = e.value }
+  - name: child
+    kind: process.lua
+    source: |
+      local list, s = ...
+      return { n = #list, s = s .. "!", last = list[3] }
   - name: exits
     kind: process.lua
     source: os.exit(3)
@@ -128,12 +142,14 @@ describe("the Lua process module", () => {
     });
   });
 
-  it("suspends and resumes the interpreter from inside a coroutine and a pcall; os.exit(n) ends with kind exit", async () => {
+  it("suspends and resumes the interpreter inside a coroutine and a pcall; spawns Lua from Lua with table arguments; os.exit(n) ends with kind exit", async () => {
     const rt = await runtime();
     const pid = await rt.process.spawnMonitored("app:suspended_inside", HOST);
     await rt.process.send(pid, "a", "one");
     await rt.process.send(pid, "b", "two");
     expect(await exitOf(rt.process, pid)).toEqual({ value: { first: "one", second: "two", ok: true, third: "slept in a coroutine" } });
+    const parent = await rt.process.spawnMonitored("app:parent", HOST);
+    expect(await exitOf(rt.process, parent)).toEqual({ value: { from_child: true, value: { n: 3, s: "x!", last: 3 } } });
     const exits = await rt.process.spawnMonitored("app:exits", HOST);
     expect(await exitOf(rt.process, exits)).toEqual({ error: { kind: "exit", code: 3, message: expect.stringContaining("status 3") } });
   });
