@@ -130,6 +130,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "lua.wasm runs process.lua entries for the wippy runtime; it takes 5 arguments, got %d\n", argc - 1);
     return 2;
   }
+  /* line by line, as on a terminal: a long-running process's print shows when it prints */
+  setvbuf(stdout, NULL, _IOLBF, 0);
   lua_State *L = luaL_newstate();
   if (L == NULL) {
     fprintf(stderr, "lua: not enough memory for the interpreter\n");

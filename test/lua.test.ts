@@ -229,4 +229,21 @@ entries:
     });
     expect(existsSync(project.path("data/out.txt"))).toBe(false);
   });
+
+  it("prints line by line: a sleeping process's output shows before it ends", async () => {
+    const { runtime: rt, io } = await open(`namespace: app
+entries:
+  - { name: host, kind: process.host }
+  - name: talker
+    kind: process.lua
+    modules: [time]
+    source: |
+      print("first line")
+      require("time").sleep(600000)
+`);
+    const pid = await rt.process.spawnMonitored("app:talker", HOST);
+    for (let tries = 0; tries < 400 && io.stdout(pid) === ""; tries++) await new Promise((r) => setTimeout(r, 25));
+    expect(io.stdout(pid)).toBe("first line\n");
+    expect(rt.processes().find((p) => p.pid === pid)?.state).toBe("suspended");
+  });
 });
