@@ -1,4 +1,4 @@
-// npm run bench [-- --runs N] [-- --only spawn,fuel,concurrency,cli,guests,bursts]
+// npm run bench [-- --runs N] [-- --only spawn,fuel,concurrency,cli,guests,bursts,lua]
 // Prints one table (median, min–max, and the ratio to a baseline measured in the same
 // run) and writes it to bench/RESULTS.md. Not a test: nothing here passes or fails.
 // Rows that report RSS measure each side in a fresh Node process (bench/child.ts).
@@ -8,6 +8,7 @@ import { cliCases } from "./cases/cli.ts";
 import { concurrencyCases } from "./cases/concurrency.ts";
 import { fuelCases } from "./cases/fuel.ts";
 import { guestCases } from "./cases/guests.ts";
+import { luaCases } from "./cases/lua.ts";
 import { spawnCases } from "./cases/spawn.ts";
 import { machine, table, writeResults, type Row } from "./lib.ts";
 
@@ -26,6 +27,7 @@ const CASES: Record<string, (runs: number) => Promise<Row[]>> = {
   cli: cliCases,
   guests: guestCases,
   bursts: burstCases,
+  lua: luaCases,
 };
 
 console.log(`bench: ${runs} runs each on ${machine()}`);

@@ -66,6 +66,8 @@ const EXAMPLES: Array<[string, string]> = [
   ["examples/ping-pong/wasm/pingpong.wasm", "fixtures/c/pingpong.core.wasm"],
   ["examples/guest-supervisor/wasm/guest_supervisor.wasm", "fixtures/c/guest_supervisor.core.wasm"],
   ["examples/guest-supervisor/wasm/worker.wasm", "fixtures/core/compute.wasm"],
+  ["examples/lua/wasm/worker.wasm", "fixtures/core/compute.wasm"],
+  ["examples/lua/wasm/pingpong.wasm", "fixtures/c/pingpong.core.wasm"],
 ];
 
 const read = (rel: string): string => readFileSync(join(ROOT, rel), "utf8");

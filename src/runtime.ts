@@ -16,6 +16,7 @@ import { ProcessHost } from "./process/host.ts";
 import { newPid } from "./process/pid.ts";
 import { DEFAULT_CANCEL_TIMEOUT_MS, ProcessTable, type ProcessInfo } from "./process/table.ts";
 import { WasmProcess } from "./process/wasm-process.ts";
+import { LuaProcess, luaArgv, luaWasmEntry } from "./lua/lua-process.ts";
 import { ProgramLoader, type LoaderStats } from "./wasm/loader.ts";
 import { createLogger } from "./log.ts";
 import type { ProcessIO } from "./wasm/program.ts";
@@ -233,18 +234,16 @@ export class Runtime {
       if (!logic) throw new ProcessError("spawn", `${id}: no logic for this process.actor entry; give it a module, or pass it in Runtime.open({ actors: { "${id}": logic } })`);
       return this.#spawnActor(logic, { host: hostId, input: { args }, entry: id, ...opts });
     }
-    if (entry.kind !== "process.wasm") {
-      throw new ProcessError("spawn", `${id} is a ${entry.kind}, not a process.wasm or process.actor entry${entry.kind === "function.wasm" ? "; use runtime.call for functions" : ""}`);
+    if (entry.kind !== "process.wasm" && entry.kind !== "process.lua") {
+      throw new ProcessError("spawn", `${id} is a ${entry.kind}, not a process.wasm, process.lua or process.actor entry${entry.kind === "function.wasm" ? "; use runtime.call for functions" : ""}`);
     }
     const host = this.#host(hostId, `spawn ${id}`);
+    const deps = { table: this.#table, loader: this.#loader, makeIO: (p: WasmProcess, a: unknown[]) => this.#makeIO(p, a), tree: this.#tree };
+    if (entry.kind === "process.lua") luaWasmEntry(entry); // throws when the interpreter is missing, before a host slot is taken
     const pid = host.admit();
-    const proc = new WasmProcess(
-      { table: this.#table, loader: this.#loader, makeIO: (p, a) => this.#makeIO(p, a), tree: this.#tree },
-      entry,
-      host,
-      pid,
-      opts.parent ?? host.actor,
-    );
+    const proc = entry.kind === "process.lua"
+      ? new LuaProcess(deps, entry, host, pid, opts.parent ?? host.actor)
+      : new WasmProcess(deps, entry, host, pid, opts.parent ?? host.actor);
     this.#enter(proc, opts);
     proc.start(args);
     return pid;
@@ -309,7 +308,14 @@ export class Runtime {
       preempt: () => proc.preempt(),
       memoryPool: proc.memoryPool,
     });
-    if (proc.receives) io.process = new GuestProcess(this.#core, proc, proc.wasmEntry.process?.spawn);
+    if (proc instanceof LuaProcess) {
+      io.argv = luaArgv(proc.luaEntry, this.registry, args);
+      // the interpreter imports the API whatever the entry grants (it ends through set-result);
+      // only `modules: [process]` lets Lua code reach it, and spawn rights stay the entry's
+      io.process = new GuestProcess(this.#core, proc, proc.receives ? proc.wasmEntry.process?.spawn : undefined);
+    } else if (proc.receives) {
+      io.process = new GuestProcess(this.#core, proc, proc.wasmEntry.process?.spawn);
+    }
     return io;
   }
 

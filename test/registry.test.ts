@@ -312,9 +312,9 @@ entries:
     expect(get(entries, "ns:svc", "process.service").process).toBe("ns:counter");
   });
 
-  it("names process.actor among the kinds a service may run", () => {
+  it("names process.lua and process.actor among the kinds a service may run", () => {
     const result = validate({ "base.yaml": BASE, "app.yaml": `namespace: myns\nentries:\n  - name: s\n    kind: process.service\n    process: api_url\n    host: host\n` });
-    expect(result.issues.map((issue) => issue.message)).toEqual(["refers to myns:api_url, which is a env.variable; expected an entry of kind process.wasm or process.actor"]);
+    expect(result.issues.map((issue) => issue.message)).toEqual(["refers to myns:api_url, which is a env.variable; expected an entry of kind process.wasm or process.lua or process.actor"]);
   });
 
   it("merges YAML anchors (<<) into entries", () => {

@@ -63,7 +63,7 @@ export const HELP = `wippy — WebAssembly processes as supervised actors
 Usage:
   wippy run list                      list the registry's commands
   wippy run <command> [args...]       run a command's process attached to the terminal
-  wippy run -x <ns:entry> [args...]   run any process.wasm entry the same way
+  wippy run -x <ns:entry> [args...]   run any process.wasm or process.lua entry the same way
   wippy run                           start auto_start services; stop with Ctrl-C
   wippy lint                          validate the registry, all errors at once
   wippy registry list [--kind K]      list entries

@@ -5,9 +5,9 @@ import { displayPath, type Entry, type Registry } from "../registry/index.ts";
 
 export function runList(registry: Registry): string {
   const commands = [...registry.entries.values()]
-    .flatMap((e) => (e.kind === "process.wasm" && e.command ? [e.command] : []))
+    .flatMap((e) => ((e.kind === "process.wasm" || e.kind === "process.lua") && e.command ? [e.command] : []))
     .sort((a, b) => a.name.localeCompare(b.name));
-  if (commands.length === 0) return "no commands (declare meta.command on a process.wasm entry)";
+  if (commands.length === 0) return "no commands (declare meta.command on a process.wasm or process.lua entry)";
   const width = Math.max(...commands.map((c) => c.name.length));
   return commands.map((c) => (c.short ? `${c.name.padEnd(width)}  ${c.short}` : c.name)).join("\n");
 }

@@ -1,7 +1,7 @@
 // The `wippy` CLI (SPEC section 6). Every failure is one line on stderr saying
 // what failed and how to fix it; the exit status is the guest's.
 
-import { formatIssue, loadRegistry, RegistryError, type Registry, type WasmEntry } from "../registry/index.ts";
+import { formatIssue, loadRegistry, RegistryError, type LuaEntry, type Registry, type WasmEntry } from "../registry/index.ts";
 import { noEffectWarnings } from "../registry/no-effect.ts";
 import { preemptLimitWarnings } from "../registry/preempt-limits.ts";
 import { Runtime, runtimeInternals } from "../runtime.ts";
@@ -87,18 +87,18 @@ async function lint(args: CliArgs): Promise<number> {
   return print(`ok: ${registry.entries.size} entries in ${registry.files.length} file${registry.files.length === 1 ? "" : "s"}`);
 }
 
-function findCommand(registry: Registry, name: string): WasmEntry {
+function findCommand(registry: Registry, name: string): WasmEntry | LuaEntry {
   for (const e of registry.entries.values()) {
-    if (e.kind === "process.wasm" && e.command?.name === name) return e;
+    if ((e.kind === "process.wasm" || e.kind === "process.lua") && e.command?.name === name) return e;
   }
-  const names = [...registry.entries.values()].flatMap((e) => (e.kind === "process.wasm" && e.command ? [e.command.name] : []));
+  const names = [...registry.entries.values()].flatMap((e) => ((e.kind === "process.wasm" || e.kind === "process.lua") && e.command ? [e.command.name] : []));
   throw new CliError(`no command ${name}; ${names.length > 0 ? `commands: ${names.join(", ")}` : "the registry declares no commands (meta.command)"}`);
 }
 
-function findEntry(registry: Registry, id: string): WasmEntry {
+function findEntry(registry: Registry, id: string): WasmEntry | LuaEntry {
   const e = registry.entries.get(id);
-  if (!e) throw new CliError(`no entry ${id} in the registry; see wippy registry list --kind process.wasm`);
-  if (e.kind !== "process.wasm") throw new CliError(`${id} is a ${e.kind}, not a process.wasm entry`);
+  if (!e) throw new CliError(`no entry ${id} in the registry; see wippy registry list --kind process.wasm (or process.lua)`);
+  if (e.kind !== "process.wasm" && e.kind !== "process.lua") throw new CliError(`${id} is a ${e.kind}, not a process.wasm or process.lua entry`);
   return e;
 }
 

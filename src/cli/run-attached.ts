@@ -3,7 +3,7 @@
 
 import { isExitError } from "../process/exit.ts";
 import { streamOutput } from "../process/io.ts";
-import type { Registry, WasmEntry } from "../registry/index.ts";
+import type { LuaEntry, Registry, WasmEntry } from "../registry/index.ts";
 import { Runtime } from "../runtime.ts";
 import { CliError } from "./main.ts";
 import { TerminalStdin } from "./stdin.ts";
@@ -33,7 +33,7 @@ export function chooseProcessHost(registry: Registry, requested: string | undefi
   throw new CliError(`the registry has ${hosts.length} process hosts (${hosts.join(", ")}); choose one with --host <id>`);
 }
 
-export async function runAttached(registry: Registry, entry: WasmEntry, args: string[], opts: Pick<CliArgs, "inspect" | "observe" | "host"> = {}): Promise<number> {
+export async function runAttached(registry: Registry, entry: WasmEntry | LuaEntry, args: string[], opts: Pick<CliArgs, "inspect" | "observe" | "host"> = {}): Promise<number> {
   if (hostIds(registry, "terminal.host").length === 0) {
     throw new CliError("running a command needs a terminal.host entry in the registry; add one (kind: terminal.host)");
   }
@@ -61,7 +61,7 @@ export async function runAttached(registry: Registry, entry: WasmEntry, args: st
     }
     const { value } = result;
     // a WASI command prints its own output; its status 0 is not a value (a set-result is)
-    const commandStatus = isWasiCommand(entry.method) && value === 0;
+    const commandStatus = entry.kind === "process.wasm" && isWasiCommand(entry.method) && value === 0;
     if (!commandStatus && value !== undefined && value !== null) {
       if (value instanceof Uint8Array) process.stdout.write(value); // set-result bytes, as they are
       process.stdout.write(value instanceof Uint8Array ? "\n" : `${typeof value === "string" ? value : JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}\n`);

@@ -38,8 +38,15 @@ export function spawnError(err: unknown): ExitError {
 const SUSPEND: ProcessMachineEvent = { type: "SUSPEND" };
 const RESUME: ProcessMachineEvent = { type: "RESUME" };
 
+/** A body other than a plain process.wasm entry runs as a WASM guest (a process.lua entry on the Lua interpreter). */
+export interface WasmBodyOptions {
+  kind?: "wasm" | "lua";
+  /** Holds the process API; default: the entry imports wippy:process. */
+  receives?: boolean;
+}
+
 export class WasmProcess extends ProcessBase {
-  readonly kind = "wasm" as const;
+  readonly kind: "wasm" | "lua";
   override readonly wire = true;
   /** It holds the process API (wippy:process): it receives CANCEL as an event and is not interrupted at its waits. */
   readonly receives: boolean;
@@ -66,11 +73,12 @@ export class WasmProcess extends ProcessBase {
   /** What the guest gave with set-result: it wins over the method's return value. */
   #result: { value: unknown } | undefined;
 
-  constructor(deps: WasmProcessDeps, entry: WasmEntry, host: ProcessHost, pid: string, parent: AnyActorRef) {
+  constructor(deps: WasmProcessDeps, entry: WasmEntry, host: ProcessHost, pid: string, parent: AnyActorRef, body: WasmBodyOptions = {}) {
     const limits = { ...host.limits, ...entry.limits };
     super(pid, entry.id, host.id, limits.maxMailbox !== undefined ? { maxMailbox: limits.maxMailbox } : {});
+    this.kind = body.kind ?? "wasm";
     this.wasmEntry = entry;
-    this.receives = entry.imports.includes("wippy:process");
+    this.receives = body.receives ?? entry.imports.includes("wippy:process");
     this.limits = limits;
     this.budget = new Budget(this.limits);
     this.#deps = deps;
@@ -268,7 +276,12 @@ export class WasmProcess extends ProcessBase {
 
   #finish(result: ExitResult): void {
     if (!this.#life.end()) return;
-    this.#send({ type: "CLOSE", exit: result });
+    this.#send({ type: "CLOSE", exit: this.outcome(result) });
+  }
+
+  /** What the process ends with, given how its guest ended; a body may read its guest's result its own way. */
+  protected outcome(result: ExitResult): ExitResult {
+    return result;
   }
 
   /** Action `free`: the instance is disposed, the host slot released, and the EXIT goes out. */

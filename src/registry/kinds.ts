@@ -18,6 +18,8 @@ import type {
   TerminalHostEntry,
 } from "./types.ts";
 import { readLimits, validateWasm } from "./wasm-kind.ts";
+import { validateLua } from "./lua-kind.ts";
+import { resolveFileUrl } from "./file-url.ts";
 import {
   checkRestart, checkStopTimeout, checkSupervisorSettings, DEFAULT_RESTART, DEFAULT_STOP_TIMEOUT_MS, RESTART_FIELDS, YAML_FIELD, type Checked,
 } from "../../supervisors/rules.ts";
@@ -34,6 +36,7 @@ export const ENTRY_KINDS: readonly EntryKind[] = [
   "process.service",
   "process.supervisor",
   "process.actor",
+  "process.lua",
 ];
 
 export function isEntryKind(kind: string): kind is EntryKind {
@@ -70,6 +73,8 @@ export function validateKind(kind: EntryKind, input: KindInput): Entry {
       return validateSupervisor(reader, base);
     case "process.actor":
       return validateActor(reader, base, input.src);
+    case "process.lua":
+      return validateLua(reader, base, input.src, input.command);
   }
 }
 
@@ -88,24 +93,11 @@ function validateActor(reader: FieldReader, base: EntryBase, src: string): Proce
   const entry: ProcessActorEntry = { ...base, kind: "process.actor", export: reader.string("export") ?? "default", limits: readLimits(reader) };
   const module = reader.string("module");
   if (module !== undefined) {
-    const resolved = resolveFileUrl(module, base.origin.file, src);
+    const resolved = resolveFileUrl(module, base.origin.file, src, "module: file://actors/counter.ts", "module");
     if (typeof resolved === "string") entry.module = resolved;
     else reader.report("module", resolved.problem);
   }
   return entry;
-}
-
-/** `file://<path>`, relative to the definition file, kept inside the source folder (SPEC 2). */
-function resolveFileUrl(value: string, definitionFile: string, src: string): string | { problem: string } {
-  if (!value.startsWith("file://")) {
-    return { problem: `"${value}" must be file://<path>, relative to the definition file (e.g. module: file://actors/counter.ts)` };
-  }
-  const resolved = path.resolve(path.dirname(definitionFile), value.slice("file://".length));
-  const rel = path.relative(src, resolved);
-  if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) {
-    return { problem: `"${value}" resolves to ${resolved}, outside the source folder ${src}; move the module into it` };
-  }
-  return resolved;
 }
 
 function validateProcessHost(reader: FieldReader, base: EntryBase): ProcessHostEntry {
@@ -143,7 +135,7 @@ function validateEnvVariable(reader: FieldReader, base: EntryBase): EnvVariableE
 }
 
 function validateService(reader: FieldReader, base: EntryBase): ProcessServiceEntry {
-  const process = reader.reference("process", ["process.wasm", "process.actor"], "the process.wasm or process.actor entry to run");
+  const process = reader.reference("process", ["process.wasm", "process.lua", "process.actor"], "the process.wasm, process.lua or process.actor entry to run");
   const host = reader.reference("host", ["process.host"], "the process.host to run it on");
   const inputItems = reader.list("input", "arguments");
   const input = inputItems === undefined ? [] : (reader.plain("input") as unknown[]);

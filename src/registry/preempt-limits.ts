@@ -44,7 +44,7 @@ export function preemptLimitWarnings(registry: Registry): RegistryIssue[] {
     if (entry.kind === "process.service") {
       const host = registry.entries.get(entry.host);
       const process = registry.entries.get(entry.process);
-      if (host?.kind !== "process.host" || host.preempt !== false || process?.kind !== "process.wasm") continue;
+      if (host?.kind !== "process.host" || host.preempt !== false || (process?.kind !== "process.wasm" && process?.kind !== "process.lua")) continue;
       const names = limitsNeedingPreemption({ ...host.limits, ...process.limits });
       if (names.length === 0) continue;
       // an entry's own limit overrides its host's: name where each one comes from

@@ -7,7 +7,7 @@
 import { namespaceProblem } from "./ids.ts";
 
 /** The kinds a guest may spawn. */
-export const SPAWNABLE_KINDS = ["process.wasm", "process.actor"] as const;
+export const SPAWNABLE_KINDS = ["process.wasm", "process.lua", "process.actor"] as const;
 
 /** `ns:*` → the namespace; an entry ID → undefined. */
 export function wildcardNamespace(pattern: string): string | undefined {

@@ -111,6 +111,28 @@ export interface WasmEntry extends EntryBase {
   command?: CommandMeta;
 }
 
+/** The Lua modules a process.lua entry may `require` (SPEC section 2); `process` is the API of section 7. */
+export const LUA_MODULES = ["process", "time"] as const;
+export type LuaModule = (typeof LUA_MODULES)[number];
+
+/** Lua 5.4 source run by the runtime's Lua interpreter (build/lua/lua.wasm) as a WASM guest. */
+export interface LuaEntry extends EntryBase {
+  kind: "process.lua";
+  /** The Lua text (read from `file` at load when given as file://). */
+  source: string;
+  /** Absolute path of the source file; absent for inline text. */
+  file?: string;
+  /** The function to call (a field of the table the chunk returns, else a global); absent: the chunk's return value is the result. */
+  method?: string;
+  modules: LuaModule[];
+  /** `env`, `cwd` and `mounts` (files only through mounts); no `args`: argv carries the chunk. */
+  wasi: WasiConfig;
+  limits: Limits;
+  /** As on process.wasm: what it may spawn with the `process` module. */
+  process?: { spawn: string[] };
+  command?: CommandMeta;
+}
+
 export interface ProcessHostEntry extends EntryBase {
   kind: "process.host";
   workers?: number;
@@ -191,7 +213,8 @@ export type Entry =
   | EnvVariableEntry
   | ProcessServiceEntry
   | ProcessSupervisorEntry
-  | ProcessActorEntry;
+  | ProcessActorEntry
+  | LuaEntry;
 
 export type EntryKind = Entry["kind"];
 

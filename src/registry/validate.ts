@@ -46,7 +46,7 @@ interface Collector {
 
 const SUPPORTED_VERSIONS = ["1.0", "1"];
 const COMMAND_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
-const WASM_KINDS: readonly EntryKind[] = ["process.wasm", "function.wasm"];
+const COMMAND_KINDS: readonly EntryKind[] = ["process.wasm", "function.wasm", "process.lua"];
 
 export function validateDocuments(docs: readonly SourceDocument[], ctx: ValidationContext): ValidationResult {
   const collector: Collector = {
@@ -201,8 +201,8 @@ function readMeta(reader: FieldReader, kind: EntryKind): MetaRead {
     const command = readCommand(pair.value, reader.ctx);
     if (command === undefined) continue;
     result.meta.command = { ...command.value };
-    if (!WASM_KINDS.includes(kind)) {
-      report(reader.ctx, pair.keyLine, "meta.command", `commands run a process.wasm or function.wasm entry, not a ${kind}; move meta.command to one`);
+    if (!COMMAND_KINDS.includes(kind)) {
+      report(reader.ctx, pair.keyLine, "meta.command", `commands run a process.wasm, function.wasm or process.lua entry, not a ${kind}; move meta.command to one`);
       continue;
     }
     result.command = command.value;

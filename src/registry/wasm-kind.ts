@@ -30,7 +30,7 @@ export function validateWasm(
   };
   const http = readHttp(reader);
   if (http !== undefined) entry.http = http;
-  const process = readProcess(reader, entry);
+  const process = readProcess(reader, entry.imports.includes("wippy:process"), 'add "wippy:process" to imports');
   if (process !== undefined) entry.process = process;
   const wit = reader.plain("wit");
   if (wit !== undefined) entry.wit = wit;
@@ -98,8 +98,11 @@ function readImports(reader: FieldReader, kind: WasmEntry["kind"]): WasiInterfac
   return imports;
 }
 
-/** process: { spawn: [<entry ID or ns:*>] } — what a guest holding wippy:process may spawn (SPEC section 7). */
-function readProcess(parent: FieldReader, entry: WasmEntry): { spawn: string[] } | undefined {
+/**
+ * process: { spawn: [<entry ID or ns:*>] } — what a guest holding the process API may spawn
+ * (SPEC section 7); `granted`: the entry holds the API, else `grant` says how to give it.
+ */
+export function readProcess(parent: FieldReader, granted: boolean, grant: string): { spawn: string[] } | undefined {
   const reader = parent.map("process");
   if (reader === undefined) return undefined;
   const spawn: string[] = [];
@@ -118,9 +121,7 @@ function readProcess(parent: FieldReader, entry: WasmEntry): { spawn: string[] }
     if (id !== undefined) spawn.push(id);
   });
   reader.finish();
-  if (!entry.imports.includes("wippy:process")) {
-    parent.report("process", 'grants spawning, which needs the process API: add "wippy:process" to imports');
-  }
+  if (!granted) parent.report("process", `grants spawning, which needs the process API: ${grant}`);
   return { spawn };
 }
 
@@ -145,7 +146,7 @@ function readHttp(parent: FieldReader): HttpConfig | undefined {
   return config;
 }
 
-function readWasi(parent: FieldReader): WasiConfig {
+export function readWasi(parent: FieldReader): WasiConfig {
   const config: WasiConfig = { env: [], mounts: [] };
   const reader = parent.map("wasi");
   if (reader === undefined) return config;

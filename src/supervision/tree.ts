@@ -133,7 +133,7 @@ export class Supervision {
       checkService: (c) => {
         const e = registry.entries.get(c.process);
         if (!e) return `process ${c.process}: no such entry in the registry`;
-        if (e.kind !== "process.wasm" && e.kind !== "process.actor") return `process ${c.process} is a ${e.kind}, not a process.wasm or process.actor entry`;
+        if (e.kind !== "process.wasm" && e.kind !== "process.lua" && e.kind !== "process.actor") return `process ${c.process} is a ${e.kind}, not a process.wasm, process.lua or process.actor entry`;
         if (!hosts.has(c.host)) return `host ${c.host}: no such process.host`;
         return undefined;
       },

@@ -41,6 +41,13 @@ export interface LoaderStats {
   instrumentCacheHits: number;
 }
 
+/** An entry the runtime made for a binary of its own (the Lua interpreter): a file by absolute path, no fs.directory. */
+export interface BuiltinWasmEntry extends WasmEntry {
+  file: string;
+}
+
+const isBuiltin = (entry: WasmEntry): entry is BuiltinWasmEntry => typeof (entry as Partial<BuiltinWasmEntry>).file === "string";
+
 const fail = (entry: WasmEntry, message: string) => new ProcessError("spawn", `${entry.id}: ${oneLine(message)}`);
 
 /** Tool errors (jco, wasm-tools) come as "Caused by:" chains over several lines: one line, please. */
@@ -100,18 +107,7 @@ export class ProgramLoader {
   }
 
   async #loadEntry(entry: WasmEntry, variant: Instrumentation): Promise<Program> {
-    const fsEntry = this.#registry.entries.get(entry.fs);
-    if (!fsEntry || fsEntry.kind !== "fs.directory") throw fail(entry, `fs ${entry.fs} is not an fs.directory`);
-    let file: string;
-    try {
-      file = await resolveInside(fsEntry.directory, entry.path);
-    } catch (err) {
-      if (err instanceof PathEscapeError) throw fail(entry, `${err.message}; keep binaries inside the fs.directory`);
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-        throw fail(entry, `binary ${entry.path} not found in fs.directory ${entry.fs} (${fsEntry.directory})`);
-      }
-      throw fail(entry, `cannot open ${entry.path} in ${fsEntry.directory}: ${(err as Error).message}`);
-    }
+    const file = isBuiltin(entry) ? entry.file : await this.#locate(entry);
     const bytes = new Uint8Array(await readFile(file)) as Uint8Array<ArrayBuffer>;
     const actual = sha256Hex(bytes);
     if (actual !== entry.hash) {
@@ -133,6 +129,23 @@ export class ProgramLoader {
       throw fail(entry, `method ${entry.method} is not an exported function (exports: ${program.methods.join(", ") || "none"})`);
     }
     return program;
+  }
+
+  /** The entry's binary inside its fs.directory. */
+  async #locate(entry: WasmEntry): Promise<string> {
+    const fsEntry = this.#registry.entries.get(entry.fs);
+    if (!fsEntry || fsEntry.kind !== "fs.directory") throw fail(entry, `fs ${entry.fs} is not an fs.directory`);
+    let file: string;
+    try {
+      file = await resolveInside(fsEntry.directory, entry.path);
+    } catch (err) {
+      if (err instanceof PathEscapeError) throw fail(entry, `${err.message}; keep binaries inside the fs.directory`);
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+        throw fail(entry, `binary ${entry.path} not found in fs.directory ${entry.fs} (${fsEntry.directory})`);
+      }
+      throw fail(entry, `cannot open ${entry.path} in ${fsEntry.directory}: ${(err as Error).message}`);
+    }
+    return file;
   }
 
   #checkCapabilities(entry: WasmEntry, binary: Pick<Program, "kind" | "imports">): void {
