@@ -36,7 +36,7 @@ interface ExpressionApi {
 const api = (b: Binaryen): ExpressionApi => b as unknown as ExpressionApi;
 
 /** Getters returning child expressions, by expression class. */
-const CHILDREN: Record<string, string[]> = {
+export const CHILDREN: Record<string, string[]> = {
   Block: ["getChildren"],
   If: ["getCondition", "getIfTrue", "getIfFalse"],
   Loop: ["getBody"],

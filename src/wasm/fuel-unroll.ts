@@ -16,7 +16,7 @@
 // small and made only of the plain expressions listed below; any other loop is left as is.
 
 import type binaryenApi from "binaryen";
-import { childGetters } from "./fuel-ir.ts";
+import { CHILDREN, childGetters } from "./fuel-ir.ts";
 
 type Binaryen = typeof binaryenApi;
 type BinaryenModule = binaryenApi.Module;
@@ -41,36 +41,13 @@ interface NameApi {
   Switch: { getNumNames(e: Ref): number; getNameAt(e: Ref, i: number): string; setNameAt(e: Ref, i: number, n: string): void; getDefaultName(e: Ref): string; setDefaultName(e: Ref, n: string): void };
 }
 
-/** Children of the expressions allowed in an unrolled body (none of them holds a label but Block). */
-const PLAIN: Record<string, string[]> = {
-  Block: ["getChildren"],
-  If: ["getCondition", "getIfTrue", "getIfFalse"],
-  Break: ["getCondition", "getValue"],
-  Switch: ["getCondition", "getValue"],
-  LocalGet: [],
-  LocalSet: ["getValue"],
-  GlobalGet: [],
-  GlobalSet: ["getValue"],
-  Load: ["getPtr"],
-  Store: ["getPtr", "getValue"],
-  Const: [],
-  Unary: ["getValue"],
-  Binary: ["getLeft", "getRight"],
-  Select: ["getIfTrue", "getIfFalse", "getCondition"],
-  Drop: ["getValue"],
-  Nop: [],
-  Unreachable: [],
-  MemorySize: [],
-  MemoryCopy: ["getDest", "getSource", "getSize"],
-  MemoryFill: ["getDest", "getValue", "getSize"],
-  SIMDExtract: ["getVec"],
-  SIMDReplace: ["getVec", "getValue"],
-  SIMDShuffle: ["getLeft", "getRight"],
-  SIMDTernary: ["getA", "getB", "getC"],
-  SIMDShift: ["getVec", "getShift"],
-  SIMDLoad: ["getPtr"],
-  SIMDLoadStoreLane: ["getPtr", "getVec"],
-};
+/** The expressions allowed in an unrolled body (none of them holds a label but Block); their children as the fuel walk knows them. */
+const PLAIN_KINDS = [
+  "Block", "If", "Break", "Switch", "LocalGet", "LocalSet", "GlobalGet", "GlobalSet", "Load", "Store", "Const", "Unary", "Binary",
+  "Select", "Drop", "Nop", "Unreachable", "MemorySize", "MemoryCopy", "MemoryFill",
+  "SIMDExtract", "SIMDReplace", "SIMDShuffle", "SIMDTernary", "SIMDShift", "SIMDLoad", "SIMDLoadStoreLane",
+];
+const PLAIN: Record<string, readonly string[]> = Object.fromEntries(PLAIN_KINDS.map((k) => [k, CHILDREN[k] ?? []]));
 
 type Children = Map<number, ((e: Ref) => unknown)[]>;
 
