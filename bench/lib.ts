@@ -155,3 +155,47 @@ export function alternating(names: string[], runs: number): Measured[] {
   }
   return out;
 }
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** Collects garbage where it can (`--expose-gc`) and lets freed memory settle. */
+export async function settle(): Promise<void> {
+  gc?.();
+  await new Promise((r) => setTimeout(r, 50));
+  gc?.();
+}
+
+/** What the figures below include when the bench runs without --expose-gc. */
+export const GARBAGE_NOTE = gc ? "" : " (without --expose-gc: figures include garbage)";
+
+export interface Parked {
+  /** RSS and JS heap per process, in bytes. */
+  rssPerProcess: number;
+  heapPerProcess: number;
+  /** Linear memory of one of them, in bytes. */
+  linearMemory: number;
+}
+
+/**
+ * Spawns `n` processes of `id` that park (wait without end), measures the memory they add
+ * once all are suspended, then terminates them and waits for every EXIT.
+ */
+export async function parkedMemory(rt: Runtime, id: string, host: string, n: number, ...args: unknown[]): Promise<Parked> {
+  const p = rt.process;
+  await settle();
+  const before = process.memoryUsage();
+  const pids: string[] = [];
+  for (let i = 0; i < n; i++) pids.push(await p.spawn(id, host, ...args));
+  const mine = new Set(pids);
+  const parked = () => rt.processes().filter((x) => mine.has(x.pid) && x.state === "suspended");
+  while (parked().length < n) await new Promise((r) => setTimeout(r, 20));
+  await settle();
+  const after = process.memoryUsage();
+  const linearMemory = parked()[0]?.memory ?? 0;
+  const watcher = rt.newProcess();
+  for (const pid of pids) await watcher.monitor(pid);
+  for (const pid of pids) await p.terminate(pid);
+  for (let i = 0; i < n; i++) await watcher.receive();
+  watcher.close();
+  return { rssPerProcess: (after.rss - before.rss) / n, heapPerProcess: (after.heapUsed - before.heapUsed) / n, linearMemory };
+}

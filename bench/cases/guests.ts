@@ -4,7 +4,7 @@
 // nothing else; the same module parked in a Suspending import).
 
 import { parse } from "@bytecodealliance/jco";
-import { openProject, sample, stats, type Row } from "../lib.ts";
+import { GARBAGE_NOTE, openProject, parkedMemory, sample, settle, stats, type Row } from "../lib.ts";
 
 const YAML = `
 namespace: b
@@ -76,12 +76,6 @@ async function floorPingPong(module: WebAssembly.Module): Promise<number> {
   return (2 * ROUNDS) / ((performance.now() - t) / 1000);
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
-const settle = async () => {
-  gc?.();
-  await new Promise((r) => setTimeout(r, 50));
-  gc?.();
-};
 const used = () => process.memoryUsage();
 
 export async function guestCases(runs: number): Promise<Row[]> {
@@ -124,20 +118,9 @@ export async function guestCases(runs: number): Promise<Row[]> {
     const bareParked = used();
     const perBare = (bareParked.rss - bareBefore.rss) / PARKED;
     bare.length = 0; // (10 000 more memories would not fit the address space beside these: let them go first)
-    await settle();
-    const before = used();
-    const pids: string[] = [];
-    for (let i = 0; i < PARKED; i++) pids.push(await p.spawn("b:wait", "b:hosts", -1));
-    await waitUntil(() => rt.processes().filter((x) => x.state === "suspended").length >= PARKED);
-    await settle();
-    const parked = used();
-    const perGuest = (parked.rss - before.rss) / PARKED;
-    const perGuestHeap = (parked.heapUsed - before.heapUsed) / PARKED;
-    const watcher = rt.newProcess();
-    for (const pid of pids) await watcher.monitor(pid);
-    for (const pid of pids) await p.terminate(pid);
-    for (let i = 0; i < PARKED; i++) await watcher.receive();
-    watcher.close();
+    const parked = await parkedMemory(rt, "b:wait", "b:hosts", PARKED, -1);
+    const perGuest = parked.rssPerProcess;
+    const perGuestHeap = parked.heapPerProcess;
 
     const one = (n: number) => ({ median: n / 1024, min: n / 1024, max: n / 1024 });
     rows.push({
@@ -146,14 +129,10 @@ export async function guestCases(runs: number): Promise<Row[]> {
       value: one(perGuest),
       baselineName: "a bare instance parked in a Suspending import",
       baseline: one(perBare),
-      note: `JS heap per parked guest: ${(perGuestHeap / 1024).toFixed(1)} KiB${gc ? "" : " (without --expose-gc: figures include garbage)"}`,
+      note: `JS heap per parked guest: ${(perGuestHeap / 1024).toFixed(1)} KiB${GARBAGE_NOTE}`,
     });
   } finally {
     await rt.close();
   }
   return rows;
-}
-
-async function waitUntil(ok: () => boolean): Promise<void> {
-  while (!ok()) await new Promise((r) => setTimeout(r, 20));
 }

@@ -3,7 +3,7 @@
 // against a C WASI command in the same run; and the memory of parked Lua processes.
 
 import { luaBinaryPath } from "../../src/lua/lua-process.ts";
-import { openProject, sample, stats, type Row } from "../lib.ts";
+import { GARBAGE_NOTE, openProject, parkedMemory, sample, stats, type Row } from "../lib.ts";
 
 const YAML = `
 namespace: b
@@ -25,12 +25,6 @@ async function perProcess(n: number, once: () => Promise<unknown>): Promise<numb
   return ((performance.now() - t) * 1000) / n;
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
-const settle = async () => {
-  gc?.();
-  await new Promise((r) => setTimeout(r, 50));
-  gc?.();
-};
 
 export async function luaCases(runs: number): Promise<Row[]> {
   if (!luaBinaryPath()) throw new Error("bench lua: build/lua/lua.wasm is missing: run npm run build:lua");
@@ -56,20 +50,9 @@ export async function luaCases(runs: number): Promise<Row[]> {
       note: `the difference of the medians, ${(lua.median - command.median).toFixed(0)} µs (luaL_newstate, openlibs, the chunk, lua_close, a 20× larger module, against hello's writes), bounds what a snapshot of an initialised interpreter could save per spawn; spawn → EXIT of a core module (\`answer\`) in the same run: ${core.median.toFixed(0)} µs`,
     });
 
-    await settle();
-    const before = process.memoryUsage();
-    const pids: string[] = [];
-    for (let i = 0; i < PARKED; i++) pids.push(await p.spawn("b:parked", "b:hosts"));
-    while (rt.processes().filter((x) => x.kind === "lua" && x.state === "suspended").length < PARKED) await new Promise((r) => setTimeout(r, 20));
-    await settle();
-    const after = process.memoryUsage();
-    const linear = rt.processes().find((x) => x.kind === "lua")?.memory ?? 0;
-    const perProcessRss = (after.rss - before.rss) / PARKED;
-    const watcher = rt.newProcess();
-    for (const pid of pids) await watcher.monitor(pid);
-    for (const pid of pids) await p.terminate(pid);
-    for (let i = 0; i < PARKED; i++) await watcher.receive();
-    watcher.close();
+    const parked = await parkedMemory(rt, "b:parked", "b:hosts", PARKED);
+    const linear = parked.linearMemory;
+    const perProcessRss = parked.rssPerProcess;
     const one = (n: number) => ({ median: n / 1024, min: n / 1024, max: n / 1024 });
     rows.push({
       name: `memory of one of ${PARKED.toLocaleString("en")} Lua processes parked in receive (RSS)`,
@@ -77,7 +60,7 @@ export async function luaCases(runs: number): Promise<Row[]> {
       value: one(perProcessRss),
       baselineName: "its linear memory (an interpreter state after openlibs)",
       baseline: one(linear),
-      note: `a snapshot would still need each process's own ${linear / 1024} KiB linear memory; JS heap per process ${((after.heapUsed - before.heapUsed) / PARKED / 1024).toFixed(1)} KiB${gc ? "" : " (without --expose-gc: figures include garbage)"}`,
+      note: `a snapshot would still need each process's own ${linear / 1024} KiB linear memory; JS heap per process ${(parked.heapPerProcess / 1024).toFixed(1)} KiB${GARBAGE_NOTE}`,
     });
   } finally {
     await rt.close();
