@@ -88,7 +88,9 @@ export class Mailbox {
         continue;
       }
       if (!taken) continue;
-      if (i === 0) this.#waiters.shift();
+      // the usual case is one waiter: pop keeps the array's room for the next one
+      if (this.#waiters.length === 1) this.#waiters.pop();
+      else if (i === 0) this.#waiters.shift();
       else this.#waiters.splice(i, 1);
       settled(w);
       w.resolve(event);

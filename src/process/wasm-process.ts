@@ -37,6 +37,9 @@ export function spawnError(err: unknown): ExitError {
 // every wait sends these two: one object each, not one per wait (events are never mutated)
 const SUSPEND: ProcessMachineEvent = { type: "SUSPEND" };
 const RESUME: ProcessMachineEvent = { type: "RESUME" };
+// ...and their transitions from the states they are sent in, looked up once (the machine's own)
+const SUSPENDING = processTransitions.stepping.SUSPEND;
+const RESUMING = processTransitions.suspended.RESUME;
 
 /** A body other than a plain process.wasm entry runs as a WASM guest (a process.lua entry on the Lua interpreter). */
 export interface WasmBodyOptions {
@@ -126,7 +129,9 @@ export class WasmProcess extends ProcessBase {
 
   /** The machine decides: its actor when inspected, else its transition table with the same named actions. */
   #send(event: ProcessMachineEvent): void {
-    const t = processTransitions[this.#state][event.type];
+    const state = this.#state;
+    const t =
+      event === SUSPEND && state === "stepping" ? SUSPENDING : event === RESUME && state === "suspended" ? RESUMING : processTransitions[state][event.type];
     if (!t) return;
     this.#state = t.target;
     if (this.#actor) {
