@@ -188,6 +188,24 @@ entries:
     expect(wippy(project.root, ["run"])).toMatchObject({ code: 1, stdout: "", stderr: line });
   });
 
+  it("a command runs its one process: the registry's auto_start services do not start with it", () => {
+    const project = makeProject(
+      `namespace: a
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: hosts, kind: process.host }
+  - { name: terminal, kind: terminal.host }
+  - { name: hello, kind: process.wasm, fs: bin, path: /hello.wasm, hash: "{{hash:wasm/hello.wasm}}", method: _start, imports: [wasi:cli], meta: { command: { name: hi } } }
+  - { name: loud, kind: process.service, process: hello, host: hosts, lifecycle: { auto_start: true } }
+  - { name: root, kind: process.supervisor, host: hosts, children: [loud], lifecycle: { auto_start: true } }
+`,
+      { "wasm/hello.wasm": "c/hello.core.wasm" },
+    );
+    const r = wippy(project.root, ["run", "hi"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").filter((l) => l === "hello from wasi")).toHaveLength(1); // the command's own, not the service's too
+  });
+
   it("--help", () => {
     const r = wippy(hello, ["--help"]);
     expect(r.code).toBe(0);

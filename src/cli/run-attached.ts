@@ -42,6 +42,8 @@ export async function runAttached(registry: Registry, entry: WasmEntry | LuaEntr
   const stdin = new TerminalStdin(process.stdin);
   const runtime = await Runtime.open({
     registry,
+    // a command runs its one process; the auto_start tree is `wippy run` without a name (SPEC 6)
+    autoStart: false,
     ...watchers.runtimeOptions,
     onPrepare: prepareNotice,
     stdio: {
