@@ -15,7 +15,7 @@ import { HandleProcess } from "./process/handle-process.ts";
 import { ProcessHost } from "./process/host.ts";
 import { newPid } from "./process/pid.ts";
 import { DEFAULT_CANCEL_TIMEOUT_MS, ProcessTable, type ProcessInfo } from "./process/table.ts";
-import { WasmProcess } from "./process/wasm-process.ts";
+import { WasmProcess, type WasmProcessDeps } from "./process/wasm-process.ts";
 import { ProgramLoader, type LoaderStats } from "./wasm/loader.ts";
 import { createLogger } from "./log.ts";
 import type { ProcessIO } from "./wasm/program.ts";
@@ -86,6 +86,8 @@ export class Runtime {
   readonly #core: ProcessCore & { cancel(from: string, pid: string, reason: unknown, timeoutMs?: number): void; spawn(id: string, host: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef }): string };
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** What every WASM process is given: one object for all of them, not one per spawn. */
+  #wasmDeps: WasmProcessDeps | undefined;
 
   private constructor(registry: Registry, opts: RuntimeOptions) {
     this.registry = registry;
@@ -238,8 +240,9 @@ export class Runtime {
     }
     const host = this.#host(hostId, `spawn ${id}`);
     const pid = host.admit();
+    this.#wasmDeps ??= { table: this.#table, loader: this.#loader, makeIO: (p, a) => this.#makeIO(p, a), tree: this.#tree };
     const proc = new WasmProcess(
-      { table: this.#table, loader: this.#loader, makeIO: (p, a) => this.#makeIO(p, a), tree: this.#tree },
+      this.#wasmDeps,
       entry,
       host,
       pid,
