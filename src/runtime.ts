@@ -24,7 +24,7 @@ import { coreImportGroup, createCoreImports } from "./wasi/core-host.ts";
 import { callFunction, type CallOptions } from "./process/call.ts";
 import { checkId, checkTimeout } from "./process/arguments.ts";
 import { GuestProcess } from "./guest/process-host.ts";
-import { buildProcessIO, streamOutput, type Stdio } from "./process/io.ts";
+import { buildProcessIO, streamOutput, type IOContext, type Stdio } from "./process/io.ts";
 import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
 import type { SupervisorInput } from "../supervisors/spec.ts";
 
@@ -88,6 +88,7 @@ export class Runtime {
   #closing: Promise<void> | undefined;
   /** What every WASM process is given: one object for all of them, not one per spawn. */
   #wasmDeps: WasmProcessDeps | undefined;
+  #ioContext: IOContext | undefined;
 
   private constructor(registry: Registry, opts: RuntimeOptions) {
     this.registry = registry;
@@ -300,18 +301,8 @@ export class Runtime {
   }
 
   #makeIO(proc: WasmProcess, args: unknown[]): ProcessIO {
-    const io = buildProcessIO(proc.wasmEntry, args, {
-      pid: proc.pid,
-      env: this.#env,
-      registry: this.registry,
-      stdio: this.#stdio,
-      signal: () => proc.signal,
-      suspend: () => proc.suspend(),
-      resume: () => proc.resume(),
-      budget: proc.budget,
-      preempt: () => proc.preempt(),
-      memoryPool: proc.memoryPool,
-    });
+    this.#ioContext ??= { env: this.#env, registry: this.registry, stdio: this.#stdio };
+    const io = buildProcessIO(proc.wasmEntry, args, this.#ioContext, proc);
     if (proc.receives) io.process = new GuestProcess(this.#core, proc, proc.wasmEntry.process?.spawn);
     return io;
   }

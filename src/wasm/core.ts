@@ -4,7 +4,7 @@
 
 import { ProcessError } from "../process/exit.ts";
 import type { CoreInfo, FuncSignature, ValType } from "./binary.ts";
-import { isInstrumented, pooledMemoryShape, preemptImports, type MemoryShape } from "./preempt-imports.ts";
+import { isInstrumented, pooledMemoryShape, preemptImports, releaseState, type MemoryShape } from "./preempt-imports.ts";
 import { isWasiCommand, type CoreHostBinding, type Instance, type Program, type ProcessIO } from "./program.ts";
 
 const I32_MIN = -(2 ** 31);
@@ -106,7 +106,7 @@ export class CoreProgram implements Program {
     if (own && !own.imported) io.budget.checkPages(own.initial);
     const host = this.#provideImports?.(io, this.info);
     const preempt = this.#preempt;
-    const wippy = preempt ? preemptImports({ budget: io.budget, onPreempt: io.onPreempt, onResume: io.onResume }) : undefined;
+    const wippy = preempt ? preemptImports(io) : undefined;
     // the module's memory, turned into an import at load: from the host's pool when it has one
     const shape = this.#pooledShape;
     const pooled = shape ? (io.memoryPool?.take(shape.initial, shape.maximum) ?? new WebAssembly.Memory(shape)) : undefined;
@@ -163,6 +163,7 @@ export class CoreProgram implements Program {
         // killed while suspended: its stack may still unwind through this memory, so it is not reused
         if (pooled && !running) io.memoryPool?.give(pooled, shape!.initial, shape!.maximum);
         else if (pooled) io.memoryPool?.discard();
+        if (wippy && !running) releaseState(wippy.state);
       },
     };
     // A reactor's constructors run once, before the first call, entered the same way (they may write, and wait).
