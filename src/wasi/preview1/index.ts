@@ -91,17 +91,19 @@ function toErrno(err: unknown): number {
   return errnoOf(err);
 }
 
+/** A host function called with guard's rules: `this` is the function (bound to it, so a process's import is one small object, not a closure and its context). */
+function guarded(this: Callable, ...args: unknown[]): number | Promise<number> {
+  try {
+    const r = this(...args);
+    return r instanceof Promise ? r.then(undefined, toErrno) : r;
+  } catch (err) {
+    return toErrno(err);
+  }
+}
+
 /** Turns every failure except WasiExit into an errno, sync or async. */
 function guard(fn: HostFn): Callable {
-  const f = fn as unknown as Callable;
-  return (...args) => {
-    try {
-      const r = f(...args);
-      return r instanceof Promise ? r.then(undefined, toErrno) : r;
-    } catch (err) {
-      return toErrno(err);
-    }
-  };
+  return guarded.bind(fn as unknown as Callable) as Callable;
 }
 
 /** What a process's waiting functions share: its onResume, as the wait settles with an errno or fails. */
