@@ -15,7 +15,7 @@ import { HandleProcess } from "./process/handle-process.ts";
 import { ProcessHost } from "./process/host.ts";
 import { newPid } from "./process/pid.ts";
 import { DEFAULT_CANCEL_TIMEOUT_MS, ProcessTable, type ProcessInfo } from "./process/table.ts";
-import { WasmProcess } from "./process/wasm-process.ts";
+import { WasmProcess, type WasmProcessDeps } from "./process/wasm-process.ts";
 import { LuaProcess, luaArgv, luaWasmEntry } from "./lua/lua-process.ts";
 import { ProgramLoader, type LoaderStats } from "./wasm/loader.ts";
 import { createLogger } from "./log.ts";
@@ -25,7 +25,7 @@ import { coreImportGroup, createCoreImports } from "./wasi/core-host.ts";
 import { callFunction, type CallOptions } from "./process/call.ts";
 import { checkId, checkTimeout } from "./process/arguments.ts";
 import { GuestProcess } from "./guest/process-host.ts";
-import { buildProcessIO, streamOutput, type Stdio } from "./process/io.ts";
+import { buildProcessIO, streamOutput, type IOContext, type Stdio } from "./process/io.ts";
 import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
 import type { SupervisorInput } from "../supervisors/spec.ts";
 
@@ -87,6 +87,9 @@ export class Runtime {
   readonly #core: ProcessCore & { cancel(from: string, pid: string, reason: unknown, timeoutMs?: number): void; spawn(id: string, host: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef }): string };
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** What every WASM process is given: one object for all of them, not one per spawn. */
+  #wasmDeps: WasmProcessDeps | undefined;
+  #ioContext: IOContext | undefined;
 
   private constructor(registry: Registry, opts: RuntimeOptions) {
     this.registry = registry;
@@ -238,9 +241,9 @@ export class Runtime {
       throw new ProcessError("spawn", `${id} is a ${entry.kind}, not a process.wasm, process.lua or process.actor entry${entry.kind === "function.wasm" ? "; use runtime.call for functions" : ""}`);
     }
     const host = this.#host(hostId, `spawn ${id}`);
-    const deps = { table: this.#table, loader: this.#loader, makeIO: (p: WasmProcess, a: unknown[]) => this.#makeIO(p, a), tree: this.#tree };
     if (entry.kind === "process.lua") luaWasmEntry(entry); // throws when the interpreter is missing, before a host slot is taken
     const pid = host.admit();
+    const deps = (this.#wasmDeps ??= { table: this.#table, loader: this.#loader, makeIO: (p, a) => this.#makeIO(p, a), tree: this.#tree });
     const proc = entry.kind === "process.lua"
       ? new LuaProcess(deps, entry, host, pid, opts.parent ?? host.actor)
       : new WasmProcess(deps, entry, host, pid, opts.parent ?? host.actor);
@@ -296,18 +299,8 @@ export class Runtime {
   }
 
   #makeIO(proc: WasmProcess, args: unknown[]): ProcessIO {
-    const io = buildProcessIO(proc.wasmEntry, args, {
-      pid: proc.pid,
-      env: this.#env,
-      registry: this.registry,
-      stdio: this.#stdio,
-      signal: () => proc.signal,
-      suspend: () => proc.suspend(),
-      resume: () => proc.resume(),
-      budget: proc.budget,
-      preempt: () => proc.preempt(),
-      memoryPool: proc.memoryPool,
-    });
+    this.#ioContext ??= { env: this.#env, registry: this.registry, stdio: this.#stdio };
+    const io = buildProcessIO(proc.wasmEntry, args, this.#ioContext, proc);
     if (proc instanceof LuaProcess) {
       io.argv = luaArgv(proc.luaEntry, this.registry, args);
       // the interpreter imports the API whatever the entry grants (it ends through set-result);

@@ -90,15 +90,14 @@ function run(
     if (life.ended) return; // aborted while loading
     let pending: Instance | Promise<Instance>;
     try {
-      const io = buildProcessIO(entry, args, {
+      const io = buildProcessIO(entry, args, { env: deps.env, registry: deps.registry, stdio: deps.stdio }, {
         pid: entry.id,
-        env: deps.env,
-        registry: deps.registry,
-        stdio: deps.stdio,
-        signal: () => life.signal,
+        budget,
+        get signal() {
+          return life.signal;
+        },
         suspend() {}, // no process machine to show it
         resume: () => life.resume(`the call to ${entry.id}`),
-        budget,
       });
       pending = program.instantiate(io);
     } catch (err) {

@@ -7,6 +7,7 @@ import type { ProcessIO } from "../wasm/program.ts";
 import type { Budget } from "./budget.ts";
 import type { MemoryPool } from "./memory-pool.ts";
 import { ProcessError } from "./exit.ts";
+import type { GuestProcess } from "../guest/process-host.ts";
 
 /**
  * Where guest output goes. A callback that returns a Promise is saying "full": the
@@ -52,19 +53,27 @@ export function streamOutput(stream: Writable): (pid: string, chunk: Uint8Array)
   };
 }
 
+/** What every process of a runtime shares in its I/O. */
 export interface IOContext {
-  pid: string;
   env: Record<string, string | undefined>;
   registry: Registry;
   stdio: Stdio;
-  /** Read lazily: the process makes its AbortController only when someone asks. */
-  signal?: () => AbortSignal;
-  suspend: () => void;
-  resume: () => void;
-  budget: Budget;
-  /** The guest yields the thread (preemption); defaults to nothing to show. */
-  preempt?: () => void;
-  memoryPool?: MemoryPool;
+}
+
+/**
+ * The one I/O is built for (a WasmProcess is one itself): its methods are called on it,
+ * so a spawn makes no closures to reach them.
+ */
+export interface IOOwner {
+  readonly pid: string;
+  readonly budget: Budget;
+  /** Read only when a host wait needs it: the process makes its AbortController then. */
+  readonly signal?: AbortSignal | undefined;
+  readonly memoryPool?: MemoryPool | undefined;
+  suspend(): void;
+  resume(): void;
+  /** The guest yields the thread (preemption); absent: nothing to show. */
+  preempt?(): void;
 }
 
 /** Values as guest argv: strings as they are, everything else as JSON. */
@@ -90,33 +99,82 @@ export function resolveEnv(entry: WasmEntry, registry: Registry, hostEnv: Record
   return env;
 }
 
-export function buildProcessIO(entry: WasmEntry, args: unknown[], ctx: IOContext): ProcessIO {
+/**
+ * ProcessIO as a class: one fixed shape (an object literal with a getter and late
+ * properties became a ~1 KB dictionary per process), its hooks on the prototype, and
+ * the output callbacks made only for a guest that writes.
+ */
+class OwnedIO implements ProcessIO {
+  readonly entry: WasmEntry;
+  readonly argv: string[];
+  readonly env: Record<string, string>;
+  readonly mounts: { guest: string; host: string; readOnly: boolean }[];
+  readonly cwd: string | undefined;
+  readonly budget: Budget;
+  readonly memoryPool: MemoryPool | undefined;
+  process: GuestProcess | undefined;
+  readonly #owner: IOOwner;
+  readonly #stdio: Stdio;
+  #stdout: ((chunk: Uint8Array) => void | Promise<void>) | undefined;
+  #stderr: ((chunk: Uint8Array) => void | Promise<void>) | undefined;
+  #stdin: (() => Promise<Uint8Array | null>) | undefined;
+
+  constructor(entry: WasmEntry, argv: string[], env: Record<string, string>, mounts: OwnedIO["mounts"], stdio: Stdio, owner: IOOwner) {
+    this.entry = entry;
+    this.argv = argv;
+    this.env = env;
+    this.mounts = mounts;
+    this.cwd = entry.wasi.cwd;
+    this.budget = owner.budget;
+    this.memoryPool = owner.memoryPool;
+    this.process = undefined;
+    this.#owner = owner;
+    this.#stdio = stdio;
+  }
+
+  // read lazily: the process makes its AbortController only when someone asks
+  get signal(): AbortSignal | undefined {
+    return this.#owner.signal;
+  }
+
+  get stdout(): (chunk: Uint8Array) => void | Promise<void> {
+    const { pid } = this.#owner;
+    const stdio = this.#stdio;
+    return (this.#stdout ??= (chunk) => stdio.stdout(pid, chunk));
+  }
+
+  get stderr(): (chunk: Uint8Array) => void | Promise<void> {
+    const { pid } = this.#owner;
+    const stdio = this.#stdio;
+    return (this.#stderr ??= (chunk) => stdio.stderr(pid, chunk));
+  }
+
+  get stdin(): (() => Promise<Uint8Array | null>) | undefined {
+    const read = this.#stdio.stdin;
+    if (!read) return undefined;
+    const { pid } = this.#owner;
+    return (this.#stdin ??= () => read(pid));
+  }
+
+  onSuspend(): void {
+    this.#owner.suspend();
+  }
+
+  onResume(): void {
+    this.#owner.resume();
+  }
+
+  onPreempt(): void {
+    this.#owner.preempt?.();
+  }
+}
+
+export function buildProcessIO(entry: WasmEntry, args: unknown[], ctx: IOContext, owner: IOOwner): ProcessIO {
   const mounts = entry.wasi.mounts.map((m) => {
     const fs = ctx.registry.entries.get(m.fs);
     if (!fs || fs.kind !== "fs.directory") throw new ProcessError("spawn", `${entry.id}: mount ${m.guest} refers to ${m.fs}, which is not an fs.directory`);
     return { guest: m.guest, host: fs.directory, readOnly: m.readOnly };
   });
-  const { pid, stdio } = ctx;
-  const stdin = stdio.stdin;
-  const signal = ctx.signal;
-  const io: ProcessIO = {
-    // read lazily: the process makes its AbortController only when someone asks
-    get signal() {
-      return signal?.();
-    },
-    entry,
-    argv: [entry.name, ...(entry.wasi.args ?? args.map(argText))],
-    env: resolveEnv(entry, ctx.registry, ctx.env),
-    mounts,
-    stdout: (chunk) => stdio.stdout(pid, chunk),
-    stderr: (chunk) => stdio.stderr(pid, chunk),
-    onSuspend: ctx.suspend,
-    onResume: ctx.resume,
-    budget: ctx.budget,
-    onPreempt: ctx.preempt ?? (() => {}),
-  };
-  if (entry.wasi.cwd !== undefined) io.cwd = entry.wasi.cwd;
-  if (stdin) io.stdin = () => stdin(pid);
-  if (ctx.memoryPool) io.memoryPool = ctx.memoryPool;
-  return io;
+  const argv = [entry.name, ...(entry.wasi.args ?? args.map(argText))];
+  return new OwnedIO(entry, argv, resolveEnv(entry, ctx.registry, ctx.env), mounts, ctx.stdio, owner);
 }

@@ -21,9 +21,12 @@ export interface ProcessRecord {
   readonly thread: number;
   readonly startedAt: number;
   readonly mailbox: Mailbox;
-  /** Pids monitoring this process. */
+  /** Pids monitoring this process (made at first use). */
   readonly monitors: Set<string>;
+  /** Made at first use. */
   readonly links: Set<string>;
+  /** Its monitors and links if it has had any, without making them (for its end). */
+  readonly watchers: { monitors: Set<string> | undefined; links: Set<string> | undefined };
   trapLinks: boolean;
   /** Its messages cross as bytes or JSON (a guest): `send` encodes payloads (wire.ts) and refuses what cannot cross. */
   readonly wire: boolean;
@@ -48,8 +51,8 @@ export abstract class ProcessBase implements ProcessRecord {
   readonly wire: boolean = false;
   readonly startedAt = Date.now();
   readonly mailbox: Mailbox;
-  readonly monitors = new Set<string>();
-  readonly links = new Set<string>();
+  #monitors: Set<string> | undefined;
+  #links: Set<string> | undefined;
   trapLinks: boolean;
   cancelTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -59,6 +62,19 @@ export abstract class ProcessBase implements ProcessRecord {
     this.host = host;
     this.trapLinks = opts.trapLinks ?? false;
     this.mailbox = new Mailbox(pid, opts.maxMailbox);
+  }
+
+  // made at first use: most processes are never linked, and many never monitored
+  get monitors(): Set<string> {
+    return (this.#monitors ??= new Set());
+  }
+
+  get links(): Set<string> {
+    return (this.#links ??= new Set());
+  }
+
+  get watchers(): { monitors: Set<string> | undefined; links: Set<string> | undefined } {
+    return { monitors: this.#monitors, links: this.#links };
   }
 
   abstract state(): ProcessState;

@@ -144,20 +144,23 @@ export class ProcessTable {
     if (rec.cancelTimer !== undefined) clearTimeout(rec.cancelTimer);
     rec.mailbox.close("error" in result ? result.error : { kind: "exit", message: "ended normally" });
     const error: ExitError | undefined = "error" in result ? result.error : undefined;
-    if (rec.monitors.size > 0) {
+    const { monitors, links } = rec.watchers;
+    if (monitors && monitors.size > 0) {
       const event = exitEvent(pid, result);
-      for (const watcher of rec.monitors) this.#procs.get(watcher)?.mailbox.deliver(event);
-      rec.monitors.clear();
+      for (const watcher of monitors) this.#procs.get(watcher)?.mailbox.deliver(event);
+      monitors.clear();
     }
-    for (const other of rec.links) {
-      const o = this.#procs.get(other);
-      if (!o) continue;
-      o.links.delete(pid);
-      if (!error) continue;
-      if (o.trapLinks) o.mailbox.deliver({ type: "LINK_DOWN", from: pid, error });
-      else o.kill({ kind: "link", message: `linked process ${pid} failed (${error.kind}): ${error.message}` });
+    if (links) {
+      for (const other of links) {
+        const o = this.#procs.get(other);
+        if (!o) continue;
+        o.links.delete(pid);
+        if (!error) continue;
+        if (o.trapLinks) o.mailbox.deliver({ type: "LINK_DOWN", from: pid, error });
+        else o.kill({ kind: "link", message: `linked process ${pid} failed (${error.kind}): ${error.message}` });
+      }
+      links.clear();
     }
-    rec.links.clear();
     for (const listener of this.#exitListeners) listener(pid, result, rec);
   }
 }

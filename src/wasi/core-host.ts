@@ -45,8 +45,8 @@ export const createCoreImports = (shared = new Preview1Shared()): CoreImportProv
   const host = needed.size > 0 ? createPreview1Host({ io, granted: grantedOf(io.entry.imports), needed, shared }) : undefined;
   // the loader refused a module importing wippy:process without the grant; io.process is there
   const api = processApiOf(info) && io.process ? coreProcessImports(io.process) : undefined;
-  const imports: WebAssembly.Imports = { ...host?.imports };
-  if (api) imports[PROCESS_MODULE] = api.imports as WebAssembly.ModuleImports;
+  // the host's own import object unless the process API joins it (no copy per spawn)
+  const imports: WebAssembly.Imports = api ? { ...host?.imports, [PROCESS_MODULE]: api.imports as WebAssembly.ModuleImports } : (host?.imports ?? {});
   return {
     imports,
     suspends: true,

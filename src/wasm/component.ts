@@ -83,7 +83,7 @@ export class ComponentProgram implements Program {
     const imports = this.#provideImports(io, this.imports);
     const { coreModules } = this.transpiled;
     // one budget and one `state` for all the component's core modules
-    const wippy = preemptImports({ budget: io.budget, onPreempt: io.onPreempt, onResume: io.onResume });
+    const wippy = preemptImports(io);
     const pooled: { memory: WebAssembly.Memory; shape: MemoryShape }[] = [];
     /** The guest is on the stack (a call is under way): its memories cannot go back to the pool. */
     let running = false;

@@ -4,7 +4,7 @@
 
 import { ProcessError } from "../process/exit.ts";
 import type { CoreInfo, FuncSignature, ValType } from "./binary.ts";
-import { isInstrumented, pooledMemoryShape, preemptImports, type MemoryShape } from "./preempt-imports.ts";
+import { isInstrumented, pooledMemoryShape, preemptImports, releaseState, type MemoryShape } from "./preempt-imports.ts";
 import { isWasiCommand, type CoreHostBinding, type Instance, type Program, type ProcessIO } from "./program.ts";
 
 const I32_MIN = -(2 ** 31);
@@ -106,7 +106,7 @@ export class CoreProgram implements Program {
     if (own && !own.imported) io.budget.checkPages(own.initial);
     const host = this.#provideImports?.(io, this.info);
     const preempt = this.#preempt;
-    const wippy = preempt ? preemptImports({ budget: io.budget, onPreempt: io.onPreempt, onResume: io.onResume }) : undefined;
+    const wippy = preempt ? preemptImports(io) : undefined;
     // the module's memory, turned into an import at load: from the host's pool when it has one
     const shape = this.#pooledShape;
     const pooled = shape ? (io.memoryPool?.take(shape.initial, shape.maximum) ?? new WebAssembly.Memory(shape)) : undefined;
@@ -114,8 +114,6 @@ export class CoreProgram implements Program {
     const imports = wippy ? { ...host?.imports, wippy } : host?.imports ?? {};
     let instance: WebAssembly.Instance;
     let memory: WebAssembly.Memory | undefined;
-    /** The guest is on the stack (a call is under way): its memory cannot go back to the pool. */
-    let running = false;
     try {
       instance = new WebAssembly.Instance(this.module, imports as WebAssembly.Imports);
       const exported = instance.exports.memory;
@@ -128,43 +126,12 @@ export class CoreProgram implements Program {
       host?.close();
       throw err; // a memory that an instantiation may have written to is not pooled
     }
-    const raw = instance.exports[method] as (...a: unknown[]) => unknown;
-    const command = isWasiCommand(method);
     // A guest that may suspend (a waiting import, a preemption point) is entered through
     // promising: a suspending import called outside of it traps, even one that does not wait.
-    const enter = (f: (...a: unknown[]) => unknown) => (host?.suspends || preempt ? WebAssembly.promising(f) : f);
-    const fn = enter(raw);
-    const settle = (err: unknown): unknown => {
-      running = false;
-      const settled = host?.settle?.(err);
-      if (settled) return settled.value;
-      throw err;
-    };
-    // A WASI command that returns from _start has exited with status 0.
-    const done = (v: unknown) => {
-      running = false;
-      return command ? 0 : convertResult(v);
-    };
-    const ready: Instance = {
-      call: (args) => {
-        const converted = convertArgs(command ? [] : args, sig, method);
-        let out: unknown;
-        running = true;
-        try {
-          out = fn(...converted);
-        } catch (err) {
-          return settle(err);
-        }
-        return out instanceof Promise ? out.then(done, settle) : done(out);
-      },
-      memoryBytes: () => memory?.buffer.byteLength ?? 0,
-      dispose: () => {
-        host?.close();
-        // killed while suspended: its stack may still unwind through this memory, so it is not reused
-        if (pooled && !running) io.memoryPool?.give(pooled, shape!.initial, shape!.maximum);
-        else if (pooled) io.memoryPool?.discard();
-      },
-    };
+    const suspends = host?.suspends || preempt;
+    const enter = (f: (...a: unknown[]) => unknown) => (suspends ? WebAssembly.promising(f) : f);
+    const raw = instance.exports[method] as (...a: unknown[]) => unknown;
+    const ready = new CoreInstance(enter(raw), sig, method, io, host, memory, pooled ? { memory: pooled, shape: shape! } : undefined, wippy?.state);
     // A reactor's constructors run once, before the first call, entered the same way (they may write, and wait).
     const init = instance.exports._initialize;
     if (typeof init !== "function" || method === "_initialize") return ready;
@@ -179,5 +146,82 @@ export class CoreProgram implements Program {
       return failed(err);
     }
     return initialized instanceof Promise ? initialized.then(() => ready, failed) : ready;
+  }
+}
+
+/** One instance of a core module, bound to its process: a class, so a spawn makes no closures for it. */
+class CoreInstance implements Instance {
+  readonly #fn: (...a: unknown[]) => unknown;
+  readonly #sig: FuncSignature;
+  readonly #method: string;
+  /** A WASI command: spawn arguments are its argv, and returning from it is status 0. */
+  readonly #command: boolean;
+  readonly #io: ProcessIO;
+  readonly #host: CoreHostBinding | undefined;
+  readonly #memory: WebAssembly.Memory | undefined;
+  /** The memory it took from its host's pool (an instrumented module imports it). */
+  readonly #pooled: { memory: WebAssembly.Memory; shape: MemoryShape } | undefined;
+  readonly #state: WebAssembly.Global | undefined;
+  /** The guest is on the stack (a call is under way): its memory cannot go back to the pool. */
+  #running = false;
+
+  constructor(
+    fn: (...a: unknown[]) => unknown,
+    sig: FuncSignature,
+    method: string,
+    io: ProcessIO,
+    host: CoreHostBinding | undefined,
+    memory: WebAssembly.Memory | undefined,
+    pooled: { memory: WebAssembly.Memory; shape: MemoryShape } | undefined,
+    state: WebAssembly.Global | undefined,
+  ) {
+    this.#fn = fn;
+    this.#sig = sig;
+    this.#method = method;
+    this.#command = isWasiCommand(method);
+    this.#io = io;
+    this.#host = host;
+    this.#memory = memory;
+    this.#pooled = pooled;
+    this.#state = state;
+  }
+
+  call(args: unknown[]): unknown {
+    const converted = convertArgs(this.#command ? [] : args, this.#sig, this.#method);
+    let out: unknown;
+    this.#running = true;
+    try {
+      out = this.#fn(...converted);
+    } catch (err) {
+      return this.#settle(err);
+    }
+    return out instanceof Promise ? out.then((v) => this.#done(v), (err: unknown) => this.#settle(err)) : this.#done(out);
+  }
+
+  memoryBytes(): number {
+    return this.#memory?.buffer.byteLength ?? 0;
+  }
+
+  dispose(): void {
+    this.#host?.close();
+    const pooled = this.#pooled;
+    const pool = this.#io.memoryPool;
+    // killed while suspended: its stack may still unwind through this memory, so it is not reused
+    if (pooled && !this.#running) pool?.give(pooled.memory, pooled.shape.initial, pooled.shape.maximum);
+    else if (pooled) pool?.discard();
+    if (this.#state && !this.#running) releaseState(this.#state);
+  }
+
+  // A WASI command that returns from _start has exited with status 0.
+  #done(v: unknown): unknown {
+    this.#running = false;
+    return this.#command ? 0 : convertResult(v);
+  }
+
+  #settle(err: unknown): unknown {
+    this.#running = false;
+    const settled = this.#host?.settle?.(err);
+    if (settled) return settled.value;
+    throw err;
   }
 }

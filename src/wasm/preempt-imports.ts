@@ -57,7 +57,22 @@ export function firstGrant(budget: Budget): WebAssembly.Global {
   return constant(budget.firstGrant());
 }
 
-export function preemptImports(hooks: PreemptHooks): Record<string, unknown> & { memory?: WebAssembly.Memory } {
+/**
+ * `wippy.state` globals of ended instances, back at STATE_IDLE: the next instance takes
+ * one instead of a new WebAssembly.Global (a slow constructor, paid on every spawn).
+ */
+const idleStates: WebAssembly.Global[] = [];
+const IDLE_STATES_KEPT = 4096;
+
+/**
+ * The instance that had `state` is gone and none of its frames is on a stack (not killed
+ * while suspended): its state may serve the next one, if the guest left it idle.
+ */
+export function releaseState(state: WebAssembly.Global): void {
+  if (state.value === STATE_IDLE && idleStates.length < IDLE_STATES_KEPT) idleStates.push(state);
+}
+
+export function preemptImports(hooks: PreemptHooks): Record<string, unknown> & { state: WebAssembly.Global; memory?: WebAssembly.Memory } {
   const { budget } = hooks;
   const yieldSync = () => budget.charge();
   const yieldAsync = (): number | Promise<number> => {
@@ -79,7 +94,7 @@ export function preemptImports(hooks: PreemptHooks): Record<string, unknown> & {
   return {
     // one per process, shared by its core modules: a trap can leave it set (its guards never
     // restore it), which must not reach any other process
-    state: new WebAssembly.Global({ value: "i32", mutable: true }, STATE_IDLE),
+    state: idleStates.pop() ?? new WebAssembly.Global({ value: "i32", mutable: true }, STATE_IDLE),
     max_pages: constant(budget.maxPages),
     fuel: firstGrant(budget),
     yield_sync: yieldSync,

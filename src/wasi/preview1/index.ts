@@ -91,17 +91,58 @@ function toErrno(err: unknown): number {
   return errnoOf(err);
 }
 
+/** A host function called with guard's rules: `this` is the function (bound to it, so a process's import is one small object, not a closure and its context). */
+function guarded(this: Callable, ...args: unknown[]): number | Promise<number> {
+  try {
+    const r = this(...args);
+    return r instanceof Promise ? r.then(undefined, toErrno) : r;
+  } catch (err) {
+    return toErrno(err);
+  }
+}
+
 /** Turns every failure except WasiExit into an errno, sync or async. */
 function guard(fn: HostFn): Callable {
+  return guarded.bind(fn as unknown as Callable) as Callable;
+}
+
+/** What a process's waiting functions share: its onResume, as the wait settles with an errno or fails. */
+interface Resumers {
+  resumed: (errno: number) => number;
+  failed: (err: unknown) => number;
+}
+
+function resumersOf(io: ProcessIO): Resumers {
+  return {
+    resumed: (errno) => {
+      io.onResume();
+      return errno;
+    },
+    failed: (err) => {
+      io.onResume();
+      return toErrno(err);
+    },
+  };
+}
+
+/**
+ * guard, for a function that may wait: only a real host wait shows as `suspended`,
+ * and onResume (which may throw to unwind an ended process) runs as the wait settles.
+ * One closure per import and one Promise per wait beyond the function's own.
+ */
+function guardSuspending(fn: HostFn, io: ProcessIO, on: Resumers): object {
   const f = fn as unknown as Callable;
-  return (...args) => {
+  return new Jspi.Suspending((...args: unknown[]) => {
+    let r: number | Promise<number>;
     try {
-      const r = f(...args);
-      return r instanceof Promise ? r.then(undefined, toErrno) : r;
+      r = f(...args);
     } catch (err) {
       return toErrno(err);
     }
-  };
+    if (!(r instanceof Promise)) return r;
+    io.onSuspend();
+    return r.then(on.resumed, on.failed);
+  });
 }
 
 const BUILDERS: ((ctx: Ctx) => FnGroup)[] = [
@@ -111,18 +152,52 @@ const BUILDERS: ((ctx: Ctx) => FnGroup)[] = [
 let names: string[][] | undefined;
 /** The function names of each builder, learnt once by building them on an empty context. */
 function groupNames(): string[][] {
-  const empty = { io: { argv: [], env: {}, mounts: [] }, mem: new GuestMemory(), fds: new FdTable(), stdin: new StdinReader(undefined), shared: new Preview1Shared() } as unknown as Ctx;
   names ??= BUILDERS.map((build) => {
+    const empty = { io: { argv: [], env: {}, mounts: [] }, mem: new GuestMemory(), fds: new FdTable(), stdin: new StdinReader(undefined), shared: new Preview1Shared() } as unknown as Ctx;
     const g = build(empty);
     return [...Object.keys(g.sync ?? {}), ...Object.keys(g.suspending ?? {})];
   });
   return names;
 }
 
+// Per module (its set of needed functions), not per process: which groups to build.
+const buildersOf = new WeakMap<ReadonlySet<string>, ((ctx: Ctx) => FnGroup)[]>();
+function neededBuilders(needed: ReadonlySet<string> | undefined): ((ctx: Ctx) => FnGroup)[] {
+  if (!needed) return BUILDERS;
+  let b = buildersOf.get(needed);
+  if (!b) buildersOf.set(needed, (b = BUILDERS.filter((_, i) => groupNames()[i]!.some((n) => needed.has(n)))));
+  return b;
+}
+
+const denied = (): number => Errno.NOTCAPABLE;
+
+/** The per-process state behind the functions; stdin's buffer and the output queues are made at first use. */
+class Preview1Ctx implements Ctx {
+  readonly io: ProcessIO;
+  readonly mem = new GuestMemory();
+  readonly fds = new FdTable();
+  readonly shared: Preview1Shared;
+  #stdin: StdinReader | undefined;
+  #output: { stdout: OutputQueue; stderr: OutputQueue } | undefined;
+
+  constructor(io: ProcessIO, shared: Preview1Shared) {
+    this.io = io;
+    this.shared = shared;
+  }
+
+  get stdin(): StdinReader {
+    return (this.#stdin ??= new StdinReader(this.io.stdin));
+  }
+
+  get output(): { stdout: OutputQueue; stderr: OutputQueue } {
+    return (this.#output ??= { stdout: new OutputQueue(this.io.stdout), stderr: new OutputQueue(this.io.stderr) });
+  }
+}
+
 export function createPreview1Host(opts: Preview1Options): Preview1Host {
   const { io, granted } = opts;
-  const mem = new GuestMemory();
-  const fds = new FdTable();
+  const ctx = new Preview1Ctx(io, opts.shared ?? new Preview1Shared());
+  const { fds } = ctx;
   fds.set(0, { kind: "stdin", rightsBase: STDIN_RIGHTS, rightsInheriting: 0n, flags: 0 });
   fds.set(1, { kind: "stdout", rightsBase: STDOUT_RIGHTS, rightsInheriting: 0n, flags: 0 });
   fds.set(2, { kind: "stderr", rightsBase: STDOUT_RIGHTS, rightsInheriting: 0n, flags: 0 });
@@ -141,45 +216,28 @@ export function createPreview1Host(opts: Preview1Options): Preview1Host {
       });
     }
   }
-  const ctx: Ctx = {
-    io,
-    mem,
-    fds,
-    stdin: new StdinReader(io.stdin),
-    shared: opts.shared ?? new Preview1Shared(),
-    output: { stdout: new OutputQueue(io.stdout), stderr: new OutputQueue(io.stderr) },
-  };
-
-  // Only a real host wait shows as `suspended`; onResume may throw to unwind an ended process.
-  const suspending = (fn: Callable): object =>
-    new Jspi.Suspending((...args: unknown[]) => {
-      const r = fn(...args);
-      if (!(r instanceof Promise)) return r;
-      io.onSuspend();
-      return r.finally(() => io.onResume());
-    });
-  const denied = (): number => Errno.NOTCAPABLE;
 
   const exports: Record<string, unknown> = {};
   const { needed } = opts;
-  // only the groups holding a function the module imports are built (each is a set of closures)
-  const groups: FnGroup[] = BUILDERS.filter((_, i) => !needed || groupNames()[i]!.some((n) => needed.has(n))).map((build) => build(ctx));
   const allowed = (name: string): boolean => {
     const group = GROUPS[name];
     return group !== undefined && granted.has(group);
   };
-  for (const g of groups) {
-    for (const [name, fn] of Object.entries(g.sync ?? {})) {
-      if (!needed || needed.has(name)) exports[name] = allowed(name) ? guard(fn) : denied;
+  let on: Resumers | undefined;
+  // only the groups holding a function the module imports are built (each is a set of closures)
+  for (const build of neededBuilders(needed)) {
+    const g = build(ctx);
+    for (const name in g.sync) {
+      if (!needed || needed.has(name)) exports[name] = allowed(name) ? guard(g.sync[name]!) : denied;
     }
-    for (const [name, fn] of Object.entries(g.suspending ?? {})) {
-      if (!needed || needed.has(name)) exports[name] = allowed(name) ? suspending(guard(fn)) : denied;
+    for (const name in g.suspending) {
+      if (!needed || needed.has(name)) exports[name] = allowed(name) ? guardSuspending(g.suspending[name]!, io, (on ??= resumersOf(io))) : denied;
     }
   }
 
   return {
     imports: { wasi_snapshot_preview1: exports as WebAssembly.ModuleImports },
-    bindMemory: (memory) => mem.bind(memory),
+    bindMemory: (memory) => ctx.mem.bind(memory),
     close: () => fds.closeAll(),
   };
 }
