@@ -188,7 +188,12 @@ export async function parkedMemory(rt: Runtime, id: string, host: string, n: num
   for (let i = 0; i < n; i++) pids.push(await p.spawn(id, host, ...args));
   const mine = new Set(pids);
   const parked = () => rt.processes().filter((x) => mine.has(x.pid) && x.state === "suspended");
-  while (parked().length < n) await new Promise((r) => setTimeout(r, 20));
+  for (;;) {
+    const alive = rt.processes().filter((x) => mine.has(x.pid));
+    if (alive.length < n) throw new Error(`parkedMemory: ${n - alive.length} of the ${n} ${id} processes ended instead of parking`);
+    if (parked().length === n) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   await settle();
   const after = process.memoryUsage();
   const linearMemory = parked()[0]?.memory ?? 0;

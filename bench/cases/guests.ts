@@ -18,6 +18,8 @@ entries:
 
 const ROUNDS = Number(process.env.BENCH_GUEST_ROUNDS ?? 50_000);
 const PARKED = Number(process.env.BENCH_GUEST_PARKED ?? 10_000);
+/** Bare instances parked for the floor: fewer, so that their memories and the guests' fit the address space together. */
+const BARE_PARKED = Math.min(PARKED, 2_000);
 
 // The floor's module: ping sends then waits for the answer; pong answers each; a 4-byte
 // payload is written to memory and read back, as the guests do.
@@ -107,17 +109,22 @@ export async function guestCases(runs: number): Promise<Row[]> {
     // Memory of guests parked in receive, per guest, against the same module parked bare.
     await settle();
     const bareBefore = used();
-    const bare: unknown[] = [];
-    const hang = new Promise<number>(() => {});
-    for (let i = 0; i < PARKED; i++) {
-      const inst = new WebAssembly.Instance(floorModule, { env: { send: () => {}, recv: new WebAssembly.Suspending(() => hang) } } as unknown as WebAssembly.Imports);
-      void (WebAssembly.promising(inst.exports.pong as (n: number) => number))(1);
-      bare.push(inst);
+    const wake: (() => void)[] = [];
+    const done: Promise<unknown>[] = [];
+    for (let i = 0; i < BARE_PARKED; i++) {
+      const recv = new WebAssembly.Suspending(() => new Promise<number>((r) => wake.push(() => r(0))));
+      const inst = new WebAssembly.Instance(floorModule, { env: { send: () => {}, recv } } as unknown as WebAssembly.Imports);
+      done.push((WebAssembly.promising(inst.exports.pong as (n: number) => number))(1));
     }
     await settle();
     const bareParked = used();
-    const perBare = (bareParked.rss - bareBefore.rss) / PARKED;
-    bare.length = 0; // (10 000 more memories would not fit the address space beside these: let them go first)
+    const perBare = (bareParked.rss - bareBefore.rss) / BARE_PARKED;
+    // a suspended stack holds its instance: wake them so that they end and their memories
+    // go (10 000 more would not fit the address space beside these)
+    for (const w of wake) w();
+    await Promise.all(done);
+    wake.length = 0;
+    done.length = 0;
     const parked = await parkedMemory(rt, "b:wait", "b:hosts", PARKED, -1);
     const perGuest = parked.rssPerProcess;
     const perGuestHeap = parked.heapPerProcess;
@@ -127,7 +134,7 @@ export async function guestCases(runs: number): Promise<Row[]> {
       name: `memory of one of ${PARKED.toLocaleString("en")} guests parked in receive (RSS)`,
       unit: "KiB",
       value: one(perGuest),
-      baselineName: "a bare instance parked in a Suspending import",
+      baselineName: `a bare instance parked in a Suspending import (${BARE_PARKED.toLocaleString("en")} of them)`,
       baseline: one(perBare),
       note: `JS heap per parked guest: ${(perGuestHeap / 1024).toFixed(1)} KiB${GARBAGE_NOTE}`,
     });
