@@ -80,17 +80,21 @@ function watCore(name: string): Fixture {
   };
 }
 
-/** a component from a hand-written WAT core module and a WIT world (no WASI, no adapter) */
-function watComponent(name: string, world: string = name): Fixture {
+/**
+ * a component from a hand-written WAT core module and a WIT world (no WASI, no adapter);
+ * with `processApi` the world imports wippy:process
+ */
+function watComponent(name: string, world: string = name, opts: { processApi?: boolean } = {}): Fixture {
   const dir = `fixtures/components/${name}`;
   return {
     name,
     group: "components",
     build: async () => {
       const core = await parse(read(`${dir}/${name}.wat`));
+      const wit = `${dir}/${name}.wit`;
       const embedded = await componentEmbed({
         binary: core,
-        witSource: read(`${dir}/${name}.wit`),
+        witSource: opts.processApi ? withProcessApi(wit) : read(wit),
         world,
         stringEncoding: "utf8",
       });
@@ -103,20 +107,6 @@ function watComponent(name: string, world: string = name): Fixture {
 function withProcessApi(worldWit: string): string {
   const processWit = read("wit/process.wit").replace(/^package (wippy:process@[^;]+);$/m, "package $1 {") + "}\n";
   return `${read(worldWit)}\n${processWit}`;
-}
-
-/** a component from a hand-written WAT core module whose world imports wippy:process */
-function watProcessComponent(name: string): Fixture {
-  const dir = `fixtures/components/${name}`;
-  return {
-    name,
-    group: "components",
-    build: async () => {
-      const core = await parse(read(`${dir}/${name}.wat`));
-      const embedded = await componentEmbed({ binary: core, witSource: withProcessApi(`${dir}/${name}.wit`), world: name, stringEncoding: "utf8" });
-      return [[`${dir}/${name}.wasm`, await componentNew(embedded)]];
-    },
-  };
 }
 
 let adapters: { command: Uint8Array; reactor: Uint8Array } | undefined;
@@ -271,7 +261,7 @@ const ALL: Fixture[] = [
   watComponent("greet"),
   watComponent("types"),
   watComponent("exit-code"),
-  watProcessComponent("process-probe"),
+  watComponent("process-probe", "process-probe", { processApi: true }),
   cCommand("hello"),
   cCommand("sleeper"),
   cCommand("cat"),
