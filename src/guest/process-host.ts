@@ -49,13 +49,18 @@ export interface GuestCore {
 
 const MAX_TIMEOUT = 2 ** 32 - 1;
 
-/** Turns what the table throws into the guest's error cases. */
+/** What the table throws, as the guest's error case; undefined for anything else (a bug, a trap: it propagates). */
+function asGuestError(err: unknown): GuestError | undefined {
+  if (err instanceof GuestError) return err;
+  if (err instanceof MailboxFullError) return new GuestError("mailbox-full", err.message);
+  if (err instanceof TypeError || err instanceof RangeError) return new GuestError("invalid", err.message);
+  if (err instanceof ProcessError) return new GuestError(err.kind === "noproc" ? "noproc" : "spawn", err.message);
+  return undefined;
+}
+
+/** Rethrows what the table threw as the guest's error case. */
 function refusal(err: unknown): never {
-  if (err instanceof GuestError) throw err;
-  if (err instanceof MailboxFullError) throw new GuestError("mailbox-full", err.message);
-  if (err instanceof TypeError || err instanceof RangeError) throw new GuestError("invalid", err.message);
-  if (err instanceof ProcessError) throw new GuestError(err.kind === "noproc" ? "noproc" : "spawn", err.message);
-  throw err;
+  throw asGuestError(err) ?? err;
 }
 
 export class GuestProcess {
@@ -77,26 +82,23 @@ export class GuestProcess {
 
   /** Returns what a refused call throws after noting its message. */
   fail(err: unknown): GuestError {
-    try {
-      refusal(err);
-    } catch (e) {
-      if (e instanceof GuestError) {
-        this.lastError = e.message;
-        return e;
-      }
-      throw e;
-    }
+    const e = asGuestError(err);
+    if (!e) throw err;
+    this.lastError = e.message;
+    return e;
   }
 
   /** true: in a live mailbox; false: `to` is gone. */
   send(to: string, topic: string, format: WireFormat, bytes: Uint8Array): boolean {
-    if (format === "json" && !parseJson(bytes)) throw new GuestError("invalid", `send to ${to}: the payload is not one JSON value; send valid JSON text or use format bytes`);
+    const parsed = format === "json" ? parseJson(bytes) : undefined;
+    if (format === "json" && !parsed) throw new GuestError("invalid", `send to ${to}: the payload is not one JSON value; send valid JSON text or use format bytes`);
     try {
-      return this.#core.table.send(this.#self.pid, to, topic, new Wire(format, bytes));
+      return this.#core.table.send(this.#self.pid, to, topic, new Wire(format, bytes, parsed));
     } catch (err) {
       return refusal(err);
     }
   }
+
 
   /**
    * The next event, mapped by `then`; null on timeout. undefined timeout: wait for

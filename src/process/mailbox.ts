@@ -143,11 +143,9 @@ export class Mailbox {
 
   /** receive() with no options, the common case: no option checks, no timer, no listener. */
   #receiveAny(): Promise<MailboxEvent | null> {
-    if (this.#head < this.#queue.length) return Promise.resolve(this.#take(undefined)!);
-    if (this.#ended) return Promise.reject(new ProcessExitError(this.#owner, this.#ended));
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ match: undefined, resolve, reject, timer: undefined, signal: undefined, onAbort: undefined });
-    });
+    const ready = this.poll();
+    if (ready !== undefined) return Promise.resolve(ready);
+    return new Promise((resolve, reject) => this.wait(undefined, resolve, reject));
   }
 
   /**

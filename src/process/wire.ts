@@ -8,9 +8,12 @@ export type WireFormat = "bytes" | "json";
 export class Wire {
   readonly format: WireFormat;
   readonly bytes: Uint8Array;
-  constructor(format: WireFormat, bytes: Uint8Array) {
+  /** JSON already parsed (a guest's payload is checked when sent): TypeScript gets it without parsing again. */
+  readonly parsed: { value: unknown } | undefined;
+  constructor(format: WireFormat, bytes: Uint8Array, parsed?: { value: unknown }) {
     this.format = format;
     this.bytes = bytes;
+    this.parsed = parsed;
   }
 }
 
@@ -62,7 +65,8 @@ export function toWire(value: unknown, what = "send"): Wire {
 
 /** What TypeScript receives: bytes as a Uint8Array, JSON as the parsed value. */
 export function fromWire(wire: Wire): unknown {
-  return wire.format === "bytes" ? wire.bytes : JSON.parse(decoder.decode(wire.bytes));
+  if (wire.format === "bytes") return wire.bytes;
+  return wire.parsed ? wire.parsed.value : JSON.parse(decoder.decode(wire.bytes));
 }
 
 /** Parses a guest's JSON text; undefined when it is not one JSON value. */
