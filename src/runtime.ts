@@ -16,7 +16,7 @@ import { ProcessHost } from "./process/host.ts";
 import { newPid } from "./process/pid.ts";
 import { DEFAULT_CANCEL_TIMEOUT_MS, ProcessTable, type ProcessInfo } from "./process/table.ts";
 import { WasmProcess, type WasmProcessDeps } from "./process/wasm-process.ts";
-import { LuaProcess, luaArgv, luaWasmEntry } from "./lua/lua-process.ts";
+import { LuaProcess, luaWasmEntry } from "./lua/lua-process.ts";
 import { ProgramLoader, type LoaderStats } from "./wasm/loader.ts";
 import { createLogger } from "./log.ts";
 import type { ProcessIO } from "./wasm/program.ts";
@@ -24,8 +24,11 @@ import { componentImports } from "./wasi/component-host.ts";
 import { coreImportGroup, createCoreImports } from "./wasi/core-host.ts";
 import { callFunction, type CallOptions } from "./process/call.ts";
 import { checkId, checkTimeout } from "./process/arguments.ts";
-import { GuestProcess } from "./guest/process-host.ts";
-import { buildProcessIO, streamOutput, type IOContext, type Stdio } from "./process/io.ts";
+import { wasmProcessIO } from "./guest/process-io.ts";
+import { WorkerPool, type PoolContext } from "./threads/pool.ts";
+import type { ProcessRecord } from "./process/record.ts";
+import { availableParallelism } from "node:os";
+import { streamOutput, type IOContext, type Stdio } from "./process/io.ts";
 import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
 import type { SupervisorInput } from "../supervisors/spec.ts";
 
@@ -60,6 +63,7 @@ export interface OwnProcess extends ProcessApi {
 const RUNTIME_HOST = "runtime";
 
 interface Internals {
+  readonly pools: ReadonlyMap<string, WorkerPool>;
   readonly table: ProcessTable;
   readonly hosts: ReadonlyMap<string, ProcessHost>;
   readonly tree: ActorTree;
@@ -90,6 +94,9 @@ export class Runtime {
   /** What every WASM process is given: one object for all of them, not one per spawn. */
   #wasmDeps: WasmProcessDeps | undefined;
   #ioContext: IOContext | undefined;
+  /** The worker threads of hosts with `workers` (section 8), by host ID. */
+  readonly #pools = new Map<string, WorkerPool>();
+  #threads = 0;
 
   private constructor(registry: Registry, opts: RuntimeOptions) {
     this.registry = registry;
@@ -115,6 +122,7 @@ export class Runtime {
     this.#hosts.set(RUNTIME_HOST, new ProcessHost(RUNTIME_HOST, this.#tree));
     this.#tree.onAttach(() => {
       for (const rec of this.#table.all()) if (rec instanceof WasmProcess) rec.inspectNow();
+      for (const pool of this.#pools.values()) pool.inspect();
     });
     const table = this.#table;
     this.#core = {
@@ -136,7 +144,12 @@ export class Runtime {
       track: (a) => this.#tree.track(a),
     });
     if (opts.onSupervisorEvent) this.#supervision.on(opts.onSupervisorEvent);
-    internals.set(this, { table, hosts: this.#hosts, tree: this.#tree, supervision: this.#supervision });
+    for (const e of registry.entries.values()) {
+      if (e.kind !== "process.host") continue;
+      const workers = workerCount(e.workers);
+      if (workers > 0) this.#pools.set(e.id, new WorkerPool(this.#hosts.get(e.id)!, workers, this.#poolContext()));
+    }
+    internals.set(this, { table, hosts: this.#hosts, tree: this.#tree, supervision: this.#supervision, pools: this.#pools });
   }
 
   /** Loads the registry and starts what is marked `auto_start`. */
@@ -203,6 +216,19 @@ export class Runtime {
     return this.process.cancel(pid, reason, timeoutMs);
   }
 
+  #poolContext(): PoolContext {
+    return {
+      table: this.#table,
+      loader: this.#loader,
+      registry: this.registry,
+      env: this.#env,
+      stdio: this.#stdio,
+      spawn: (id, host, args, o) => this.#spawn(id, host, args, o),
+      nextThread: () => ++this.#threads,
+      inspected: () => this.#tree.inspected,
+    };
+  }
+
   #ownProcess(): OwnProcess {
     const rec = new HandleProcess(this.#table, newPid(RUNTIME_HOST), RUNTIME_HOST);
     const api = new ProcessApi(this.#core, rec) as OwnProcess;
@@ -243,6 +269,14 @@ export class Runtime {
     const host = this.#host(hostId, `spawn ${id}`);
     if (entry.kind === "process.lua") luaWasmEntry(entry); // throws when the interpreter is missing, before a host slot is taken
     const pid = host.admit();
+    const pool = this.#pools.get(host.id);
+    if (pool) {
+      const wasmEntry = entry.kind === "process.lua" ? luaWasmEntry(entry) : entry;
+      const proc = pool.spawn(wasmEntry, entry.id, entry.kind === "process.lua" ? "lua" : "wasm", pid, opts.parent ?? host.actor);
+      this.#enter(proc, opts);
+      pool.start(proc, wasmEntry, args);
+      return pid;
+    }
     const deps = (this.#wasmDeps ??= { table: this.#table, loader: this.#loader, makeIO: (p, a) => this.#makeIO(p, a), tree: this.#tree });
     const proc = entry.kind === "process.lua"
       ? new LuaProcess(deps, entry, host, pid, opts.parent ?? host.actor)
@@ -270,7 +304,7 @@ export class Runtime {
     return pid;
   }
 
-  #enter(proc: WasmProcess | ActorProcess, opts: SpawnOptions): void {
+  #enter(proc: ProcessRecord, opts: SpawnOptions): void {
     this.#table.add(proc);
     if (opts.monitor) proc.monitors.add(opts.monitor);
     if (opts.link) {
@@ -300,16 +334,7 @@ export class Runtime {
 
   #makeIO(proc: WasmProcess, args: unknown[]): ProcessIO {
     this.#ioContext ??= { env: this.#env, registry: this.registry, stdio: this.#stdio };
-    const io = buildProcessIO(proc.wasmEntry, args, this.#ioContext, proc);
-    if (proc instanceof LuaProcess) {
-      io.argv = luaArgv(proc.luaEntry, this.registry, args);
-      // the interpreter imports the API whatever the entry grants (it ends through set-result);
-      // only `modules: [process]` lets Lua code reach it, and spawn rights stay the entry's
-      io.process = new GuestProcess(this.#core, proc, proc.receives ? proc.wasmEntry.process?.spawn : undefined);
-    } else if (proc.receives) {
-      io.process = new GuestProcess(this.#core, proc, proc.wasmEntry.process?.spawn);
-    }
-    return io;
+    return wasmProcessIO(proc, args, this.#ioContext, this.#core);
   }
 
   /** Stops the supervision trees in order, then ends every other process (CANCEL, then kill after `timeoutMs`) and waits for their EXITs. */
@@ -343,8 +368,23 @@ export class Runtime {
     await Promise.all(pending);
     for (const rec of [...this.#table.all()]) rec.kill({ kind: "killed", message: "runtime closed" });
     for (const host of this.#hosts.values()) host.close();
+    await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
     this.#tree.close();
   }
+}
+
+/**
+ * A host's `workers` as a number of threads: `auto` is one per core. A host that
+ * does not say takes WIPPY_WORKERS when it is set (CI runs the process suites a
+ * second time on worker threads this way), else 0: the main thread.
+ */
+export function workerCount(workers: number | "auto" | undefined, env: Record<string, string | undefined> = process.env): number {
+  const given = workers ?? env.WIPPY_WORKERS;
+  if (given === undefined || given === "") return 0;
+  if (given === "auto") return availableParallelism();
+  const n = Number(given);
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`WIPPY_WORKERS must be a whole number of worker threads or auto, got ${JSON.stringify(given)}`);
+  return n;
 }
 
 function hostFor(e: ProcessHostEntry, tree: ActorTree): ProcessHost {

@@ -11,8 +11,12 @@ import { GuestError, type GuestProcess, type SpawnMode } from "./process-host.ts
 
 export const PROCESS_INTERFACE = "wippy:process/process";
 
-/** The functions that may wait, as jco names them for `asyncImports` (see src/wasi/p2/async-imports.ts). */
-export const PROCESS_ASYNC_IMPORTS: readonly string[] = [`${PROCESS_INTERFACE}#receive`];
+/**
+ * The functions that may wait, as jco names them for `asyncImports` (see
+ * src/wasi/p2/async-imports.ts): receive, and those another thread answers when
+ * the process runs on a worker (section 8).
+ */
+export const PROCESS_ASYNC_IMPORTS: readonly string[] = ["receive", "send", "spawn", "spawn-monitored", "spawn-linked", "spawn-linked-monitored", "link"].map((f) => `${PROCESS_INTERFACE}#${f}`);
 
 type Tagged = { tag: string; val: unknown };
 const exitError = (e: ExitError) => ({ kind: e.kind, message: e.message });
@@ -36,14 +40,19 @@ function toEvent(event: MailboxEvent | null): Tagged | undefined {
   }
 }
 
-/** Runs a call; a refusal is thrown as the WIT error variant. */
+/** Runs a call; a refusal is thrown as the WIT error variant (a call answered later rejects with it). */
 function attempt<T>(guest: GuestProcess, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
+  const refused = (err: unknown): never => {
     const e = guest.fail(err);
     throw { tag: e.code, val: e.message } satisfies Tagged;
+  };
+  let out: T;
+  try {
+    out = fn();
+  } catch (err) {
+    return refused(err);
   }
+  return (out instanceof Promise ? out.catch(refused) : out) as T;
 }
 
 function format(f: unknown, what: string): WireFormat {

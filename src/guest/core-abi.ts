@@ -17,6 +17,9 @@ export const CORE_PROCESS_FUNCTIONS: ReadonlySet<string> = new Set([
   "monitor", "unmonitor", "link", "unlink", "cancel", "terminate", "set-trap-links", "set-result", "last-error",
 ]);
 
+/** The calls another thread answers when the process runs on a worker (section 8). */
+const ANSWERED_LATER = ["send", "spawn", "spawn-monitored", "spawn-linked", "spawn-linked-monitored", "link"] as const;
+
 /** Event kinds as `receive` returns them (process.h). */
 const KIND = { TIMEOUT: 0, MESSAGE: 1, EXIT: 2, LINK_DOWN: 3, CANCEL: 4 } as const;
 const FORMATS: readonly WireFormat[] = ["bytes", "json"];
@@ -152,25 +155,33 @@ export function coreProcessImports(guest: GuestProcess): CoreProcessBinding {
     if (n > 0) at(ptr, n, what).set(n === data.length ? data : data.subarray(0, n), ptr);
     return data.length;
   };
+  const code = (err: unknown): number => -1 - GUEST_ERROR_CODES.indexOf(guest.fail(err).code);
   /** Runs a call; a refusal becomes its negative code. */
   const attempt = (fn: () => number): number => {
     try {
       return fn();
     } catch (err) {
-      const e = guest.fail(err);
-      return -1 - GUEST_ERROR_CODES.indexOf(e.code);
+      return code(err);
     }
+  };
+  /** `attempt` for a call that another thread may answer (the guest then suspends on it). */
+  const awaited = <T>(call: () => T | Promise<T>, then: (value: T) => number): number | Promise<number> => {
+    let out: T | Promise<T>;
+    try {
+      out = call();
+    } catch (err) {
+      return code(err);
+    }
+    if (!(out instanceof Promise)) return attempt(() => then(out));
+    return out.then((v) => attempt(() => then(v)), code);
   };
   const format = (f: number, what: string): WireFormat => {
     const name = FORMATS[f];
     if (name === undefined) throw new GuestError("invalid", `${what}: format must be 0 (bytes) or 1 (json), got ${f}`);
     return name;
   };
-  const spawner = (mode: SpawnMode) => (ep: number, el: number, hp: number, hl: number, ap: number, al: number, out: number, cap: number): number =>
-    attempt(() => {
-      const pid = guest.spawn(mode, text(ep, el, mode), text(hp, hl, mode), text(ap, al, mode));
-      return copyOut(utf8(pid), out, cap, mode);
-    });
+  const spawner = (mode: SpawnMode) => (ep: number, el: number, hp: number, hl: number, ap: number, al: number, out: number, cap: number): number | Promise<number> =>
+    awaited(() => guest.spawn(mode, text(ep, el, mode), text(hp, hl, mode), text(ap, al, mode)), (pid) => copyOut(utf8(pid), out, cap, mode));
   const onPid = (what: string, op: (pid: string) => void) => (ptr: number, len: number): number =>
     attempt(() => {
       op(text(ptr, len, what));
@@ -205,14 +216,14 @@ export function coreProcessImports(guest: GuestProcess): CoreProcessBinding {
   const fns: Record<string, unknown> = {
     self: (out: number, cap: number) => copyOut(pids.get(guest.pid), out, cap, "self"),
     send: (tp: number, tl: number, pp: number, pl: number, f: number, dp: number, dl: number) =>
-      attempt(() => {
+      awaited(() => {
         const to = sendTo(tp, tl, "send");
         const topic = sendTopic(pp, pl, "send");
         dp >>>= 0;
         dl >>>= 0;
         const payload = at(dp, dl, "send").slice(dp, dp + dl); // the guest may reuse its buffer at once
-        return guest.send(to, topic, format(f, "send"), payload) ? 1 : 0;
-      }),
+        return guest.send(to, topic, format(f, "send"), payload);
+      }, (sent) => (sent ? 1 : 0)),
     receive: new WebAssembly.Suspending(receive),
     "event-from": (out: number, cap: number) => copyOut(current.from(pids), out, cap, "event-from"),
     "event-topic": (out: number, cap: number) => copyOut(current.topic(), out, cap, "event-topic"),
@@ -225,7 +236,7 @@ export function coreProcessImports(guest: GuestProcess): CoreProcessBinding {
     "spawn-linked-monitored": spawner("spawn-linked-monitored"),
     monitor: onPid("monitor", (pid) => guest.monitor(pid)),
     unmonitor: onPid("unmonitor", (pid) => guest.unmonitor(pid)),
-    link: onPid("link", (pid) => guest.link(pid)),
+    link: (ptr: number, len: number) => awaited(() => guest.link(text(ptr, len, "link")), () => 0),
     unlink: onPid("unlink", (pid) => guest.unlink(pid)),
     terminate: onPid("terminate", (pid) => guest.terminate(pid)),
     cancel: (pp: number, pl: number, rp: number, rl: number) =>
@@ -241,6 +252,10 @@ export function coreProcessImports(guest: GuestProcess): CoreProcessBinding {
       }),
     "last-error": (out: number, cap: number) => copyOut(utf8(guest.lastError), out, cap, "last-error"),
   };
+  // on a worker thread these are answered by another thread: the guest suspends on them
+  if (guest.answersLater) {
+    for (const name of ANSWERED_LATER) fns[name] = new WebAssembly.Suspending(fns[name] as (...a: number[]) => number | Promise<number>);
+  }
   return {
     imports: fns,
     bindMemory(m) {

@@ -33,7 +33,6 @@ export interface GuestSelf {
   readonly entry: string | null;
   readonly host: string;
   readonly mailbox: Mailbox;
-  trapLinks: boolean;
   /** The value it ends with on a normal return (set-result). */
   setResult(value: unknown): void;
   /** Around a wait in receive: the process is suspended, then steps again (this throws if it ended meanwhile). */
@@ -41,10 +40,12 @@ export interface GuestSelf {
   resume(): void;
 }
 
-/** What the API needs from the runtime. */
+/** What the API needs from the runtime (on a worker thread, answers come later: Promises). */
 export interface GuestCore {
   readonly table: ProcessTable;
-  spawn(id: string, host: string, args: unknown[], opts: SpawnOptions): string;
+  spawn(id: string, host: string, args: unknown[], opts: SpawnOptions): string | Promise<string>;
+  /** On a worker thread: send, spawn and link are answered by another thread. */
+  readonly answersLater?: boolean;
 }
 
 const MAX_TIMEOUT = 2 ** 32 - 1;
@@ -63,6 +64,8 @@ function refusal(err: unknown): never {
   throw asGuestError(err) ?? err;
 }
 
+
+
 export class GuestProcess {
   readonly #core: GuestCore;
   readonly #self: GuestSelf;
@@ -80,6 +83,38 @@ export class GuestProcess {
     return this.#self.pid;
   }
 
+  /** send, spawn and link may return Promises (the process runs on a worker thread): the bindings let the guest suspend on them. */
+  get answersLater(): boolean {
+    return this.#core.answersLater === true;
+  }
+
+  /**
+   * A call's answer, its refusal as the guest's error case whether it came at once
+   * or later; while another thread answers, the process is suspended, and a
+   * process that ended meanwhile unwinds when it resumes.
+   */
+  #answer<T>(call: () => T | Promise<T>): T | Promise<T> {
+    let out: T | Promise<T>;
+    try {
+      out = call();
+    } catch (err) {
+      return refusal(err);
+    }
+    if (!(out instanceof Promise)) return out;
+    const self = this.#self;
+    self.suspend();
+    return out.then(
+      (v) => {
+        self.resume();
+        return v;
+      },
+      (err: unknown) => {
+        self.resume();
+        return refusal(err);
+      },
+    );
+  }
+
   /** Returns what a refused call throws after noting its message. */
   fail(err: unknown): GuestError {
     const e = asGuestError(err);
@@ -88,15 +123,11 @@ export class GuestProcess {
     return e;
   }
 
-  /** true: in a live mailbox; false: `to` is gone. */
-  send(to: string, topic: string, format: WireFormat, bytes: Uint8Array): boolean {
+  /** true: in a live mailbox; false: `to` is gone. A Promise when `to` is on another thread. */
+  send(to: string, topic: string, format: WireFormat, bytes: Uint8Array): boolean | Promise<boolean> {
     const parsed = format === "json" ? parseJson(bytes) : undefined;
     if (format === "json" && !parsed) throw new GuestError("invalid", `send to ${to}: the payload is not one JSON value; send valid JSON text or use format bytes`);
-    try {
-      return this.#core.table.send(this.#self.pid, to, topic, new Wire(format, bytes, parsed));
-    } catch (err) {
-      return refusal(err);
-    }
+    return this.#answer(() => this.#core.table.send(this.#self.pid, to, topic, new Wire(format, bytes, parsed)));
   }
 
 
@@ -136,7 +167,7 @@ export class GuestProcess {
     });
   }
 
-  spawn(mode: SpawnMode, entry: string, host: string, argsJson: string): string {
+  spawn(mode: SpawnMode, entry: string, host: string, argsJson: string): string | Promise<string> {
     if (!maySpawn(this.#spawnRights, entry)) throw new GuestError("denied", spawnRefusal(this.#self.entry ?? this.#self.pid, entry));
     let args: unknown;
     try {
@@ -149,11 +180,7 @@ export class GuestProcess {
     const opts: SpawnOptions = {};
     if (mode === "spawn-monitored" || mode === "spawn-linked-monitored") opts.monitor = self;
     if (mode === "spawn-linked" || mode === "spawn-linked-monitored") opts.link = self;
-    try {
-      return this.#core.spawn(entry, host === "" ? this.#self.host : host, args, opts);
-    } catch (err) {
-      return refusal(err);
-    }
+    return this.#answer(() => this.#core.spawn(entry, host === "" ? this.#self.host : host, args, opts));
   }
 
   monitor(pid: string): void {
@@ -164,12 +191,8 @@ export class GuestProcess {
     this.#core.table.unmonitor(this.#self.pid, pid);
   }
 
-  link(pid: string): void {
-    try {
-      this.#core.table.link(this.#self.pid, pid);
-    } catch (err) {
-      refusal(err);
-    }
+  link(pid: string): void | Promise<void> {
+    return this.#answer(() => this.#core.table.link(this.#self.pid, pid));
   }
 
   unlink(pid: string): void {
@@ -185,7 +208,7 @@ export class GuestProcess {
   }
 
   setTrapLinks(trap: boolean): void {
-    this.#self.trapLinks = trap;
+    this.#core.table.setTrapLinks(this.#self.pid, trap);
   }
 
   setResult(format: WireFormat, bytes: Uint8Array): void {

@@ -12,7 +12,7 @@ import type { AnyActorRef } from "xstate";
 import type { LuaEntry, Registry, WasiInterface } from "../registry/types.ts";
 import type { BuiltinWasmEntry } from "../wasm/loader.ts";
 import { ProcessError, type ExitResult } from "../process/exit.ts";
-import type { ProcessHost } from "../process/host.ts";
+import type { WasmHost } from "../process/wasm-process.ts";
 import { WasmProcess, type WasmProcessDeps } from "../process/wasm-process.ts";
 
 /** Where the interpreter is: build/lua/ of this package (from src/lua/ or dist/src/lua/). */
@@ -108,7 +108,7 @@ export class LuaProcess extends WasmProcess {
   readonly luaEntry: LuaEntry;
   #error: string | undefined;
 
-  constructor(deps: WasmProcessDeps, entry: LuaEntry, host: ProcessHost, pid: string, parent: AnyActorRef) {
+  constructor(deps: WasmProcessDeps, entry: LuaEntry, host: WasmHost, pid: string, parent: AnyActorRef | undefined) {
     super(deps, luaWasmEntry(entry), host, pid, parent, { kind: "lua", receives: entry.modules.includes("process") });
     this.luaEntry = entry;
   }

@@ -82,7 +82,7 @@ export class ProcessApi {
   }
 
   /** Runs `fn` for a live process, at once; its throw becomes the rejection. */
-  #op<T>(fn: () => T): Promise<T> {
+  #op<T>(fn: () => T | Promise<T>): Promise<T> {
     try {
       this.#alive();
       return Promise.resolve(fn());
@@ -171,7 +171,8 @@ export class ProcessApi {
     const exit = this.#rec.mailbox.endedWith;
     if (exit) return Promise.reject(new ProcessExitError(this.self, exit));
     try {
-      return this.#core.table.send(this.self, pid, topic, payload) ? SENT : GONE;
+      const sent = this.#core.table.send(this.self, pid, topic, payload);
+      return typeof sent === "boolean" ? (sent ? SENT : GONE) : sent;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -189,7 +190,7 @@ export class ProcessApi {
 
   setOptions(opts: { trapLinks?: boolean }): Promise<void> {
     return this.#op(() => {
-      if (opts.trapLinks !== undefined) this.#rec.trapLinks = opts.trapLinks;
+      if (opts.trapLinks !== undefined) this.#core.table.setTrapLinks(this.self, opts.trapLinks);
     });
   }
 }

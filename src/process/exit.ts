@@ -65,10 +65,13 @@ export class ProcessExitError extends ProcessError {
 /** `send` to a mailbox holding its `max_mailbox` messages: nothing was enqueued. */
 export class MailboxFullError extends Error {
   readonly pid: string;
+  /** Its limits.max_mailbox. */
+  readonly capacity: number;
   constructor(pid: string, capacity: number) {
     super(`the mailbox of ${pid} is full (${capacity} messages, limits.max_mailbox); the receiver is not keeping up`);
     this.name = "MailboxFullError";
     this.pid = pid;
+    this.capacity = capacity;
   }
 }
 

@@ -5,6 +5,7 @@
 
 import type { AnyActorRef } from "xstate";
 import type { ProcessState } from "../../machines/process.ts";
+import type { ProcessMessageEvent } from "./events.ts";
 import type { ExitError } from "./exit.ts";
 import { Mailbox } from "./mailbox.ts";
 
@@ -30,6 +31,12 @@ export interface ProcessRecord {
   trapLinks: boolean;
   /** Its messages cross as bytes or JSON (a guest): `send` encodes payloads (wire.ts) and refuses what cannot cross. */
   readonly wire: boolean;
+  /**
+   * Set for a process on another thread: a MESSAGE goes there, and the Promise
+   * settles once that thread has put it in the mailbox (true), found the process
+   * gone (false) or the mailbox full (MailboxFullError).
+   */
+  readonly forward?: (event: ProcessMessageEvent) => Promise<boolean>;
   /** The kill timer of a pending cancel; cleared when the process ends. */
   cancelTimer: ReturnType<typeof setTimeout> | undefined;
   state(): ProcessState;

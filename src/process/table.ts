@@ -4,7 +4,7 @@
 // Exactly one EXIT per monitor, whatever ended the process.
 
 import type { ProcessState } from "../../machines/process.ts";
-import { checkTopic, exitEvent } from "./events.ts";
+import { checkTopic, exitEvent, type ProcessMessageEvent } from "./events.ts";
 import { MailboxFullError, ProcessError, type ExitError, type ExitResult } from "./exit.ts";
 import type { ProcessKind, ProcessRecord } from "./record.ts";
 import { cancelMessage, checkTimeout } from "./arguments.ts";
@@ -64,14 +64,20 @@ export class ProcessTable {
     return out;
   }
 
-  /** `true` once the message is in a live mailbox, `false` when `to` is gone. */
-  send(from: string, to: string, topic: string, payload: unknown): boolean {
+  /**
+   * `true` once the message is in a live mailbox, `false` when `to` is gone. A
+   * process on another thread answers later: a Promise, settled once its thread
+   * has accepted the message (or refused it: full).
+   */
+  send(from: string, to: string, topic: string, payload: unknown): boolean | Promise<boolean> {
     checkTopic(topic);
     const target = this.#procs.get(to);
     if (!target) return false;
     // a guest receives bytes or JSON text; TypeScript the value (a guest's payload decoded)
     const value = target.wire ? (payload instanceof Wire ? payload : toWire(payload)) : payload instanceof Wire ? fromWire(payload) : payload;
-    const outcome = target.mailbox.deliver({ type: "MESSAGE", from, topic, payload: value });
+    const event: ProcessMessageEvent = { type: "MESSAGE", from, topic, payload: value };
+    if (target.forward) return target.forward(event);
+    const outcome = target.mailbox.deliver(event);
     if (outcome === "full") throw new MailboxFullError(to, target.mailbox.capacity);
     return outcome === "queued";
   }
@@ -94,8 +100,8 @@ export class ProcessTable {
     this.#procs.get(target)?.monitors.delete(watcher);
   }
 
-  /** Links two processes; a target that is gone is a ProcessError of kind noproc. */
-  link(a: string, b: string): void {
+  /** Links two processes; a target that is gone is a ProcessError of kind noproc. (A table on a worker thread answers with a Promise.) */
+  link(a: string, b: string): void | Promise<void> {
     const pa = this.#procs.get(a);
     const pb = this.#procs.get(b);
     if (!pa) return;
@@ -107,6 +113,12 @@ export class ProcessTable {
   unlink(a: string, b: string): void {
     this.#procs.get(a)?.links.delete(b);
     this.#procs.get(b)?.links.delete(a);
+  }
+
+  /** `trap_links` of a process (its LINK_DOWN handling lives where its links are). */
+  setTrapLinks(pid: string, trap: boolean): void {
+    const rec = this.#procs.get(pid);
+    if (rec) rec.trapLinks = trap;
   }
 
   /** Forceful: the process ends at once with kind `killed`. */

@@ -13,18 +13,42 @@ import type { ProgramLoader } from "../wasm/loader.ts";
 import type { Instance, Program, ProcessIO } from "../wasm/program.ts";
 import { ProcessError, toExitError, type ExitError, type ExitResult } from "./exit.ts";
 import type { ActorTree } from "./actor-tree.ts";
-import type { ProcessHost } from "./host.ts";
 import { GuestLifetime } from "./lifetime.ts";
 import { ProcessBase } from "./record.ts";
 import type { ProcessTable } from "./table.ts";
 
 export interface WasmProcessDeps {
   table: ProcessTable;
-  loader: ProgramLoader;
+  /** Loaded programs (a worker thread's are posted to it by the main thread). */
+  loader: Pick<ProgramLoader, "peek" | "load">;
   /** Builds the process's I/O and WASI view; throws a ProcessError("spawn") when it cannot. */
   makeIO: (proc: WasmProcess, args: unknown[]) => ProcessIO;
   /** The runtime's actor system: a process gets an actor only while someone inspects. */
-  tree: ActorTree;
+  tree: Pick<ActorTree, "inspected">;
+  /** Hears every transition of the machine (a worker thread forwards them to the main thread). */
+  onTransition?: (proc: WasmProcess, event: ProcessMachineEvent) => void;
+}
+
+/** What a WASM process needs of its host (a worker thread has its own view of it). */
+export interface WasmHost {
+  readonly id: string;
+  readonly limits: Limits;
+  readonly preempt: boolean;
+  readonly memoryPool: MemoryPool;
+  /** Gives its slot back when a process ends. */
+  release(): void;
+}
+
+/** The instrumentation a host's programs get: preemption points unless the host turned them off. */
+export function instrumentationOf(host: Pick<WasmHost, "preempt">): "preempt" | "memory" {
+  return host.preempt ? "preempt" : "memory";
+}
+
+/** Why a process of `entry` cannot start on `host` (limits that need preemption on a host without it), or undefined. */
+export function startRefusal(entry: WasmEntry, host: Pick<WasmHost, "id" | "preempt" | "limits">): ExitError | undefined {
+  if (host.preempt) return undefined;
+  const need = limitsNeedingPreemption({ ...host.limits, ...entry.limits });
+  return need.length > 0 ? { kind: "spawn", message: preemptRefusal(entry.id, host.id, need) } : undefined;
 }
 
 /** What a failed load or instantiation becomes (a `runtime.call` classifies it the same way). */
@@ -58,11 +82,11 @@ export class WasmProcess extends ProcessBase {
   readonly limits: Limits;
   readonly budget: Budget;
   readonly #deps: WasmProcessDeps;
-  readonly #host: ProcessHost;
+  readonly #host: WasmHost;
   /** A real actor while the runtime is inspected; otherwise the machine's transition table and #state. */
   #actor: Actor<typeof processMachine> | undefined;
-  /** The actor it is shown under: its supervisor's, else its host's. */
-  readonly #parent: AnyActorRef;
+  /** The actor it is shown under: its supervisor's, else its host's (none on a worker thread: the main thread shows it). */
+  readonly #parent: AnyActorRef | undefined;
   #state: ProcessState = processInitialState;
   /** Its end: host waits give up, timers stop, a resumed guest unwinds. */
   readonly #life = new GuestLifetime();
@@ -76,7 +100,7 @@ export class WasmProcess extends ProcessBase {
   /** What the guest gave with set-result: it wins over the method's return value. */
   #result: { value: unknown } | undefined;
 
-  constructor(deps: WasmProcessDeps, entry: WasmEntry, host: ProcessHost, pid: string, parent: AnyActorRef, body: WasmBodyOptions = {}) {
+  constructor(deps: WasmProcessDeps, entry: WasmEntry, host: WasmHost, pid: string, parent: AnyActorRef | undefined, body: WasmBodyOptions = {}) {
     const limits = { ...host.limits, ...entry.limits };
     super(pid, entry.id, host.id, limits.maxMailbox !== undefined ? { maxMailbox: limits.maxMailbox } : {});
     this.kind = body.kind ?? "wasm";
@@ -134,6 +158,7 @@ export class WasmProcess extends ProcessBase {
       event === SUSPEND && state === "stepping" ? SUSPENDING : event === RESUME && state === "suspended" ? RESUMING : processTransitions[state][event.type];
     if (!t) return;
     this.#state = t.target;
+    this.#deps.onTransition?.(this, event);
     if (this.#actor) {
       this.#actor.send(event);
       return;
@@ -194,12 +219,12 @@ export class WasmProcess extends ProcessBase {
 
   start(args: unknown[]): void {
     this.#args = args;
-    const needPreemption = this.#host.preempt ? [] : limitsNeedingPreemption(this.limits);
-    if (needPreemption.length > 0) {
-      this.#finish({ error: { kind: "spawn", message: preemptRefusal(this.wasmEntry.id, this.host, needPreemption) } });
+    const refused = startRefusal(this.wasmEntry, this.#host);
+    if (refused) {
+      this.#finish({ error: refused });
       return;
     }
-    const variant = this.#host.preempt ? "preempt" : "memory";
+    const variant = instrumentationOf(this.#host);
     const program = this.#deps.loader.peek(this.wasmEntry, variant);
     if (program) {
       this.#loaded(program);

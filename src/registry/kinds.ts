@@ -105,7 +105,7 @@ function validateProcessHost(reader: FieldReader, base: EntryBase): ProcessHostE
   const host = reader.map("host");
   if (host !== undefined) {
     const positive = { integer: true, min: 1 };
-    const workers = host.number("workers", positive);
+    const workers = readWorkers(host);
     const maxProcesses = host.number("max_processes", positive);
     const queueSize = host.number("queue_size", positive);
     const preempt = host.boolean("preempt", true);
@@ -116,6 +116,15 @@ function validateProcessHost(reader: FieldReader, base: EntryBase): ProcessHostE
     host.finish();
   }
   return entry;
+}
+
+/** `workers: N | auto` (section 8): 0, the default, keeps the host's processes on the main thread. */
+function readWorkers(host: FieldReader): number | "auto" | undefined {
+  const value = host.value("workers");
+  if (value === undefined || value === "auto") return value;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
+  host.report("workers", `must be a whole number of worker threads (0 = the main thread) or auto (one per core), got ${JSON.stringify(value)}`);
+  return undefined;
 }
 
 function validateTerminalHost(reader: FieldReader, base: EntryBase): TerminalHostEntry {

@@ -135,7 +135,8 @@ export interface LuaEntry extends EntryBase {
 
 export interface ProcessHostEntry extends EntryBase {
   kind: "process.host";
-  workers?: number;
+  /** Worker threads its WASM processes run on (section 8); absent or 0: the main thread; auto: one per core. */
+  workers?: number | "auto";
   maxProcesses?: number;
   queueSize?: number;
   /** Default limits for processes on this host (an entry's own limits override them). */

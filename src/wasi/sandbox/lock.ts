@@ -9,9 +9,8 @@
 // to register them first; disjoint mounts run side by side. Claims start in
 // arrival order among those they conflict with (no starvation).
 //
-// Everything here is one thread's state. When processes move to worker threads
-// the same claims can live in a SharedArrayBuffer table guarded by Atomics; the
-// interface (run a function holding some folders) stays the same.
+// The claims are the main thread's state. A worker thread delegates its claims
+// to the main thread's table (src/threads/worker.ts), so the lock spans threads.
 
 import { sep } from "node:path";
 
@@ -26,15 +25,24 @@ const withSep = (folder: string): string => (folder.endsWith(sep) ? folder : fol
 const overlaps = (a: Claim, b: Claim): boolean =>
   a.folders.some((x) => b.folders.some((y) => x.startsWith(y) || y.startsWith(x)));
 
+type RunHolding = <T>(folders: readonly string[], signal: AbortSignal | undefined, op: () => Promise<T>) => Promise<T>;
+
 export class FolderLocks {
   readonly #running = new Set<Claim>();
   readonly #queued: Claim[] = [];
+  #elsewhere: RunHolding | undefined;
+
+  /** From now on claims are made by `run` (a worker thread asks the main thread's table). */
+  delegate(run: RunHolding): void {
+    this.#elsewhere = run;
+  }
 
   /**
    * Runs `op` while no other claim on an overlapping folder runs. A claim still
    * queued when `signal` aborts is dropped: a process that ended never acts later.
    */
   async run<T>(folders: readonly string[], signal: AbortSignal | undefined, op: () => Promise<T>): Promise<T> {
+    if (this.#elsewhere) return this.#elsewhere(folders, signal, op);
     signal?.throwIfAborted();
     const claim: Claim = { folders: folders.map(withSep), grant: () => {} };
     if (this.#mayStart(claim, this.#queued.length)) this.#running.add(claim);

@@ -1,0 +1,344 @@
+// The worker threads of one process host (section 8): M:N, many processes per
+// worker, each placed on the least-loaded one. The main thread keeps the table
+// (pids, monitors, links), loads and checks every program once, and answers what
+// a worker asks (sends to other threads, spawns, links, output, folder locks). A
+// worker that dies takes only its processes, each ending once `killed`; the pool
+// starts a replacement.
+
+import { Worker } from "node:worker_threads";
+import type { AnyActorRef } from "xstate";
+import type { ProcessMachineEvent } from "../../machines/process.ts";
+import type { SpawnOptions } from "../process/api.ts";
+import type { MailboxEvent, ProcessMessageEvent } from "../process/events.ts";
+import { MailboxFullError, describeReason, type ExitError, type ExitResult } from "../process/exit.ts";
+import type { ProcessHost } from "../process/host.ts";
+import type { Stdio } from "../process/io.ts";
+import type { ProcessTable } from "../process/table.ts";
+import { instrumentationOf, spawnError, startRefusal } from "../process/wasm-process.ts";
+import type { Registry, WasmEntry } from "../registry/types.ts";
+import { folderLocks } from "../wasi/sandbox/lock.ts";
+import type { ProgramLoader } from "../wasm/loader.ts";
+import type { Program } from "../wasm/program.ts";
+import { Channel } from "./channel.ts";
+import { describeProgram } from "./programs.ts";
+import { fromPlainWire, plainEvent, toWireError, type ToMain, type ToWorker } from "./protocol.ts";
+import { RemoteProcess, type WorkerLink } from "./remote-process.ts";
+import type { WorkerInit } from "./worker.ts";
+
+/** What the pools of a runtime share. */
+export interface PoolContext {
+  readonly table: ProcessTable;
+  readonly loader: ProgramLoader;
+  readonly registry: Registry;
+  readonly env: Record<string, string | undefined>;
+  readonly stdio: Stdio;
+  /** Spawns for a guest on a worker (placement decided again here). */
+  spawn(id: string, host: string, args: unknown[], opts: SpawnOptions): string;
+  /** The next thread number of the runtime (workers are numbered 1, 2, … across it). */
+  nextThread(): number;
+  /** Is the runtime inspected now? A new worker then forwards every transition. */
+  inspected(): boolean;
+}
+
+const WORKER_URL = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url);
+
+type Ack = { outcome: "queued" | "full" | "closed"; capacity: number };
+
+/** One worker thread and the processes on it. */
+class WorkerThread implements WorkerLink {
+  readonly thread: number;
+  readonly procs = new Map<string, RemoteProcess>();
+  /** Programs already posted to it, by loader key. */
+  readonly programs = new Set<string>();
+  readonly #worker: Worker;
+  readonly #channel: Channel<ToWorker>;
+  readonly #pool: WorkerPool;
+  /** Folder locks it holds on the main thread, by lock id. */
+  readonly #locks = new Map<number, () => void>();
+  #nextLock = 1;
+  #referenced = false;
+  #lost = false;
+  #error: unknown;
+  readonly exited: Promise<void>;
+
+  constructor(pool: WorkerPool, thread: number, init: WorkerInit) {
+    this.#pool = pool;
+    this.thread = thread;
+    this.#worker = new Worker(WORKER_URL, { workerData: { ...init, thread }, name: `wippy worker ${thread} (${init.host.id})` });
+    this.#worker.unref(); // an idle worker keeps nothing alive
+    this.#channel = new Channel<ToWorker>(this.#worker);
+    this.#worker.on("message", (batch: ToMain[]) => {
+      for (const msg of batch) this.#handle(msg);
+    });
+    this.#worker.on("error", (err) => (this.#error = err));
+    this.exited = new Promise((resolve) => {
+      this.#worker.once("exit", (code) => {
+        this.#lost = true;
+        this.#channel.close(new Error(`worker ${thread} has stopped`));
+        resolve();
+        this.#pool.lost(this, this.#error ?? `exit code ${code}`);
+      });
+    });
+  }
+
+  get load(): number {
+    return this.procs.size;
+  }
+
+  get alive(): boolean {
+    return !this.#lost;
+  }
+
+  post(msg: ToWorker): void {
+    this.#channel.post(msg);
+  }
+
+  add(proc: RemoteProcess): void {
+    this.procs.set(proc.pid, proc);
+    this.#reference();
+  }
+
+  remove(pid: string): void {
+    this.procs.delete(pid);
+    this.#reference();
+  }
+
+  /** Busy workers keep the Node process alive, idle ones do not. */
+  #reference(): void {
+    const busy = this.procs.size > 0;
+    if (busy === this.#referenced || this.#lost) return;
+    this.#referenced = busy;
+    if (busy) this.#worker.ref();
+    else this.#worker.unref();
+  }
+
+  deliver(pid: string, event: MailboxEvent): void {
+    this.#channel.post({ t: "deliver", pid, event: plainEvent(event) });
+  }
+
+  async forward(pid: string, event: ProcessMessageEvent): Promise<boolean> {
+    let ack: Ack;
+    try {
+      ack = await this.#channel.request<Ack>((seq) => ({ t: "deliver", pid, event: plainEvent(event), seq }));
+    } catch {
+      return false; // the worker was lost with the process on it
+    }
+    if (ack.outcome === "full") throw new MailboxFullError(pid, ack.capacity);
+    return ack.outcome === "queued";
+  }
+
+  kill(pid: string, error: ExitError): void {
+    this.#channel.post({ t: "kill", pid, error });
+  }
+
+  cancelled(pid: string, from: string, reason: unknown): void {
+    this.#channel.post({ t: "cancelled", pid, from, reason });
+  }
+
+  terminate(): Promise<number> {
+    return this.#worker.terminate();
+  }
+
+  /** Folder locks it held: given back (it died holding them). */
+  releaseLocks(): void {
+    for (const release of this.#locks.values()) release();
+    this.#locks.clear();
+  }
+
+  #reply(id: number, answer: unknown | Promise<unknown>): void {
+    const ok = (value: unknown) => this.#channel.post({ t: "reply", id, value });
+    const fail = (err: unknown) => this.#channel.post({ t: "reply", id, error: toWireError(err) });
+    if (answer instanceof Promise) answer.then(ok, fail);
+    else ok(answer);
+  }
+
+  #answer(id: number, fn: () => unknown): void {
+    let answer: unknown;
+    try {
+      answer = fn();
+    } catch (err) {
+      this.#channel.post({ t: "reply", id, error: toWireError(err) });
+      return;
+    }
+    this.#reply(id, answer);
+  }
+
+  #handle(msg: ToMain): void {
+    const ctx = this.#pool.ctx;
+    switch (msg.t) {
+      case "ack":
+        return this.#channel.settle(msg.seq, undefined, msg);
+      case "exit":
+        return this.procs.get(msg.pid)?.end(msg.result);
+      case "state":
+        return this.procs.get(msg.pid)?.transitioned(msg.state, undefined, msg.memory);
+      case "transition":
+        return this.procs.get(msg.pid)?.transitioned(undefined, msg.event as ProcessMachineEvent, msg.memory);
+      case "send":
+        return this.#answer(msg.id, () => ctx.table.send(msg.from, msg.to, msg.topic, fromPlainWire(msg.payload)));
+      case "spawn":
+        return this.#answer(msg.id, () => ctx.spawn(msg.entry, msg.host, msg.args, msg.opts));
+      case "link":
+        return this.#answer(msg.id, () => ctx.table.link(msg.a, msg.b));
+      case "op":
+        ctx.table[msg.op](msg.a, msg.b);
+        return;
+      case "cancel":
+        try {
+          ctx.table.cancel(msg.from, msg.pid, msg.reason);
+        } catch {
+          // nothing to refuse: the guest gave no timeout
+        }
+        return;
+      case "trap-links":
+        return ctx.table.setTrapLinks(msg.pid, msg.trap);
+      case "out":
+        return this.#answer(msg.id ?? 0, () => ctx.stdio[msg.stream](msg.pid, msg.chunk));
+      case "stdin":
+        return this.#answer(msg.id, () => ctx.stdio.stdin?.(msg.pid) ?? null);
+      case "lock": {
+        const lock = this.#nextLock++;
+        folderLocks
+          .run(msg.folders, undefined, () => new Promise<void>((release) => {
+            if (this.#lost) return release();
+            this.#locks.set(lock, release);
+            this.#channel.post({ t: "reply", id: msg.id, value: lock });
+          }))
+          .catch(() => {});
+        return;
+      }
+      case "unlock":
+        this.#locks.get(msg.lock)?.();
+        this.#locks.delete(msg.lock);
+        return;
+    }
+  }
+}
+
+export class WorkerPool {
+  readonly host: ProcessHost;
+  readonly size: number;
+  readonly ctx: PoolContext;
+  readonly #threads: WorkerThread[] = [];
+  #closing = false;
+  #inspect = false;
+
+  constructor(host: ProcessHost, size: number, ctx: PoolContext) {
+    this.host = host;
+    this.size = size;
+    this.ctx = ctx;
+  }
+
+  /** Its live workers (started at the first spawn). */
+  get threads(): readonly { thread: number; load: number; terminate(): Promise<number> }[] {
+    return this.#threads;
+  }
+
+  #start(): WorkerThread {
+    const thread = new WorkerThread(this, this.ctx.nextThread(), {
+      thread: 0,
+      registry: this.ctx.registry,
+      env: { ...this.ctx.env },
+      host: { id: this.host.id, limits: this.host.limits, preempt: this.host.preempt },
+      hasStdin: this.ctx.stdio.stdin !== undefined,
+    });
+    if (this.#inspect || this.ctx.inspected()) thread.post({ t: "inspect", on: true });
+    this.#threads.push(thread);
+    return thread;
+  }
+
+  /** The least-loaded worker (all of them are started at the first spawn). */
+  #place(): WorkerThread {
+    while (this.#threads.length < this.size) this.#start();
+    let best = this.#threads[0]!;
+    for (const t of this.#threads) if (t.load < best.load) best = t;
+    return best;
+  }
+
+  /** A process of `entry` on one of the workers; `start` posts it there once its program is loaded. */
+  spawn(entry: WasmEntry, id: string, kind: "wasm" | "lua", pid: string, parent: AnyActorRef | undefined): RemoteProcess {
+    const worker = this.#place();
+    const proc = new RemoteProcess({
+      pid,
+      entry: id,
+      host: this.host.id,
+      kind,
+      worker,
+      parent,
+      end: (p, result) => this.#ended(worker, p, result),
+    });
+    worker.add(proc);
+    return proc;
+  }
+
+  start(proc: RemoteProcess, entry: WasmEntry, args: unknown[]): void {
+    const refused = startRefusal(entry, this.host);
+    if (refused) {
+      proc.end({ error: refused });
+      return;
+    }
+    const variant = instrumentationOf(this.host);
+    const program = this.ctx.loader.peek(entry, variant);
+    if (program) this.#post(proc, entry, variant, program, args);
+    else {
+      this.ctx.loader.load(entry, variant).then(
+        (p) => this.#post(proc, entry, variant, p, args),
+        (err: unknown) => proc.end({ error: spawnError(err) }),
+      );
+    }
+  }
+
+  #post(proc: RemoteProcess, entry: WasmEntry, variant: string, program: Program, args: unknown[]): void {
+    if (proc.ended) return;
+    const worker = proc.worker as WorkerThread;
+    const key = `${entry.id}\0${variant}`;
+    if (!worker.programs.has(key)) {
+      let described;
+      try {
+        described = describeProgram(program);
+      } catch (err) {
+        proc.end({ error: spawnError(err) });
+        return;
+      }
+      worker.post({ t: "program", key, program: described });
+      worker.programs.add(key);
+    }
+    worker.post({ t: "spawn", pid: proc.pid, entry: proc.entry!, kind: proc.kind, program: key, args });
+    proc.markStarted();
+  }
+
+  #ended(worker: WorkerThread, pid: string, result: ExitResult): void {
+    worker.remove(pid);
+    this.host.release();
+    this.ctx.table.exit(pid, result);
+  }
+
+  /** Every worker forwards each machine transition from now on (an observer attached). */
+  inspect(): void {
+    this.#inspect = true;
+    for (const t of this.#threads) {
+      t.post({ t: "inspect", on: true });
+      for (const proc of t.procs.values()) proc.inspectNow();
+    }
+  }
+
+  /** A worker died: its processes end once, `killed`; a replacement starts unless the runtime is closing. */
+  lost(worker: WorkerThread, reason: unknown): void {
+    const at = this.#threads.indexOf(worker);
+    if (at >= 0) this.#threads.splice(at, 1);
+    worker.releaseLocks();
+    const message = `worker thread ${worker.thread} of host ${this.host.id} was lost (${describeReason(reason)}); the processes on it ended`;
+    for (const proc of [...worker.procs.values()]) proc.end({ error: { kind: "killed", message } });
+    if (!this.#closing && this.#threads.length < this.size) this.#start();
+  }
+
+  /** After every process has ended: the workers stop, and this waits until they have. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const threads = [...this.#threads];
+    await Promise.all(threads.map(async (t) => {
+      await t.terminate();
+      await t.exited;
+    }));
+  }
+}
