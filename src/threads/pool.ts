@@ -268,6 +268,7 @@ export class WorkerPool {
       end: (p, result) => this.#ended(worker, p, result),
     });
     worker.add(proc);
+    if (this.ctx.inspected()) proc.inspectNow();
     return proc;
   }
 

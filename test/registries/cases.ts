@@ -412,9 +412,9 @@ export const BAD: BadCase[] = [
     expect: { file: "src/app.yaml", line: 5, entry: "myns:h", field: "host", message: /must be a mapping of fields \(got a list\)/ },
   },
   {
-    name: "zero workers",
-    files: { "app.yaml": `namespace: myns\nentries:\n  - name: h\n    kind: process.host\n    host:\n      workers: 0\n` },
-    expect: { file: "src/app.yaml", line: 6, entry: "myns:h", field: "host.workers", message: /must be a positive integer/ },
+    name: "negative workers",
+    files: { "app.yaml": `namespace: myns\nentries:\n  - name: h\n    kind: process.host\n    host:\n      workers: -2\n` },
+    expect: { file: "src/app.yaml", line: 6, entry: "myns:h", field: "host.workers", message: /must be a whole number of worker threads \(0 = the main thread\) or auto/ },
   },
   {
     name: "fs.directory without directory",
