@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { ExitResult, RuntimeOptions } from "../src/index.ts";
 import { useRuntimes } from "./helpers/project.ts";
+import { until } from "./helpers/supervision.ts";
 
 const openProject = useRuntimes("limits");
 
@@ -89,6 +90,8 @@ describe("max_execution_ms", () => {
     const rt = await open();
     const watcher = rt.newProcess();
     const pid = await watcher.spawnMonitored("t:spin_free", "t:hosts");
+    // (on a worker thread, the first spawn waits for the worker to start)
+    await until(() => rt.processes().find((p) => p.pid === pid)?.state !== "init", 30_000, "the guest to run");
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
     await new Promise((r) => setTimeout(r, 100));

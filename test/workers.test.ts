@@ -54,7 +54,7 @@ entries:
 describe("placement", () => {
   it("spreads a host's WASM processes over its workers (least loaded); TS actors and other hosts stay on thread 0", async () => {
     const rt = await probe();
-    const echoes = [];
+    const echoes: string[] = [];
     for (const _ of upTo(4)) echoes.push(await rt.process.spawn("probe:echo", HOST));
     await until(() => echoes.every((p) => rt.processes().find((i) => i.pid === p)?.state === "suspended"), 30_000, "the echoes to wait in receive");
     const threads = echoes.map((p) => threadOf(rt, p));
@@ -85,7 +85,7 @@ describe("messages across threads", () => {
     const sends = upTo(2000).map((i) => rt.process.send(echo, "n", i));
     expect(await Promise.all(sends)).toEqual(upTo(2000).map(() => true));
     const got: unknown[] = [];
-    for (const _ of upTo(2000)) got.push((await rt.process.receive({ match: message("echo", echo), timeout: 30_000 }))?.payload);
+    for (const _ of upTo(2000)) got.push(((await rt.process.receive({ match: message("echo", echo), timeout: 30_000 })) as { payload?: unknown } | null)?.payload);
     expect(got).toEqual(upTo(2000));
     await rt.process.cancel(echo, "done");
     expect(await exitOf(rt.process, echo)).toEqual({ value: { echoed: 2000, reason: "done" } });
@@ -240,7 +240,7 @@ entries:
     rt.inspect((e: InspectionEvent) => {
       const ref = e.actorRef as AnyActorRef;
       if (e.type === "@xstate.actor") seen.push({ id: ref.id, parent: ref._parent?.id, rootId: e.rootId });
-      if (e.type === "@xstate.snapshot" && ref.id === pid) states.push((e.snapshot as { value: unknown }).value);
+      if (e.type === "@xstate.snapshot" && ref.id === pid) states.push((e.snapshot as unknown as { value: unknown }).value);
     });
     pid = await rt.process.spawnMonitored("probe:wait_event", HOST, 50);
     expect(await exitOf(rt.process, pid)).toEqual({ value: 0 });

@@ -193,7 +193,7 @@ class WorkerThread implements WorkerLink {
       case "trap-links":
         return ctx.table.setTrapLinks(msg.pid, msg.trap);
       case "out":
-        return this.#answer(msg.id ?? 0, () => ctx.stdio[msg.stream](msg.pid, msg.chunk));
+        return this.#answer(msg.id, () => ctx.stdio[msg.stream](msg.pid, msg.chunk));
       case "stdin":
         return this.#answer(msg.id, () => ctx.stdio.stdin?.(msg.pid) ?? null);
       case "lock": {

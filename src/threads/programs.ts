@@ -43,7 +43,7 @@ export function describeProgram(program: Program): ProgramDescriptor {
 }
 
 /** The program again, on a worker thread; a component's generated JS is imported from the same cache folder. */
-export async function programFrom(d: ProgramDescriptor, imports: { core: CoreImportProvider; component: ComponentImportProvider }): Promise<Program> {
+export async function programFrom(d: ProgramDescriptor, imports: { core: CoreImportProvider; component: () => Promise<ComponentImportProvider> }): Promise<Program> {
   if (d.kind === "core") return new CoreProgram(d.hash, d.module, d.info, imports.core);
   const mod = (await import(pathToFileURL(join(d.dir, "component.js")).href)) as Pick<TranspiledComponent, "instantiate">;
   const coreModules = new Map<string, WebAssembly.Module>();
@@ -62,5 +62,5 @@ export async function programFrom(d: ProgramDescriptor, imports: { core: CoreImp
     signatures: d.signatures,
     cached: true,
   };
-  return new ComponentProgram(d.hash, transpiled, imports.component);
+  return new ComponentProgram(d.hash, transpiled, await imports.component());
 }

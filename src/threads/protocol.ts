@@ -41,8 +41,8 @@ export type ToMain =
   | { t: "op"; op: "monitor" | "unmonitor" | "unlink" | "terminate"; a: string; b: string }
   | { t: "cancel"; from: string; pid: string; reason: string }
   | { t: "trap-links"; pid: string; trap: boolean }
-  /** Guest output; with `id`, the worker waits for the reply before it sends more (backpressure). */
-  | { t: "out"; id?: number; pid: string; stream: "stdout" | "stderr"; chunk: Uint8Array }
+  /** Guest output; the writer waits for the reply (the sink has taken it). */
+  | { t: "out"; id: number; pid: string; stream: "stdout" | "stderr"; chunk: Uint8Array }
   | { t: "stdin"; id: number; pid: string }
   | { t: "lock"; id: number; folders: string[] }
   | { t: "unlock"; lock: number };

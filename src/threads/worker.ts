@@ -12,7 +12,6 @@ import type { IOContext, Stdio } from "../process/io.ts";
 import { MemoryPool } from "../process/memory-pool.ts";
 import { WasmProcess, type WasmHost, type WasmProcessDeps } from "../process/wasm-process.ts";
 import type { Limits, LuaEntry, Registry, WasmEntry } from "../registry/types.ts";
-import { componentImports } from "../wasi/component-host.ts";
 import { createCoreImports } from "../wasi/core-host.ts";
 import { folderLocks } from "../wasi/sandbox/lock.ts";
 import type { Program } from "../wasm/program.ts";
@@ -28,9 +27,6 @@ export interface WorkerInit {
   host: { id: string; limits: Limits; preempt: boolean };
   hasStdin: boolean;
 }
-
-/** Guest output in flight to the main thread before a writer waits (per stream of this worker). */
-const OUTPUT_WINDOW = 64 * 1024;
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -49,7 +45,8 @@ const host: WasmHost = { id: init.host.id, limits: init.host.limits, preempt: in
 const programs = new Map<string, Promise<Program>>();
 const ready = new Map<string, Program>();
 const programKey = (entry: WasmEntry, variant: string) => `${entry.id}\0${variant}`;
-const imports = { core: createCoreImports(), component: componentImports };
+// the component host (preview2) is loaded with the first component: a worker of core modules starts sooner
+const imports = { core: createCoreImports(), component: async () => (await import("../wasi/component-host.ts")).componentImports };
 
 const deps: WasmProcessDeps = {
   table,
@@ -76,32 +73,18 @@ const core = {
     main.request<string>((id) => ({ t: "spawn", id, entry, host: hostId, args, opts })),
 };
 
-/** One stream's output to the main thread: a writer waits while more than the window is unacknowledged. */
-class OutputStream {
-  #inFlight = 0;
-  #waiters: (() => void)[] = [];
-  readonly #stream: "stdout" | "stderr";
-  constructor(stream: "stdout" | "stderr") {
-    this.#stream = stream;
-  }
-  write(pid: string, chunk: Uint8Array): void | Promise<void> {
-    const n = chunk.length;
-    this.#inFlight += n;
-    // copied now: the guest may reuse its buffer before the batch goes
-    void main.request<void>((id) => ({ t: "out", id, pid, stream: this.#stream, chunk: chunk.slice() })).finally(() => {
-      this.#inFlight -= n;
-      if (this.#inFlight <= OUTPUT_WINDOW) for (const w of this.#waiters.splice(0)) w();
-    });
-    if (this.#inFlight <= OUTPUT_WINDOW) return undefined;
-    return new Promise<void>((resolve) => this.#waiters.push(resolve));
-  }
-}
+/**
+ * Guest output goes to the main thread's Stdio, and the write waits until the sink
+ * there has taken it: the same backpressure as on the main thread (a full sink
+ * holds the writer; a failing one is the writer's EIO).
+ */
+const output = (stream: "stdout" | "stderr") => (pid: string, chunk: Uint8Array): Promise<void> =>
+  // copied now: the guest may reuse its buffer before the batch goes
+  main.request<void>((id) => ({ t: "out", id, pid, stream, chunk: chunk.slice() }));
 
-const stdout = new OutputStream("stdout");
-const stderr = new OutputStream("stderr");
 const stdio: Stdio = {
-  stdout: (pid, chunk) => stdout.write(pid, chunk),
-  stderr: (pid, chunk) => stderr.write(pid, chunk),
+  stdout: output("stdout"),
+  stderr: output("stderr"),
   ...(init.hasStdin ? { stdin: (pid: string) => main.request<Uint8Array | null>((id) => ({ t: "stdin", id, pid })) } : {}),
 };
 const io: IOContext = { env: init.env, registry: init.registry, stdio };
