@@ -271,6 +271,15 @@ describe("links and monitors through the async API", () => {
     expect(exits).toContainEqual({ type: "EXIT", from: victim, error: expect.objectContaining({ kind: "link" }) });
   });
 
+  it("a process function whose first await is receive is suspended from the start (its machine leaves init first)", async () => {
+    const { runtime: rt } = await open(YAML, BIN);
+    const pid = await rt.spawnActor(fromProcess(async ({ receive }) => receive()));
+    expect(rt.processes().find((p) => p.pid === pid)?.state).toBe("suspended");
+    await rt.process.send(pid, "go", 1);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(rt.processes().find((p) => p.pid === pid)).toBeUndefined();
+  });
+
   it("onExit gets every process's EXIT once, not the callers' own handles", async () => {
     const { runtime: rt } = await open(YAML, BIN);
     const seen: string[] = [];

@@ -11,6 +11,8 @@ import { loadRegistry } from "../src/registry/index.ts";
 import { exitOf, HOST, message, PROBE_BINARIES, PROBE_YAML, upTo } from "./helpers/guests.ts";
 import { makeProject, useRuntimes } from "./helpers/project.ts";
 import { until } from "./helpers/supervision.ts";
+import { RuntimeObserver } from "../src/observe/model.ts";
+import { OBSERVER_PAGE } from "../src/observe/page.ts";
 
 const open = useRuntimes("workers");
 const WORKERS_YAML = PROBE_YAML.replace("host: { max_processes: 20000 }", "host: { max_processes: 20000, workers: 2 }")
@@ -230,6 +232,28 @@ entries:
     expect(threadOf(rt, pid)).toBeGreaterThan(0);
     expect(await exitOf(rt.process, pid)).toEqual({ value: 0 });
     expect(io.stdout(pid)).toMatch(/worker/);
+  });
+
+  it("the observer model gives each process's thread and a count per thread, idle workers included; the page shows them", async () => {
+    const rt = await probe();
+    const echoes: string[] = [];
+    for (const _ of upTo(3)) echoes.push(await rt.process.spawn("probe:echo", HOST));
+    await rt.spawnActor(fromProcess(async ({ receive }) => receive()), { host: "probe:main" });
+    await until(() => rt.processes().filter((p) => p.state === "suspended").length === 4, 30_000, "the processes to wait");
+    const observer = new RuntimeObserver(rt);
+    try {
+      const o = observer.snapshot();
+      expect(o.threads).toEqual([
+        { thread: 0, host: null, processes: 1 },
+        { thread: 1, host: HOST, processes: 2 },
+        { thread: 2, host: HOST, processes: 1 },
+      ]);
+      expect(o.processes.filter((p) => echoes.includes(p.pid)).map((p) => p.thread).sort()).toEqual([1, 1, 2]);
+    } finally {
+      observer.close();
+    }
+    expect(OBSERVER_PAGE).toContain("<th class=num>thread</th>");
+    expect(OBSERVER_PAGE).toContain('"worker " + r.thread');
   });
 
   it("an inspected worker process is in the runtime's one tree under its host, its transitions forwarded", async () => {

@@ -40,10 +40,19 @@ export interface ExitRow {
   message: string;
 }
 
+/** A thread and how many processes run on it (0: the main thread; workers numbered across the runtime). */
+export interface ThreadRow {
+  thread: number;
+  /** The host whose worker it is; null for the main thread. */
+  host: string | null;
+  processes: number;
+}
+
 export interface Observation {
   at: number;
   trees: TreeNode[];
   processes: ProcessRow[];
+  threads: ThreadRow[];
   exits: ExitRow[];
   totals: { processes: number; stepping: number; suspended: number; exits: number; restarts: number; memory: number };
 }
@@ -84,6 +93,7 @@ export class RuntimeObserver {
       at: Date.now(),
       trees,
       processes,
+      threads: this.#threads(processes),
       exits: [...this.#exits],
       totals: {
         processes: processes.length,
@@ -94,6 +104,17 @@ export class RuntimeObserver {
         memory: processes.reduce((n, p) => n + p.memory, 0),
       },
     };
+  }
+
+  /** The main thread, then every worker (idle ones too), with its count of processes. */
+  #threads(processes: ProcessRow[]): ThreadRow[] {
+    const count = new Map<number, number>();
+    for (const p of processes) count.set(p.thread, (count.get(p.thread) ?? 0) + 1);
+    const rows: ThreadRow[] = [{ thread: 0, host: null, processes: count.get(0) ?? 0 }];
+    for (const [host, pool] of runtimeInternals(this.#runtime).pools) {
+      for (const t of pool.threads) rows.push({ thread: t.thread, host, processes: count.get(t.thread) ?? 0 });
+    }
+    return rows.sort((a, b) => a.thread - b.thread);
   }
 
   #tree(sup: SupervisorProcess, byPid: Map<string, ProcessRow>): TreeNode {

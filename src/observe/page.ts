@@ -87,11 +87,12 @@ function node(n, path) {
 function render(o) {
   const t = o.totals;
   $("totals").innerHTML = [["processes", t.processes], ["stepping", t.stepping], ["suspended", t.suspended], ["restarts", t.restarts], ["exits", t.exits], ["memory", bytes(t.memory)]]
-    .map(([k, v]) => '<div class="total" data-total="' + k + '"><b>' + v + "</b><small>" + k + "</small></div>").join("");
+    .map(([k, v]) => '<div class="total" data-total="' + k + '"><b>' + v + "</b><small>" + k + "</small></div>").join("") +
+    o.threads.map((r) => '<div class="total" data-thread="' + r.thread + '"><b>' + r.processes + "</b><small>" + (r.thread === 0 ? "main thread" : "worker " + r.thread + " · " + esc(r.host)) + "</small></div>").join("");
   $("trees").innerHTML = o.trees.length ? '<ul class="tree">' + o.trees.map((n) => "<li>" + node(n, "") + "</li>").join("") + "</ul>" : '<p class="empty">No supervision tree is running (mark supervisors auto_start, or start one from code).</p>';
   $("processes").innerHTML = o.processes.length
-    ? "<table><thead><tr><th>pid</th><th>entry</th><th>host</th><th>state</th><th class=num>memory</th><th class=num>up</th></tr></thead><tbody>" +
-      o.processes.map((p) => '<tr data-pid="' + esc(p.pid) + '"><td class="pid">' + esc(p.pid) + "</td><td>" + esc(p.entry) + "</td><td>" + esc(p.host) +
+    ? "<table><thead><tr><th>pid</th><th>entry</th><th>host</th><th class=num>thread</th><th>state</th><th class=num>memory</th><th class=num>up</th></tr></thead><tbody>" +
+      o.processes.map((p) => '<tr data-pid="' + esc(p.pid) + '"><td class="pid">' + esc(p.pid) + "</td><td>" + esc(p.entry) + "</td><td>" + esc(p.host) + '</td><td class="num" data-thread="' + p.thread + '">' + p.thread +
         '</td><td><span class="badge s-' + esc(p.state) + '">' + esc(p.state) + '</span></td><td class="num">' + bytes(p.memory) + '</td><td class="num">' + ago(p.startedAt) + "</td></tr>").join("") + "</tbody></table>"
     : '<p class="empty">No processes.</p>';
   $("exits").innerHTML = o.exits.length

@@ -66,12 +66,17 @@ export class ActorProcess extends ProcessBase {
   readonly #onEnd: () => void;
   readonly #track: ActorProcessOptions["track"];
   #ended = false;
+  /** A process function is in receive (it may get there before its machine has left init). */
+  #waiting = false;
 
   constructor(core: ProcessCore, opts: ActorProcessOptions) {
     super(opts.pid, opts.entry, opts.host, opts.maxMailbox !== undefined ? { maxMailbox: opts.maxMailbox } : {});
     this.#core = core;
     this.#onEnd = opts.onEnd;
-    this.api = new ProcessApi(core, this, { signal: this.#abort.signal, onWait: (waiting) => this.#send({ type: waiting ? "SUSPEND" : "RESUME" }) });
+    this.api = new ProcessApi(core, this, { signal: this.#abort.signal, onWait: (waiting) => {
+      this.#waiting = waiting;
+      this.#send({ type: waiting ? "SUSPEND" : "RESUME" });
+    } });
     const logic = actorProcessMachine.provide({ actors: { logic: opts.logic } });
     this.#actor = createActor(logic, {
       id: opts.pid,
@@ -94,8 +99,9 @@ export class ActorProcess extends ProcessBase {
     const logic = this.#actor.getSnapshot().children.logic;
     if (logic) this.#track(logic);
     this.#send({ type: "STEP" });
-    // a machine (or callback, transition, observable) waits for events; a process function runs on
-    if (this.mailbox.listener) this.#send({ type: "SUSPEND" });
+    // a machine (or callback, transition, observable) waits for events; a process function runs on,
+    // unless its first await was already a receive
+    if (this.mailbox.listener || this.#waiting) this.#send({ type: "SUSPEND" });
   }
 
   state(): ProcessState {
