@@ -212,10 +212,12 @@ describe("shutdown, stdio and inspection", () => {
     const { runtime: rt } = await open(WORKERS_YAML, PROBE_BINARIES);
     for (const _ of upTo(20)) await rt.process.spawn("probe:echo", HOST);
     await until(() => rt.processes().filter((p) => p.state === "suspended").length === 20, 30_000, "the echoes to wait");
-    const ended: string[] = [];
-    rt.onExit((e) => ended.push(e.from));
+    const ended: ExitEvent[] = [];
+    rt.onExit((e) => ended.push(e));
     await rt.close(5000);
-    expect(ended).toHaveLength(20);
+    expect(new Set(ended.map((e) => e.from)).size).toBe(20);
+    // each ended through the runtime's shutdown (CANCEL in receive: its own result), not by losing its worker
+    for (const e of ended) expect(e).toMatchObject({ value: { echoed: 0, reason: "runtime closing" } });
     expect(pool(rt).threads).toHaveLength(0);
     expect(rt.processes()).toHaveLength(0);
   });

@@ -56,6 +56,7 @@ class WorkerThread implements WorkerLink {
   /** Folder locks it holds on the main thread, by lock id. */
   readonly #locks = new Map<number, () => void>();
   #nextLock = 1;
+  readonly #drained: (() => void)[] = [];
   #referenced = false;
   #lost = false;
   #error: unknown;
@@ -101,6 +102,13 @@ class WorkerThread implements WorkerLink {
   remove(pid: string): void {
     this.procs.delete(pid);
     this.#reference();
+    if (this.procs.size === 0) for (const f of this.#drained.splice(0)) f();
+  }
+
+  /** Settles once no process is left on it (its EXITs have come back). */
+  drained(): Promise<void> {
+    if (this.procs.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
   }
 
   /** Busy workers keep the Node process alive, idle ones do not. */
@@ -333,11 +341,19 @@ export class WorkerPool {
     if (!this.#closing && this.#threads.length < this.size) this.#start();
   }
 
-  /** After every process has ended: the workers stop, and this waits until they have. */
-  async close(): Promise<void> {
+  /**
+   * After the runtime has ended every process: the EXITs still on their way back
+   * from the workers are awaited (up to `graceMs`), then the workers stop, and this
+   * waits until they have. A worker that does not answer in time is terminated: its
+   * processes end `killed` then, once each, as with any lost worker.
+   */
+  async close(graceMs = 2000): Promise<void> {
     this.#closing = true;
     const threads = [...this.#threads];
     await Promise.all(threads.map(async (t) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([t.drained(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
       await t.terminate();
       await t.exited;
     }));
