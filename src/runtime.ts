@@ -13,7 +13,6 @@ import { ActorTree, type InspectObserver } from "./process/actor-tree.ts";
 import { exitEvent, type ExitEvent } from "./process/events.ts";
 import { HandleProcess } from "./process/handle-process.ts";
 import { ProcessHost } from "./process/host.ts";
-import { newPid } from "./process/pid.ts";
 import { DEFAULT_CANCEL_TIMEOUT_MS, ProcessTable, type ProcessInfo } from "./process/table.ts";
 import { WasmProcess, type WasmProcessDeps } from "./process/wasm-process.ts";
 import { LuaProcess, luaWasmEntry } from "./lua/lua-process.ts";
@@ -26,6 +25,8 @@ import { callFunction, type CallOptions } from "./process/call.ts";
 import { checkId, checkTimeout } from "./process/arguments.ts";
 import { wasmProcessIO } from "./guest/process-io.ts";
 import { WorkerPool, type PoolContext } from "./threads/pool.ts";
+import { ClusterNode, type NodeInfo } from "./cluster/node.ts";
+import { checkCluster, type ClusterOptions } from "./cluster/options.ts";
 import type { ProcessRecord } from "./process/record.ts";
 import { availableParallelism } from "node:os";
 import { streamOutput, type IOContext, type Stdio } from "./process/io.ts";
@@ -45,6 +46,8 @@ export interface RuntimeOptions extends LoadOptions {
   actors?: Record<string, AnyActorLogic>;
   /** Start `auto_start` services and supervisors (default true). */
   autoStart?: boolean;
+  /** Join a cluster of nodes over NATS (section 9). */
+  cluster?: ClusterOptions;
   /** Receives every supervision event (child starts, restarts, exits), from the auto_start trees on. */
   onSupervisorEvent?: (event: SupervisionEvent) => void;
   /**
@@ -80,7 +83,9 @@ export class Runtime {
   readonly registry: Registry;
   /** The calling program's own mailbox, as a process. */
   readonly process: OwnProcess;
-  readonly #table = new ProcessTable();
+  readonly #table: ProcessTable;
+  /** This runtime as a node of a cluster (section 9). */
+  #cluster: ClusterNode | undefined;
   readonly #hosts = new Map<string, ProcessHost>();
   readonly #tree: ActorTree;
   readonly #supervision: Supervision;
@@ -88,7 +93,7 @@ export class Runtime {
   readonly #stdio: Stdio;
   readonly #env: Record<string, string | undefined>;
   readonly #actors: Map<string, AnyActorLogic>;
-  readonly #core: ProcessCore & { cancel(from: string, pid: string, reason: unknown, timeoutMs?: number): void; spawn(id: string, host: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef }): string };
+  readonly #core: ProcessCore & { cancel(from: string, pid: string, reason: unknown, timeoutMs?: number): void; spawn(id: string, host: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef }): string | Promise<string> };
   #closed = false;
   #closing: Promise<void> | undefined;
   /** What every WASM process is given: one object for all of them, not one per spawn. */
@@ -98,8 +103,9 @@ export class Runtime {
   readonly #pools = new Map<string, WorkerPool>();
   #threads = 0;
 
-  private constructor(registry: Registry, opts: RuntimeOptions) {
+  private constructor(registry: Registry, opts: RuntimeOptions & { node?: string }) {
     this.registry = registry;
+    this.#table = new ProcessTable(opts.node);
     this.#env = opts.env ?? process.env;
     this.#stdio = {
       stdout: opts.stdio?.stdout ?? streamOutput(process.stdout),
@@ -117,9 +123,9 @@ export class Runtime {
     this.#actors = new Map(Object.entries(opts.actors ?? {}));
     this.#tree = new ActorTree(registry.root, opts.inspect);
     for (const e of registry.entries.values()) {
-      if (e.kind === "process.host") this.#hosts.set(e.id, hostFor(e, this.#tree));
+      if (e.kind === "process.host") this.#hosts.set(e.id, hostFor(e, this.#tree, this.#table));
     }
-    this.#hosts.set(RUNTIME_HOST, new ProcessHost(RUNTIME_HOST, this.#tree));
+    this.#hosts.set(RUNTIME_HOST, new ProcessHost(RUNTIME_HOST, this.#tree, { newPid: (h) => this.#table.newPid(h) }));
     this.#tree.onAttach(() => {
       for (const rec of this.#table.all()) if (rec instanceof WasmProcess) rec.inspectNow();
       for (const pool of this.#pools.values()) pool.inspect();
@@ -129,7 +135,7 @@ export class Runtime {
       table,
       spawn: (id, host, args, o) => this.#spawn(id, host, args, o),
       spawnActor: (logic, o) => this.#spawnActor(logic, o),
-      newHandle: (host) => new HandleProcess(table, newPid(host), host),
+      newHandle: (host) => new HandleProcess(table, table.newPid(host), host),
       cancel: (from, pid, reason, timeoutMs) => table.cancel(from, pid, reason, timeoutMs),
     };
     this.process = this.#ownProcess();
@@ -137,7 +143,12 @@ export class Runtime {
       registry,
       hosts: this.#hosts,
       table,
-      spawn: this.#core.spawn,
+      spawn: (id, host, args, o) => {
+        const pid = this.#spawn(id, host, args, o);
+        if (typeof pid === "string") return pid;
+        pid.then((p) => this.#table.terminate(RUNTIME_HOST, p), () => {});
+        throw new ProcessError("spawn", `${id}: a supervisor starts its children on its own node; give the child a host without "<node>@" (a supervisor on that node can run it)`);
+      },
       spawnActor: (logic, o) => this.#spawnActor(logic, o),
       cancel: this.#core.cancel,
       hostActor: (host) => (this.#hosts.get(host) ?? this.#hosts.get(RUNTIME_HOST)!).actor,
@@ -154,10 +165,20 @@ export class Runtime {
 
   /** Loads the registry and starts what is marked `auto_start`. */
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
+    const cluster = opts.cluster ? checkCluster(opts.cluster) : undefined;
     const registry = opts.registry ?? (await loadRegistry(opts));
-    const runtime = new Runtime(registry, { ...opts, actors: await resolveActors(registry, opts.actors) });
+    const runtime = new Runtime(registry, { ...opts, actors: await resolveActors(registry, opts.actors), ...(cluster ? { node: cluster.node } : {}) });
+    if (cluster) {
+      runtime.#cluster = await ClusterNode.join(cluster, { table: runtime.#table, spawn: (id, host, args, o) => runtime.#spawn(id, host, args, o) });
+      runtime.#table.connect(runtime.#cluster);
+    }
     if (opts.autoStart !== false) runtime.#supervision.startAutoStart();
     return runtime;
+  }
+
+  /** The nodes of the cluster, this one included (empty outside a cluster): a snapshot. */
+  nodes(): NodeInfo[] {
+    return this.#cluster?.nodes() ?? [];
   }
 
   /** Starts a supervision tree built in code; children may also be registry service/supervisor IDs. */
@@ -230,7 +251,7 @@ export class Runtime {
   }
 
   #ownProcess(): OwnProcess {
-    const rec = new HandleProcess(this.#table, newPid(RUNTIME_HOST), RUNTIME_HOST);
+    const rec = new HandleProcess(this.#table, this.#table.newPid(RUNTIME_HOST), RUNTIME_HOST);
     const api = new ProcessApi(this.#core, rec) as OwnProcess;
     api.close = () => rec.close();
     return api;
@@ -252,8 +273,20 @@ export class Runtime {
     return host;
   }
 
-  #spawn(id: string, hostId: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef }): string {
+  #spawn(id: string, hostId: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef }): string | Promise<string> {
     checkId("spawn", "entry id", id);
+    const at = typeof hostId === "string" ? hostId.indexOf("@") : -1;
+    if (at > 0) {
+      // "<node>@<ns:host>": another node's host (this node's own name is allowed too)
+      const node = hostId.slice(0, at);
+      hostId = hostId.slice(at + 1);
+      if (node !== this.#table.node) {
+        if (!this.#cluster) throw new ProcessError("spawn", `spawn ${id} on ${node}@${hostId}: this runtime is not in a cluster; open it with Runtime.open({ cluster }) or wippy run --cluster`);
+        checkId("spawn", "host id", hostId);
+        if (this.#closed) throw new ProcessError("spawn", "the runtime is closed");
+        return this.#cluster.spawn(node, id, hostId, args, opts);
+      }
+    }
     checkId("spawn", "host id", hostId);
     if (this.#closed) throw new ProcessError("spawn", "the runtime is closed");
     const entry = this.registry.entries.get(id);
@@ -369,6 +402,7 @@ export class Runtime {
     for (const rec of [...this.#table.all()]) rec.kill({ kind: "killed", message: "runtime closed" });
     for (const host of this.#hosts.values()) host.close();
     await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+    await this.#cluster?.close();
     this.#tree.close();
   }
 }
@@ -387,8 +421,9 @@ export function workerCount(workers: number | "auto" | undefined, env: Record<st
   return n;
 }
 
-function hostFor(e: ProcessHostEntry, tree: ActorTree): ProcessHost {
+function hostFor(e: ProcessHostEntry, tree: ActorTree, table: ProcessTable): ProcessHost {
   return new ProcessHost(e.id, tree, {
+    newPid: (h) => table.newPid(h),
     ...(e.maxProcesses !== undefined ? { maxProcesses: e.maxProcesses } : {}),
     limits: e.limits,
     preempt: e.preempt ?? true,

@@ -32,8 +32,8 @@ export interface ActorSpawnOptions {
 /** What the API needs from the runtime. */
 export interface ProcessCore {
   readonly table: ProcessTable;
-  /** Spawns a registry entry (throws a ProcessError when it cannot). */
-  spawn(id: string, host: string, args: unknown[], opts: SpawnOptions): string;
+  /** Spawns a registry entry (throws a ProcessError when it cannot); on another node the pid comes later. */
+  spawn(id: string, host: string, args: unknown[], opts: SpawnOptions): string | Promise<string>;
   /** Spawns TypeScript/XState logic as a process. */
   spawnActor(logic: AnyActorLogic, opts: { host?: string; input?: unknown; entry?: string | null } & SpawnOptions): string;
   /** A short-lived mailbox process (exec's watcher). */
@@ -123,7 +123,7 @@ export class ProcessApi {
     try {
       let pid: string;
       try {
-        pid = this.#core.spawn(id, host, args, { monitor: watcher.pid });
+        pid = await this.#core.spawn(id, host, args, { monitor: watcher.pid });
       } catch (err) {
         if (err instanceof ProcessError) return { error: err.toExitError() };
         throw err;

@@ -22,6 +22,7 @@ export class ProcessHost {
   readonly actor: Actor<typeof hostMachine>;
   readonly #tree: ActorTree;
   #count = 0;
+  readonly #newPid: (host: string) => string;
 
   constructor(
     id: string,
@@ -32,6 +33,8 @@ export class ProcessHost {
       preempt?: boolean;
       /** How many memories, and how many bytes of them, the pool keeps (default 256 and 64 MiB). */
       memoryPool?: MemoryPoolBounds;
+      /** Pids of this runtime (in a cluster they name its node). */
+      newPid?: (host: string) => string;
     } = {},
   ) {
     this.id = id;
@@ -40,6 +43,7 @@ export class ProcessHost {
     this.limits = opts.limits ?? {};
     this.preempt = opts.preempt ?? true;
     this.memoryPool = new MemoryPool(opts.memoryPool);
+    this.#newPid = opts.newPid ?? newPid;
     const capacity = Number.isFinite(this.maxProcesses) ? this.maxProcesses : null;
     this.actor = tree.track(createActor(hostMachine, { id, parent: tree.root, input: { id, capacity } }));
     this.actor.start();
@@ -57,7 +61,7 @@ export class ProcessHost {
       throw new ProcessError("spawn", `process host ${this.id} is full (max_processes: ${this.maxProcesses}); raise host.max_processes or wait for processes to end`);
     }
     this.#count++;
-    const pid = newPid(this.id);
+    const pid = this.#newPid(this.id);
     if (this.#tree.inspected) this.actor.send({ type: "ADMIT", pid });
     return pid;
   }

@@ -4,6 +4,14 @@ import { customAlphabet } from "nanoid";
 
 const nanoid = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 12);
 
-export function newPid(host: string): string {
-  return `{${host}|${nanoid()}}`;
+/** A fresh pid on `host`; in a cluster it names its node: `{<node>@<host id>|<id>}` (section 9). */
+export function newPid(host: string, node?: string): string {
+  return node === undefined ? `{${host}|${nanoid()}}` : `{${node}@${host}|${nanoid()}}`;
+}
+
+/** The node a pid names, or undefined for a pid of a runtime outside any cluster. */
+export function nodeOf(pid: string): string | undefined {
+  const at = pid.indexOf("@");
+  const bar = pid.indexOf("|");
+  return pid.startsWith("{") && at > 1 && (bar < 0 || at < bar) ? pid.slice(1, at) : undefined;
 }

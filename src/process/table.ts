@@ -4,7 +4,8 @@
 // Exactly one EXIT per monitor, whatever ended the process.
 
 import type { ProcessState } from "../../machines/process.ts";
-import { checkTopic, exitEvent, type ProcessMessageEvent } from "./events.ts";
+import { checkTopic, exitEvent, type ProcessMessageEvent, type SystemEvent } from "./events.ts";
+import { newPid, nodeOf } from "./pid.ts";
 import { MailboxFullError, ProcessError, type ExitError, type ExitResult } from "./exit.ts";
 import type { ProcessKind, ProcessRecord } from "./record.ts";
 import { cancelMessage, checkTimeout } from "./arguments.ts";
@@ -30,9 +31,62 @@ export type ExitListener = (pid: string, result: ExitResult, record: ProcessReco
 
 export const DEFAULT_CANCEL_TIMEOUT_MS = 5000;
 
+/**
+ * The processes of other nodes (section 9), as the table is handed them: it
+ * knows their pids only, and asks this for everything it cannot do itself.
+ */
+export interface Elsewhere {
+  send(from: string, to: string, topic: string, payload: Wire): Promise<boolean>;
+  monitor(watcher: string, target: string): void;
+  unmonitor(watcher: string, target: string): void;
+  link(a: string, b: string): Promise<void>;
+  unlink(a: string, b: string): void;
+  terminate(from: string, pid: string): void;
+  cancel(from: string, pid: string, reason: unknown, timeoutMs: number): void;
+  /** An EXIT or LINK_DOWN for a process there. */
+  deliver(pid: string, event: SystemEvent): void;
+  /** `from` (here) ended while linked to `pid` (there); `error` unless it ended normally. */
+  linkEnded(pid: string, from: string, error: ExitError | undefined): void;
+}
+
 export class ProcessTable {
   readonly #procs = new Map<string, ProcessRecord>();
   readonly #exitListeners = new Set<ExitListener>();
+  /** This runtime's node in a cluster: its pids name it. */
+  readonly node: string | undefined;
+  #elsewhere: Elsewhere | undefined;
+  /** Processes here watching processes on other nodes, by the pid watched, for when that node goes down. */
+  readonly #remoteMonitors = new Map<string, Set<string>>();
+  /** Processes of other nodes whose EXIT has come (recent ones). */
+  readonly #endedRemote = new Set<string>();
+
+  constructor(node?: string) {
+    this.node = node;
+  }
+
+  /** The other nodes of a cluster from now on. */
+  connect(elsewhere: Elsewhere): void {
+    this.#elsewhere = elsewhere;
+  }
+
+  /** A fresh pid on `host` of this node. */
+  newPid(host: string): string {
+    return newPid(host, this.node);
+  }
+
+  /** The route to `pid` if it lives on another node of the cluster. */
+  #remote(pid: string): Elsewhere | undefined {
+    if (!this.#elsewhere) return undefined;
+    const node = nodeOf(pid);
+    return node !== undefined && node !== this.node ? this.#elsewhere : undefined;
+  }
+
+  /** EXIT, LINK_DOWN or CANCEL to a process, here or on another node. */
+  #deliverTo(pid: string, event: SystemEvent): void {
+    const rec = this.#procs.get(pid);
+    if (rec) rec.mailbox.deliver(event);
+    else this.#remote(pid)?.deliver(pid, event);
+  }
 
   get size(): number {
     return this.#procs.size;
@@ -72,7 +126,11 @@ export class ProcessTable {
   send(from: string, to: string, topic: string, payload: unknown): boolean | Promise<boolean> {
     checkTopic(topic);
     const target = this.#procs.get(to);
-    if (!target) return false;
+    if (!target) {
+      const remote = this.#remote(to);
+      // across nodes a payload is bytes or JSON: what cannot cross is a TypeError here
+      return remote ? remote.send(from, to, topic, payload instanceof Wire ? payload : toWire(payload)) : false;
+    }
     // a guest receives bytes or JSON text; TypeScript the value (a guest's payload decoded)
     const value = target.wire ? (payload instanceof Wire ? payload : toWire(payload)) : payload instanceof Wire ? fromWire(payload) : payload;
     const event: ProcessMessageEvent = { type: "MESSAGE", from, topic, payload: value };
@@ -89,7 +147,15 @@ export class ProcessTable {
       t.monitors.add(watcher);
       return;
     }
-    this.#procs.get(watcher)?.mailbox.deliver({
+    const remote = this.#remote(target);
+    if (remote) {
+      let watchers = this.#remoteMonitors.get(target);
+      if (!watchers) this.#remoteMonitors.set(target, (watchers = new Set()));
+      watchers.add(watcher);
+      remote.monitor(watcher, target);
+      return;
+    }
+    this.#deliverTo(watcher, {
       type: "EXIT",
       from: target,
       error: { kind: "noproc", message: `process ${target} does not exist or has already exited` },
@@ -97,22 +163,35 @@ export class ProcessTable {
   }
 
   unmonitor(watcher: string, target: string): void {
-    this.#procs.get(target)?.monitors.delete(watcher);
+    const t = this.#procs.get(target);
+    if (t) {
+      t.monitors.delete(watcher);
+      return;
+    }
+    const remote = this.#remote(target);
+    if (remote && this.#remoteMonitors.get(target)?.delete(watcher)) remote.unmonitor(watcher, target);
   }
 
   /** Links two processes; a target that is gone is a ProcessError of kind noproc. (A table on a worker thread answers with a Promise.) */
   link(a: string, b: string): void | Promise<void> {
     const pa = this.#procs.get(a);
     const pb = this.#procs.get(b);
-    if (!pa) return;
-    if (!pb) throw new ProcessError("noproc", `cannot link ${a} to ${b}: no such process (it does not exist or has already exited)`);
-    pa.links.add(b);
+    if (!pb) {
+      const remote = this.#remote(b);
+      if (pa && remote) return remote.link(a, b).then(() => void pa.links.add(b));
+      if (!pa && !this.#remote(a)) return;
+      throw new ProcessError("noproc", `cannot link ${a} to ${b}: no such process (it does not exist or has already exited)`);
+    }
+    if (!pa && !this.#remote(a)) return;
+    pa?.links.add(b); // a process of another node keeps its side there
     pb.links.add(a);
   }
 
   unlink(a: string, b: string): void {
     this.#procs.get(a)?.links.delete(b);
-    this.#procs.get(b)?.links.delete(a);
+    const pb = this.#procs.get(b);
+    if (pb) pb.links.delete(a);
+    else this.#remote(b)?.unlink(a, b);
   }
 
   /** `trap_links` of a process (its LINK_DOWN handling lives where its links are). */
@@ -123,7 +202,9 @@ export class ProcessTable {
 
   /** Forceful: the process ends at once with kind `killed`. */
   terminate(from: string, pid: string): void {
-    this.#procs.get(pid)?.kill({ kind: "killed", message: `terminated by ${from}` });
+    const rec = this.#procs.get(pid);
+    if (rec) rec.kill({ kind: "killed", message: `terminated by ${from}` });
+    else this.#remote(pid)?.terminate(from, pid);
   }
 
   /**
@@ -135,7 +216,10 @@ export class ProcessTable {
   cancel(from: string, pid: string, reason: unknown, timeoutMs: number = DEFAULT_CANCEL_TIMEOUT_MS): void {
     if (timeoutMs !== Number.POSITIVE_INFINITY) checkTimeout("cancel", timeoutMs);
     const rec = this.#procs.get(pid);
-    if (!rec) return;
+    if (!rec) {
+      this.#remote(pid)?.cancel(from, pid, reason, timeoutMs);
+      return;
+    }
     rec.mailbox.deliver({ type: "CANCEL", from, reason });
     if (!this.#procs.has(pid)) return; // the body finished on the spot
     if (Number.isFinite(timeoutMs) && rec.cancelTimer === undefined) {
@@ -159,20 +243,61 @@ export class ProcessTable {
     const { monitors, links } = rec.watchers;
     if (monitors && monitors.size > 0) {
       const event = exitEvent(pid, result);
-      for (const watcher of monitors) this.#procs.get(watcher)?.mailbox.deliver(event);
+      for (const watcher of monitors) this.#deliverTo(watcher, event);
       monitors.clear();
     }
     if (links) {
       for (const other of links) {
-        const o = this.#procs.get(other);
-        if (!o) continue;
-        o.links.delete(pid);
-        if (!error) continue;
-        if (o.trapLinks) o.mailbox.deliver({ type: "LINK_DOWN", from: pid, error });
-        else o.kill({ kind: "link", message: `linked process ${pid} failed (${error.kind}): ${error.message}` });
+        if (this.#procs.has(other)) this.linkEnded(other, pid, error);
+        else this.#remote(other)?.linkEnded(other, pid, error);
       }
       links.clear();
     }
     for (const listener of this.#exitListeners) listener(pid, result, rec);
+  }
+
+  /** `from` ended while linked to `pid` (here): a failure takes `pid` down, or is its LINK_DOWN if it traps links. */
+  linkEnded(pid: string, from: string, error: ExitError | undefined): void {
+    const o = this.#procs.get(pid);
+    if (!o) return;
+    o.links.delete(from);
+    if (!error) return;
+    if (o.trapLinks) o.mailbox.deliver({ type: "LINK_DOWN", from, error });
+    else o.kill({ kind: "link", message: `linked process ${from} failed (${error.kind}): ${error.message}` });
+  }
+
+  /** A process on another node has ended (its EXIT came here): its remote monitors are done. */
+  remoteEnded(pid: string): void {
+    this.#remoteMonitors.delete(pid);
+    this.#endedRemote.add(pid);
+    // bounded: only the EXITs that may overtake a spawn's answer matter
+    if (this.#endedRemote.size > 10_000) this.#endedRemote.delete(this.#endedRemote.values().next().value!);
+  }
+
+  /** `watcher` (here) monitors `target` on another node already (a remote spawn did it): noted for node-down. */
+  watchRemote(watcher: string, target: string): void {
+    if (this.#endedRemote.has(target)) return; // its EXIT came before the spawn's answer
+    let watchers = this.#remoteMonitors.get(target);
+    if (!watchers) this.#remoteMonitors.set(target, (watchers = new Set()));
+    watchers.add(watcher);
+  }
+
+  /**
+   * Node `node` is down: every process here monitoring one of its processes gets
+   * one EXIT `noconnection`, every process linked to one is taken down or gets
+   * LINK_DOWN, and its processes' watches of ours are forgotten.
+   */
+  nodeDown(node: string, message: string): void {
+    const error: ExitError = { kind: "noconnection", message };
+    for (const [target, watchers] of [...this.#remoteMonitors]) {
+      if (nodeOf(target) !== node) continue;
+      this.#remoteMonitors.delete(target);
+      for (const w of watchers) this.#procs.get(w)?.mailbox.deliver({ type: "EXIT", from: target, error });
+    }
+    for (const rec of [...this.#procs.values()]) {
+      const { monitors, links } = rec.watchers;
+      if (monitors) for (const w of [...monitors]) if (nodeOf(w) === node) monitors.delete(w);
+      if (links) for (const other of [...links]) if (nodeOf(other) === node) this.linkEnded(rec.pid, other, error);
+    }
   }
 }

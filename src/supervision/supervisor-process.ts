@@ -14,7 +14,6 @@ import type { ChildRequest } from "../../supervisors/child-requests.ts";
 import type { ChildSpec, SupervisorSpec } from "../../supervisors/spec.ts";
 import type { MailboxEvent } from "../process/events.ts";
 import { ProcessError, toExitError, type ExitError, type ExitResult } from "../process/exit.ts";
-import { newPid } from "../process/pid.ts";
 import { ProcessBase } from "../process/record.ts";
 import type { ProcessTable } from "../process/table.ts";
 
@@ -89,7 +88,7 @@ export class SupervisorProcess extends ProcessBase {
   constructor(rt: SupervisionRuntime, spec: SupervisorSpec, opts: SupervisorProcessOptions = {}) {
     // entry: the supervisor's ID. trapLinks: a linked failure becomes an orderly shutdown with kind `link`.
     const host = spec.host ?? SUPERVISOR_HOST;
-    super(newPid(host), spec.id, host, { trapLinks: true });
+    super(rt.table.newPid(host), spec.id, host, { trapLinks: true });
     this.#rt = rt;
     this.#opts = opts;
     this.spec = spec;

@@ -33,7 +33,7 @@ export interface PoolContext {
   readonly env: Record<string, string | undefined>;
   readonly stdio: Stdio;
   /** Spawns for a guest on a worker (placement decided again here). */
-  spawn(id: string, host: string, args: unknown[], opts: SpawnOptions): string;
+  spawn(id: string, host: string, args: unknown[], opts: SpawnOptions): string | Promise<string>;
   /** The next thread number of the runtime (workers are numbered 1, 2, … across it). */
   nextThread(): number;
   /** Is the runtime inspected now? A new worker then forwards every transition. */
