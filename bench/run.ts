@@ -1,4 +1,4 @@
-// npm run bench [-- --runs N] [-- --only spawn,fuel,concurrency,cli,guests,bursts,lua]
+// npm run bench [-- --runs N] [-- --only spawn,fuel,concurrency,cli,guests,bursts,lua,workers]
 // Prints one table (median, min–max, and the ratio to a baseline measured in the same
 // run) and writes it to bench/RESULTS.md. Not a test: nothing here passes or fails.
 // Rows that report RSS measure each side in a fresh Node process (bench/child.ts).
@@ -10,6 +10,7 @@ import { fuelCases } from "./cases/fuel.ts";
 import { guestCases } from "./cases/guests.ts";
 import { luaCases } from "./cases/lua.ts";
 import { spawnCases } from "./cases/spawn.ts";
+import { workerCases } from "./cases/workers.ts";
 import { machine, table, writeResults, type Row } from "./lib.ts";
 
 const argv = process.argv.slice(2);
@@ -28,6 +29,7 @@ const CASES: Record<string, (runs: number) => Promise<Row[]>> = {
   guests: guestCases,
   bursts: burstCases,
   lua: luaCases,
+  workers: workerCases,
 };
 
 console.log(`bench: ${runs} runs each on ${machine()}`);
