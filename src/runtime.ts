@@ -93,7 +93,7 @@ export class Runtime {
   readonly #stdio: Stdio;
   readonly #env: Record<string, string | undefined>;
   readonly #actors: Map<string, AnyActorLogic>;
-  readonly #core: ProcessCore & { cancel(from: string, pid: string, reason: unknown, timeoutMs?: number): void; spawn(id: string, host: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef }): string | Promise<string> };
+  readonly #core: ProcessCore & { answersLater: boolean } & { cancel(from: string, pid: string, reason: unknown, timeoutMs?: number): void; spawn(id: string, host: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef }): string | Promise<string> };
   #closed = false;
   #closing: Promise<void> | undefined;
   /** What every WASM process is given: one object for all of them, not one per spawn. */
@@ -133,6 +133,9 @@ export class Runtime {
     const table = this.#table;
     this.#core = {
       table,
+      // with worker threads or in a cluster, a guest's send, spawn and link may be answered by
+      // another thread or node: the guest suspends on them
+      answersLater: opts.node !== undefined || [...registry.entries.values()].some((e) => e.kind === "process.host" && workerCount(e.workers) > 0),
       spawn: (id, host, args, o) => this.#spawn(id, host, args, o),
       spawnActor: (logic, o) => this.#spawnActor(logic, o),
       newHandle: (host) => new HandleProcess(table, table.newPid(host), host),

@@ -103,6 +103,17 @@ describe("messages across threads", () => {
     expect(await exitOf(rt.process, collector, 60_000)).toEqual({ value: 3000 });
   });
 
+  it("a guest on the main thread and one on a worker: 1 000 messages in order (the main-thread guest suspends on each answer)", async () => {
+    const rt = await probe();
+    const collector = await rt.process.spawnMonitored("probe:collect", HOST, 1000);
+    const sender = await rt.process.spawnMonitored("probe:sender", "probe:main", 1000);
+    expect(threadOf(rt, sender)).toBe(0);
+    expect(threadOf(rt, collector)).toBeGreaterThan(0);
+    await rt.process.send(sender, "to", collector);
+    expect(await exitOf(rt.process, sender, 60_000)).toEqual({ value: 1000 });
+    expect(await exitOf(rt.process, collector, 60_000)).toEqual({ value: 1000 });
+  });
+
   it("a full mailbox on a worker rejects TypeScript's send with MailboxFullError, nothing enqueued", async () => {
     const rt = await probe();
     const napper = await rt.process.spawnMonitored("probe:nap", HOST, 1000);

@@ -38,7 +38,12 @@ type Answer = { v?: unknown; e?: WireError };
 interface Peer extends NodeInfo {
   incarnation: string;
   lastSeen: number;
+  /** Rejects the requests waiting on it when it goes down. */
+  gone: AbortController;
 }
+
+/** How long a request may wait for its answer while its node is up (it fails at once when the node goes down). */
+const ANSWER_TIMEOUT_MS = 60_000;
 
 const HEARTBEATS = "wippy.heartbeat";
 const inbox = (node: string) => `wippy.node.${node}`;
@@ -130,12 +135,13 @@ export class ClusterNode implements Elsewhere {
     }
     // a node seen for the first time, back after being down, or started again: it joins afresh
     if (p && p.state === "up") this.#down(p, `node ${p.name} restarted`);
-    this.#peers.set(header.node, { name: header.node, state: "up", since: now, incarnation: header.inc, lastSeen: now });
+    this.#peers.set(header.node, { name: header.node, state: "up", since: now, incarnation: header.inc, lastSeen: now, gone: new AbortController() });
   }
 
   #down(p: Peer, message: string): void {
     p.state = "down";
     p.since = Date.now();
+    p.gone.abort(new ProcessError("noconnection", message));
     this.#rt.table.nodeDown(p.name, message);
   }
 
@@ -239,11 +245,18 @@ export class ClusterNode implements Elsewhere {
   }
 
   async #ask(node: string, header: Header, body?: Uint8Array): Promise<unknown> {
-    if (this.#closed || !this.#up(node)) throw new ProcessError("noconnection", `node ${node} is not up${this.#upList()}`);
+    const peer = this.#peers.get(node);
+    if (this.#closed || !peer || peer.state !== "up") throw new ProcessError("noconnection", `node ${node} is not up${this.#upList()}`);
+    const gone = peer.gone.signal;
     let msg: Msg;
     try {
-      msg = await this.#nc.request(inbox(node), frame(header, body), { timeout: this.#config.downAfterMs });
+      msg = await new Promise<Msg>((resolve, reject) => {
+        const onGone = () => reject(gone.reason);
+        gone.addEventListener("abort", onGone, { once: true });
+        this.#nc.request(inbox(node), frame(header, body), { timeout: ANSWER_TIMEOUT_MS }).then(resolve, reject).finally(() => gone.removeEventListener("abort", onGone));
+      });
     } catch (err) {
+      if (err instanceof ProcessError) throw err;
       throw new ProcessError("noconnection", `node ${node} did not answer: ${describeReason(err)}`);
     }
     const answer = unframe<Answer>(msg.data).header;
