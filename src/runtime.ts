@@ -146,12 +146,7 @@ export class Runtime {
       registry,
       hosts: this.#hosts,
       table,
-      spawn: (id, host, args, o) => {
-        const pid = this.#spawn(id, host, args, o);
-        if (typeof pid === "string") return pid;
-        pid.then((p) => this.#table.terminate(RUNTIME_HOST, p), () => {});
-        throw new ProcessError("spawn", `${id}: a supervisor starts its children on its own node; give the child a host without "<node>@" (a supervisor on that node can run it)`);
-      },
+      spawn: (id, host, args, o) => this.#spawnChild(id, host, args, o),
       spawnActor: (logic, o) => this.#spawnActor(logic, o),
       cancel: this.#core.cancel,
       hostActor: (host) => (this.#hosts.get(host) ?? this.#hosts.get(RUNTIME_HOST)!).actor,
@@ -276,7 +271,7 @@ export class Runtime {
     return host;
   }
 
-  #spawn(id: string, hostId: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef }): string | Promise<string> {
+  #spawn(id: string, hostId: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef; pid?: string }): string | Promise<string> {
     checkId("spawn", "entry id", id);
     const at = typeof hostId === "string" ? hostId.indexOf("@") : -1;
     if (at > 0) {
@@ -304,7 +299,7 @@ export class Runtime {
     }
     const host = this.#host(hostId, `spawn ${id}`);
     if (entry.kind === "process.lua") luaWasmEntry(entry); // throws when the interpreter is missing, before a host slot is taken
-    const pid = host.admit();
+    const pid = host.admit(opts.pid);
     const pool = this.#pools.get(host.id);
     if (pool) {
       const wasmEntry = entry.kind === "process.lua" ? luaWasmEntry(entry) : entry;
@@ -319,6 +314,25 @@ export class Runtime {
       : new WasmProcess(deps, entry, host, pid, opts.parent ?? host.actor);
     this.#enter(proc, opts);
     proc.start(args);
+    return pid;
+  }
+
+  /**
+   * A supervisor's child: its pid at once, as a supervisor needs. On another node
+   * the pid is chosen here and a failed start arrives as its EXIT (kind spawn); a
+   * `placement: any` child whose node is down starts on this node instead.
+   */
+  #spawnChild(id: string, host: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef; placement?: "local" | "any" }): string {
+    const at = host.indexOf("@");
+    const node = at > 0 ? host.slice(0, at) : undefined;
+    if (node !== undefined && node !== this.#table.node) {
+      const local = host.slice(at + 1);
+      if (!this.#cluster) throw new ProcessError("spawn", `${id} on ${host}: this runtime is not in a cluster; open it with Runtime.open({ cluster }) or wippy run --cluster`);
+      if (opts.placement !== "any" || this.#cluster.isUp(node)) return this.#cluster.spawnNow(node, id, local, args, opts);
+      host = local;
+    }
+    const pid = this.#spawn(id, host, args, opts);
+    if (typeof pid !== "string") throw new Error(`spawn of ${id} on this node answered later`); // a host of this node answers at once
     return pid;
   }
 

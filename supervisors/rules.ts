@@ -28,7 +28,7 @@ export const RESTART_POLICIES: readonly RestartPolicy[] = ["permanent", "transie
 export const STRATEGIES: readonly Strategy[] = ["one_for_one", "one_for_all", "rest_for_one"];
 
 export type RestartField = "policy" | "initialDelay" | "maxDelay" | "backoffFactor" | "jitter" | "maxAttempts";
-export type RuleField = RestartField | "strategy" | "intensity" | "period" | "stopTimeout";
+export type RuleField = RestartField | "strategy" | "intensity" | "period" | "stopTimeout" | "placement";
 export const RESTART_FIELDS: readonly RestartField[] = ["policy", "initialDelay", "maxDelay", "backoffFactor", "jitter", "maxAttempts"];
 
 /** How the YAML spells each field. */
@@ -43,7 +43,13 @@ export const YAML_FIELD: Readonly<Record<RuleField, string>> = {
   intensity: "intensity",
   period: "period",
   stopTimeout: "stop_timeout",
+  placement: "placement",
 };
+
+/** Where a child on another node restarts (section 9): `local`, on the node it was placed on; `any`, on a node that is up. */
+export type Placement = "local" | "any";
+export const PLACEMENTS: readonly Placement[] = ["local", "any"];
+export const DEFAULT_PLACEMENT: Placement = "local";
 
 export interface RuleProblem {
   field: RuleField;
@@ -113,6 +119,13 @@ export function checkStopTimeout(given: unknown, fallback: number = DEFAULT_STOP
   if (given === undefined) return { value: fallback, problems: [] };
   const ms = duration(given, false);
   return ms.ok ? { value: ms.value, problems: [] } : { value: fallback, problems: [{ field: "stopTimeout", message: ms.message }] };
+}
+
+/** A child's placement, `local` when not given. */
+export function checkPlacement(given: unknown): Checked<Placement> {
+  if (given === undefined) return { value: DEFAULT_PLACEMENT, problems: [] };
+  const c = choice(given, PLACEMENTS);
+  return c.ok ? { value: c.value, problems: [] } : { value: DEFAULT_PLACEMENT, problems: [{ field: "placement", message: c.message }] };
 }
 
 /** Keys of a restart object given in code that are not restart fields, with the message YAML gives an unknown field. */

@@ -5,8 +5,8 @@ import type { AnyActorLogic } from "xstate";
 import { isActorLogic, LOGIC_KINDS } from "../src/process/actor-logic.ts";
 import type { RestartConfig, RestartPolicy, Strategy } from "../src/registry/types.ts";
 import {
-  checkRestart, checkStopTimeout, checkSupervisorSettings, DEFAULT_RESTART, DEFAULT_SUPERVISOR_RESTART, RESTART_POLICIES, unknownRestartKeys,
-  type RestartField, type RuleField, type RuleProblem,
+  checkPlacement, checkRestart, checkStopTimeout, checkSupervisorSettings, DEFAULT_RESTART, DEFAULT_SUPERVISOR_RESTART, RESTART_POLICIES, unknownRestartKeys,
+  type Placement, type RestartField, type RuleField, type RuleProblem,
 } from "./rules.ts";
 
 export { DEFAULT_INTENSITY, DEFAULT_PERIOD_MS, DEFAULT_STOP_TIMEOUT_MS } from "./rules.ts";
@@ -29,8 +29,11 @@ interface ChildBase {
 export interface ServiceChildSpec extends ChildBase {
   kind: "service";
   process: string;
+  /** A process.host, or `<node>@<process.host>` on another node of a cluster. */
   host: string;
   input: unknown[];
+  /** Where it restarts when its node is down (section 9). */
+  placement: Placement;
 }
 
 export interface SupervisorChildSpec extends ChildBase {
@@ -77,8 +80,11 @@ interface ChildInputBase {
 /** A service: a process.wasm or process.actor entry, its host and its arguments. */
 export interface ServiceChildInput extends ChildInputBase {
   process: string;
+  /** A process.host, or `<node>@<process.host>` on another node of a cluster. */
   host: string;
   input?: unknown[];
+  /** `local` (default): restart on the node it was placed on; `any`: on a node that is up. */
+  placement?: Placement;
 }
 
 /** TypeScript/XState logic (a machine, fromPromise, fromCallback, fromProcess…); host defaults to the supervisor's. */
@@ -144,6 +150,7 @@ const CODE_FIELD: Readonly<Record<RuleField, string>> = {
   intensity: "intensity",
   period: "period",
   stopTimeout: "stopTimeout",
+  placement: "placement",
 };
 
 /** "<where>: <field> <message>", the message being the YAML's. */
@@ -240,7 +247,8 @@ function childFromInput(input: AnyChildInput, opts: NormalizeOptions, problems: 
   if (typeof input.process !== "string" || input.process === "") problems.push(`${at}: process must be a process.wasm or process.actor entry ID`);
   if (typeof input.host !== "string" || input.host === "") problems.push(`${at}: host must be a process.host entry ID`);
   if (input.input !== undefined && !Array.isArray(input.input)) problems.push(`${at}: input must be a list of arguments`);
-  const child: ServiceChildSpec = { kind: "service", id: input.id, restart, stopTimeout, process: input.process ?? "", host: input.host ?? "", input: Array.isArray(input.input) ? input.input : [] };
+  const placement = reported(checkPlacement(input.placement), problems, at);
+  const child: ServiceChildSpec = { kind: "service", id: input.id, restart, stopTimeout, process: input.process ?? "", host: input.host ?? "", input: Array.isArray(input.input) ? input.input : [], placement };
   const problem = opts.checkService?.(child);
   if (problem) problems.push(`${at}: ${problem}`);
   return child;

@@ -194,6 +194,62 @@ describe("node down", () => {
   });
 });
 
+describe("supervision across nodes", () => {
+  it("a supervisor here runs a child on another node; killed with its node, a placement: any child restarts on a node that is up (here)", async () => {
+    const b = await node("b");
+    const rt = await here("a");
+    await upAll(rt, ["b"]);
+    const sup = rt.startSupervisor({
+      id: "spread",
+      intensity: 20,
+      children: [{ id: "echo", process: "probe:echo", host: `b@${HOST}`, placement: "any", restart: { policy: "permanent", initialDelay: 0 } }],
+    });
+    const first = await until(async () => {
+      const c = (await sup.whichChildren())[0];
+      return c?.state === "running" ? c.pid : undefined;
+    }, 10_000, "the child to run on b");
+    expect(first).toMatch(/^\{b@probe:hosts\|/);
+    expect(await rt.process.send(first, "hi", 1)).toBe(true);
+    expect(await rt.process.receive({ match: message("echo", first), timeout: 10_000 })).toMatchObject({ payload: 1 });
+    await b.kill();
+    const moved = await until(async () => {
+      const c = (await sup.whichChildren())[0];
+      return c?.state === "running" && c.pid !== first ? c.pid : undefined;
+    }, 20_000, "the child to restart on a");
+    expect(moved).toMatch(/^\{a@probe:hosts\|/);
+    expect((await sup.whichChildren())[0]!.restarts).toBe(1);
+    await until(() => rt.processes().find((p) => p.pid === moved)?.state === "suspended", 10_000, "the moved child to wait in receive");
+    expect(await rt.process.send(moved, "hi", 3)).toBe(true);
+    expect(await rt.process.receive({ match: message("echo", moved), timeout: 10_000 })).toMatchObject({ payload: 3 });
+  });
+
+  it("placement: local (the default) restarts the child on its own node once that node is back", async () => {
+    const b = await node("b");
+    const rt = await here("a");
+    await upAll(rt, ["b"]);
+    const sup = rt.startSupervisor({
+      id: "stay",
+      intensity: 1000,
+      period: 60_000,
+      children: [{ id: "echo", process: "probe:echo", host: `b@${HOST}`, restart: { policy: "permanent", initialDelay: 100, maxDelay: 200 } }],
+    });
+    const first = await until(async () => {
+      const c = (await sup.whichChildren())[0];
+      return c?.state === "running" ? c.pid : undefined;
+    }, 10_000, "the child to run on b");
+    await b.kill();
+    await until(() => rt.nodes().find((n) => n.name === "b")?.state === "down", 10_000, "b down");
+    await node("b");
+    const again = await until(async () => {
+      const c = (await sup.whichChildren())[0];
+      return c?.state === "running" && c.pid !== first && rt.nodes().find((n) => n.name === "b")?.state === "up" ? c.pid : undefined;
+    }, 30_000, "the child to run on b again");
+    expect(again).toMatch(/^\{b@probe:hosts\|/);
+    expect(await rt.process.send(again, "hi", 2)).toBe(true);
+    expect(await rt.process.receive({ match: message("echo", again), timeout: 10_000 })).toMatchObject({ payload: 2 });
+  });
+});
+
 describe("auth", () => {
   it("a token-protected server: the right token joins, a wrong one is a clear error", async () => {
     const guarded = await startNats({ token: "s3cret" });

@@ -14,6 +14,7 @@ import { BASE } from "./registries/cases.ts";
 const CODE_FIELD: Record<RuleField, string> = {
   policy: "restart.policy", initialDelay: "restart.initialDelay", maxDelay: "restart.maxDelay", backoffFactor: "restart.backoffFactor",
   jitter: "restart.jitter", maxAttempts: "restart.maxAttempts", strategy: "strategy", intensity: "intensity", period: "period", stopTimeout: "stopTimeout",
+  placement: "placement",
 };
 
 function validateYaml(entries: string) {
@@ -107,6 +108,16 @@ describe("restart settings: the YAML and the code path agree, message for messag
     const yaml = validateYaml(`  - name: s\n    kind: process.service\n    process: worker\n    host: host\n    lifecycle: { stop_timeout: soon }\n`).issues;
     expect(yaml.map((i) => [i.field, i.message])).toEqual([["lifecycle.stop_timeout", message]]);
     expect([...codeProblems(child({ stopTimeout: "soon" }))]).toEqual([["stopTimeout", message]]);
+  });
+
+  it("a bad placement gets the same message; the default is local in both", () => {
+    const yaml = validateYaml(`  - name: s\n    kind: process.service\n    process: worker\n    host: host\n    placement: everywhere\n`).issues;
+    const code = [...codeProblems(child({ placement: "everywhere" as never }))];
+    expect(yaml.map((i) => [i.field, i.message])).toEqual([["placement", code[0]![1]]]);
+    expect(code).toEqual([["placement", expect.stringMatching(/local.*any/)]]);
+    expect((validateYaml(service("")).entries.get("myns:s") as ProcessServiceEntry).placement).toBe("local");
+    expect((normalizeSupervisor(child({})).children[0] as { placement: string }).placement).toBe("local");
+    expect((normalizeSupervisor(child({ placement: "any" })).children[0] as { placement: string }).placement).toBe("any");
   });
 
   it("an unknown restart key is refused in code as in YAML", () => {

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import type { SpawnOptions } from "../process/api.ts";
 import type { SystemEvent } from "../process/events.ts";
 import { ProcessError, describeReason, type ExitError } from "../process/exit.ts";
-import { nodeOf } from "../process/pid.ts";
+import { newPid, nodeOf } from "../process/pid.ts";
 import type { Elsewhere, ProcessTable } from "../process/table.ts";
 import { Wire } from "../process/wire.ts";
 import { maySpawn } from "../registry/spawn-rights.ts";
@@ -29,7 +29,7 @@ export interface NodeInfo {
 export interface NodeRuntime {
   readonly table: ProcessTable;
   /** A spawn here for another node (it throws a ProcessError when it cannot). */
-  spawn(id: string, host: string, args: unknown[], opts: SpawnOptions): string | Promise<string>;
+  spawn(id: string, host: string, args: unknown[], opts: SpawnOptions & { pid?: string }): string | Promise<string>;
 }
 
 type Header = { k: string } & Record<string, unknown>;
@@ -101,7 +101,8 @@ export class ClusterNode implements Elsewhere {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  #up(node: string): boolean {
+  /** Is `node` up (as this node sees it)? */
+  isUp(node: string): boolean {
     return this.#peers.get(node)?.state === "up";
   }
 
@@ -136,6 +137,8 @@ export class ClusterNode implements Elsewhere {
     // a node seen for the first time, back after being down, or started again: it joins afresh
     if (p && p.state === "up") this.#down(p, `node ${p.name} restarted`);
     this.#peers.set(header.node, { name: header.node, state: "up", since: now, incarnation: header.inc, lastSeen: now, gone: new AbortController() });
+    // answered at once, so the newcomer knows this node before anything this node sends it next
+    this.#beat();
   }
 
   #down(p: Peer, message: string): void {
@@ -222,9 +225,14 @@ export class ClusterNode implements Elsewhere {
     if (!maySpawn(this.#config.serve, id)) {
       throw new ProcessError("spawn", `node ${this.name} does not serve ${id}: add "${id}" (or "${id.slice(0, id.indexOf(":") + 1)}*") to its cluster serve list`);
     }
-    const opts: SpawnOptions = {};
+    const opts: SpawnOptions & { pid?: string } = {};
     if (typeof h.monitor === "string") opts.monitor = h.monitor;
     if (typeof h.link === "string") opts.link = h.link;
+    if (typeof h.pid === "string") {
+      // a pid the spawning node chose (a supervisor needs one at once): it must name this node and host, and be new
+      if (!h.pid.startsWith(`{${this.name}@${String(h.host)}|`) || this.#rt.table.get(h.pid)) throw new ProcessError("spawn", `spawn ${id}: pid ${h.pid} is not a new pid of ${this.name}@${String(h.host)}`);
+      opts.pid = h.pid;
+    }
     return this.#rt.spawn(id, String(h.host), h.args as unknown[], opts);
   }
 
@@ -239,7 +247,7 @@ export class ClusterNode implements Elsewhere {
 
   #post(pid: string, header: Header, body?: Uint8Array): boolean {
     const node = nodeOf(pid);
-    if (node === undefined || this.#closed || !this.#up(node)) return false;
+    if (node === undefined || this.#closed || !this.isUp(node)) return false;
     this.#nc.publish(inbox(node), frame(header, body));
     return true;
   }
@@ -330,6 +338,26 @@ export class ClusterNode implements Elsewhere {
     }
     if (opts.monitor) this.#rt.table.watchRemote(opts.monitor, pid);
     if (opts.link) this.#rt.table.get(opts.link)?.links.add(pid);
+    return pid;
+  }
+
+  /**
+   * Spawns on `node` with a pid chosen here, returned at once (a supervisor's child);
+   * a refusal or failure there arrives as that pid's EXIT (kind spawn), and its link
+   * as a failure of the linked process.
+   */
+  spawnNow(node: string, id: string, host: string, args: unknown[], opts: SpawnOptions): string {
+    if (JSON.stringify(args) === undefined) throw new TypeError(`spawn ${id} on ${node}: the arguments must be JSON values to cross to another node`);
+    const table = this.#rt.table;
+    const pid = newPid(host, node);
+    if (opts.monitor) table.watchRemote(opts.monitor, pid);
+    if (opts.link) table.get(opts.link)?.links.add(pid);
+    this.#ask(node, { k: "spawn", id, host, args, pid, ...(opts.monitor ? { monitor: opts.monitor } : {}), ...(opts.link ? { link: opts.link } : {}) }).catch((err: unknown) => {
+      const error: ExitError = { kind: "spawn", message: `spawn ${id} on ${node}: ${describeReason(err)}` };
+      table.remoteEnded(pid);
+      if (opts.monitor) table.get(opts.monitor)?.mailbox.deliver({ type: "EXIT", from: pid, error });
+      if (opts.link) table.linkEnded(opts.link, pid, error);
+    });
     return pid;
   }
 

@@ -55,13 +55,13 @@ export class ProcessHost {
     return this.#count;
   }
 
-  /** Reserves a slot and returns a fresh pid, or throws if the host is full. */
-  admit(): string {
+  /** Reserves a slot and returns a fresh pid (or `pid`, chosen by another node for a process it spawns here), or throws if the host is full. */
+  admit(pid?: string): string {
     if (this.#count >= this.maxProcesses) {
       throw new ProcessError("spawn", `process host ${this.id} is full (max_processes: ${this.maxProcesses}); raise host.max_processes or wait for processes to end`);
     }
     this.#count++;
-    const pid = this.#newPid(this.id);
+    pid ??= this.#newPid(this.id);
     if (this.#tree.inspected) this.actor.send({ type: "ADMIT", pid });
     return pid;
   }

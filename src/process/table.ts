@@ -74,6 +74,11 @@ export class ProcessTable {
     return newPid(host, this.node);
   }
 
+  /** Does `pid` live on another node of the cluster? */
+  isRemote(pid: string): boolean {
+    return this.#remote(pid) !== undefined;
+  }
+
   /** The route to `pid` if it lives on another node of the cluster. */
   #remote(pid: string): Elsewhere | undefined {
     if (!this.#elsewhere) return undefined;

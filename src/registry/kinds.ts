@@ -21,7 +21,7 @@ import { readLimits, validateWasm } from "./wasm-kind.ts";
 import { validateLua } from "./lua-kind.ts";
 import { resolveFileUrl } from "./file-url.ts";
 import {
-  checkRestart, checkStopTimeout, checkSupervisorSettings, DEFAULT_RESTART, DEFAULT_STOP_TIMEOUT_MS, RESTART_FIELDS, YAML_FIELD, type Checked,
+  checkPlacement, checkRestart, checkStopTimeout, checkSupervisorSettings, DEFAULT_RESTART, DEFAULT_STOP_TIMEOUT_MS, RESTART_FIELDS, YAML_FIELD, type Checked,
 } from "../../supervisors/rules.ts";
 
 export type EntryBase = Pick<FsDirectoryEntry, "id" | "namespace" | "name" | "origin" | "meta">;
@@ -157,6 +157,7 @@ function validateService(reader: FieldReader, base: EntryBase): ProcessServiceEn
     autoStart: false,
     stopTimeout: DEFAULT_STOP_TIMEOUT_MS,
     restart: { ...DEFAULT_RESTART },
+    placement: applyRules(reader, checkPlacement(reader.value("placement"))),
   };
   const lifecycle = reader.map("lifecycle");
   if (lifecycle !== undefined) {

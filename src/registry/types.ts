@@ -181,6 +181,8 @@ export interface ProcessServiceEntry extends EntryBase {
   /** ms */
   stopTimeout: number;
   restart: RestartConfig;
+  /** Where it restarts when its node is down: `local` or `any` (section 9). */
+  placement: "local" | "any";
 }
 
 /** TypeScript/XState logic as a process (SPEC 4.2). */

@@ -26,7 +26,7 @@ export function supervisorFromRegistry(registry: Registry, id: string): Supervis
 }
 
 function serviceChild(e: ProcessServiceEntry): ServiceChildSpec {
-  return { kind: "service", id: e.id, process: e.process, host: e.host, input: e.input, restart: e.restart, stopTimeout: e.stopTimeout };
+  return { kind: "service", id: e.id, process: e.process, host: e.host, input: e.input, restart: e.restart, stopTimeout: e.stopTimeout, placement: e.placement };
 }
 
 /**

@@ -23,7 +23,8 @@ type Clock = NonNullable<ActorOptions<AnyActorLogic>["clock"]>;
 /** What a supervisor needs from the runtime. `parent`: the actor a child is shown under (the supervisor's). */
 export interface SupervisionRuntime {
   readonly table: ProcessTable;
-  spawn(id: string, host: string, args: unknown[], opts: { monitor?: string; link?: string; parent?: AnyActorRef }): string;
+  /** Spawns a child; `placement` says where a child on another node restarts when its node is down. */
+  spawn(id: string, host: string, args: unknown[], opts: { monitor?: string; link?: string; parent?: AnyActorRef; placement?: "local" | "any" }): string;
   spawnActor(logic: AnyActorLogic, opts: { host?: string; input?: unknown; monitor?: string; parent?: AnyActorRef }): string;
   cancel(from: string, pid: string, reason: unknown, timeoutMs?: number): void;
   /** The actor of a process host, under which a top-level supervisor is shown. */
@@ -134,7 +135,7 @@ export class SupervisorProcess extends ProcessBase {
           self.send({ type: "SPAWNED", results, at: this.#clock.now(), random: this.#clock.random() });
           // A code-started child may hand back a process that is already gone: all we can report is noproc.
           for (const r of results) {
-            if ("pid" in r && !this.#rt.table.get(r.pid)) {
+            if ("pid" in r && !this.#rt.table.get(r.pid) && !this.#rt.table.isRemote(r.pid)) {
               self.send({ type: "EXIT", pid: r.pid, result: { error: { kind: "noproc", message: `process ${r.pid} had already exited` } }, at: this.#clock.now(), random: this.#clock.random() });
             }
           }
@@ -246,7 +247,7 @@ export class SupervisorProcess extends ProcessBase {
   #spawnChild(spec: ChildSpec): string {
     switch (spec.kind) {
       case "service":
-        return this.#rt.spawn(spec.process, spec.host, spec.input, { monitor: this.pid, ...this.#childParent() });
+        return this.#rt.spawn(spec.process, spec.host, spec.input, { monitor: this.pid, placement: spec.placement, ...this.#childParent() });
       case "actor":
       {
         const host = spec.host ?? this.spec.host; // else the registry's only host
@@ -275,7 +276,11 @@ export class SupervisorProcess extends ProcessBase {
 
   #stopChild(p: StopChildParams): void {
     const rec = this.#rt.table.get(p.pid);
-    if (!rec) return; // its EXIT is already on the way
+    if (!rec) {
+      // on another node: the cancel goes there; here, its EXIT is already on the way
+      if (this.#rt.table.isRemote(p.pid)) this.#rt.cancel(this.pid, p.pid, p.reason, Number.isFinite(p.spec.stopTimeout) ? p.spec.stopTimeout : undefined);
+      return;
+    }
     // A nested supervisor stops its own children within their timeouts: no kill timer over it unless asked.
     if (Number.isFinite(p.spec.stopTimeout)) this.#rt.cancel(this.pid, p.pid, p.reason, p.spec.stopTimeout);
     else rec.mailbox.deliver({ type: "CANCEL", from: this.pid, reason: p.reason });
@@ -292,7 +297,10 @@ export class SupervisorProcess extends ProcessBase {
     const kids = this.children();
     for (let i = kids.length - 1; i >= 0; i--) {
       const pid = kids[i]!.pid;
-      if (pid !== null) this.#rt.table.get(pid)?.kill({ kind: "killed", message });
+      if (pid === null) continue;
+      const rec = this.#rt.table.get(pid);
+      if (rec) rec.kill({ kind: "killed", message });
+      else this.#rt.table.terminate(this.pid, pid); // a child on another node
     }
   }
 

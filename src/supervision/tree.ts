@@ -134,7 +134,9 @@ export class Supervision {
         const e = registry.entries.get(c.process);
         if (!e) return `process ${c.process}: no such entry in the registry`;
         if (e.kind !== "process.wasm" && e.kind !== "process.lua" && e.kind !== "process.actor") return `process ${c.process} is a ${e.kind}, not a process.wasm, process.lua or process.actor entry`;
-        if (!hosts.has(c.host)) return `host ${c.host}: no such process.host`;
+        // `<node>@<host>`: a host of another node, which has it too (a placement: any child restarts here)
+        const host = c.host.includes("@") ? c.host.slice(c.host.indexOf("@") + 1) : c.host;
+        if (!hosts.has(host)) return `host ${host}: no such process.host`;
         return undefined;
       },
       checkHost: (host) => (host === undefined || hosts.has(host) ? undefined : `host ${host}: no such process.host`),
