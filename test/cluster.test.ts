@@ -11,7 +11,8 @@ import { startNats, startNode, type NatsServer, type NodeProcess } from "./helpe
 import { captureStdio, makeProject } from "./helpers/project.ts";
 import { until } from "./helpers/supervision.ts";
 
-const FAST = { heartbeat: 100, downAfter: 600 };
+// short enough for the node-down tests, long enough that a loaded CI machine does not miss heartbeats
+const FAST = { heartbeat: 200, downAfter: 2000 };
 const HOST = "probe:hosts";
 const project = makeProject(PROBE_YAML, PROBE_BINARIES);
 

@@ -189,6 +189,8 @@ export class ClusterNode implements Elsewhere {
       case "ping":
         return reply(() => this.name);
       case "send":
+        // a process reported ended here (its node was down) does not come back with its node
+        if (table.endedElsewhere(s("from"))) return reply(() => false);
         return reply(() => table.send(s("from"), s("to"), s("topic"), new Wire(header.fmt as "bytes" | "json", body.slice())));
       case "spawn":
         return reply(() => this.#serveSpawn(header));

@@ -76,14 +76,22 @@ export class ProcessTable {
 
   /** Does `pid` live on another node of the cluster? */
   isRemote(pid: string): boolean {
-    return this.#remote(pid) !== undefined;
+    return this.#elsewhere !== undefined && this.#foreign(pid);
   }
 
-  /** The route to `pid` if it lives on another node of the cluster. */
-  #remote(pid: string): Elsewhere | undefined {
-    if (!this.#elsewhere) return undefined;
+  #foreign(pid: string): boolean {
     const node = nodeOf(pid);
-    return node !== undefined && node !== this.node ? this.#elsewhere : undefined;
+    return node !== undefined && node !== this.node;
+  }
+
+  /**
+   * The route to `pid` if it lives on another node and is not known to have ended:
+   * a process whose watchers here were told it ended (its EXIT, or noconnection when
+   * its node went down) does not come back when its node does.
+   */
+  #remote(pid: string): Elsewhere | undefined {
+    if (!this.#elsewhere || !this.#foreign(pid) || this.#endedRemote.has(pid)) return undefined;
+    return this.#elsewhere;
   }
 
   /** EXIT, LINK_DOWN or CANCEL to a process, here or on another node. */
@@ -132,9 +140,10 @@ export class ProcessTable {
     checkTopic(topic);
     const target = this.#procs.get(to);
     if (!target) {
-      const remote = this.#remote(to);
-      // across nodes a payload is bytes or JSON: what cannot cross is a TypeError here
-      return remote ? remote.send(from, to, topic, payload instanceof Wire ? payload : toWire(payload)) : false;
+      if (!this.#elsewhere || !this.#foreign(to)) return false;
+      // across nodes a payload is bytes or JSON: what cannot cross is a TypeError here, live target or not
+      const wire = payload instanceof Wire ? payload : toWire(payload);
+      return this.#remote(to)?.send(from, to, topic, wire) ?? false;
     }
     // a guest receives bytes or JSON text; TypeScript the value (a guest's payload decoded)
     const value = target.wire ? (payload instanceof Wire ? payload : toWire(payload)) : payload instanceof Wire ? fromWire(payload) : payload;
@@ -271,6 +280,11 @@ export class ProcessTable {
     else o.kill({ kind: "link", message: `linked process ${from} failed (${error.kind}): ${error.message}` });
   }
 
+  /** Was `pid` (of another node) reported ended here? Its messages are not taken any more. */
+  endedElsewhere(pid: string): boolean {
+    return this.#endedRemote.has(pid);
+  }
+
   /** A process on another node has ended (its EXIT came here): its remote monitors are done. */
   remoteEnded(pid: string): void {
     this.#remoteMonitors.delete(pid);
@@ -296,13 +310,19 @@ export class ProcessTable {
     const error: ExitError = { kind: "noconnection", message };
     for (const [target, watchers] of [...this.#remoteMonitors]) {
       if (nodeOf(target) !== node) continue;
-      this.#remoteMonitors.delete(target);
+      this.remoteEnded(target);
       for (const w of watchers) this.#procs.get(w)?.mailbox.deliver({ type: "EXIT", from: target, error });
     }
     for (const rec of [...this.#procs.values()]) {
       const { monitors, links } = rec.watchers;
       if (monitors) for (const w of [...monitors]) if (nodeOf(w) === node) monitors.delete(w);
-      if (links) for (const other of [...links]) if (nodeOf(other) === node) this.linkEnded(rec.pid, other, error);
+      if (links) {
+        for (const other of [...links]) {
+          if (nodeOf(other) !== node) continue;
+          this.remoteEnded(other);
+          this.linkEnded(rec.pid, other, error);
+        }
+      }
     }
   }
 }
