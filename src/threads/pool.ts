@@ -61,6 +61,7 @@ class WorkerThread implements WorkerLink {
   #lost = false;
   #error: unknown;
   readonly exited: Promise<void>;
+  readonly startedAt = Date.now();
 
   constructor(pool: WorkerPool, thread: number, init: WorkerInit) {
     this.#pool = pool;
@@ -230,6 +231,9 @@ export class WorkerPool {
   readonly #threads: WorkerThread[] = [];
   #closing = false;
   #inspect = false;
+  /** Workers lost one after another soon after they started: replacements wait longer each time. */
+  #earlyLosses = 0;
+  #replacing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(host: ProcessHost, size: number, ctx: PoolContext) {
     this.host = host;
@@ -338,7 +342,18 @@ export class WorkerPool {
     worker.releaseLocks();
     const message = `worker thread ${worker.thread} of host ${this.host.id} was lost (${describeReason(reason)}); the processes on it ended`;
     for (const proc of [...worker.procs.values()]) proc.end({ error: { kind: "killed", message } });
-    if (!this.#closing && this.#threads.length < this.size) this.#start();
+    if (this.#closing) return;
+    // a worker that cannot even start (it dies at once) is not replaced in a tight loop
+    this.#earlyLosses = Date.now() - worker.startedAt < 2000 ? this.#earlyLosses + 1 : 0;
+    if (this.#earlyLosses === 0) {
+      if (this.#threads.length < this.size) this.#start();
+      return;
+    }
+    clearTimeout(this.#replacing);
+    this.#replacing = setTimeout(() => {
+      if (!this.#closing && this.#threads.length > 0 && this.#threads.length < this.size) this.#start();
+    }, Math.min(100 * 2 ** this.#earlyLosses, 5000));
+    this.#replacing.unref();
   }
 
   /**
@@ -349,6 +364,7 @@ export class WorkerPool {
    */
   async close(graceMs = 2000): Promise<void> {
     this.#closing = true;
+    clearTimeout(this.#replacing);
     const threads = [...this.#threads];
     await Promise.all(threads.map(async (t) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
