@@ -5,7 +5,7 @@
 // worker that dies takes only its processes, each ending once `killed`; the pool
 // starts a replacement.
 
-import { Worker } from "node:worker_threads";
+import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { AnyActorRef } from "xstate";
 import type { ProcessMachineEvent } from "../../machines/process.ts";
 import type { SpawnOptions } from "../process/api.ts";
@@ -21,7 +21,7 @@ import type { ProgramLoader } from "../wasm/loader.ts";
 import type { Program } from "../wasm/program.ts";
 import { Channel } from "./channel.ts";
 import { describeProgram } from "./programs.ts";
-import { fromPlainWire, plainEvent, toWireError, type ToMain, type ToWorker } from "./protocol.ts";
+import { fromPlainWire, plainEvent, toWireError, type SendAnswer, type ToMain, type ToWorker } from "./protocol.ts";
 import { RemoteProcess, type WorkerLink } from "./remote-process.ts";
 import type { WorkerInit } from "./worker.ts";
 
@@ -154,6 +154,24 @@ class WorkerThread implements WorkerLink {
     this.#locks.clear();
   }
 
+  /** Workers this one has a direct line to. */
+  readonly #peers = new Set<number>();
+
+  /** A direct line between this worker and `other` (once): each gets its end, ahead of anything posted after. */
+  #introduce(other: WorkerThread): void {
+    if (this.#peers.has(other.thread)) return;
+    const { port1, port2 } = new MessageChannel();
+    this.#givePort(other.thread, port1);
+    other.#givePort(this.thread, port2);
+    this.#peers.add(other.thread);
+    other.#peers.add(this.thread);
+  }
+
+  #givePort(thread: number, port: MessagePort): void {
+    this.#channel.flush(); // what was posted before goes first
+    this.#worker.postMessage([{ t: "peer", thread, port } satisfies ToWorker], [port]);
+  }
+
   #reply(id: number, answer: unknown | Promise<unknown>): void {
     const ok = (value: unknown) => this.#channel.post({ t: "reply", id, value });
     const fail = (err: unknown) => this.#channel.post({ t: "reply", id, error: toWireError(err) });
@@ -183,8 +201,17 @@ class WorkerThread implements WorkerLink {
         return this.procs.get(msg.pid)?.transitioned(msg.state, undefined, msg.memory);
       case "transition":
         return this.procs.get(msg.pid)?.transitioned(undefined, msg.event as ProcessMachineEvent, msg.memory);
-      case "send":
-        return this.#answer(msg.id, () => ctx.table.send(msg.from, msg.to, msg.topic, fromPlainWire(msg.payload)));
+      case "send": {
+        // a target on another worker: the two workers get a direct line, and the sender learns where it is
+        const target = ctx.table.get(msg.to);
+        const there = target instanceof RemoteProcess && target.worker instanceof WorkerThread && target.worker !== this && target.worker.alive ? target.worker : undefined;
+        if (there) this.#introduce(there);
+        return this.#answer(msg.id, () => {
+          const sent = ctx.table.send(msg.from, msg.to, msg.topic, fromPlainWire(msg.payload));
+          const answer = (s: boolean): SendAnswer => (there ? { sent: s, at: there.thread } : { sent: s });
+          return typeof sent === "boolean" ? answer(sent) : sent.then(answer);
+        });
+      }
       case "spawn":
         return this.#answer(msg.id, () => ctx.spawn(msg.entry, msg.host, msg.args, msg.opts));
       case "link":

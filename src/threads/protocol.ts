@@ -3,6 +3,7 @@
 // its processes and their mailboxes. Messages go in batches over one port per
 // worker, so what one side sends the other sees in the same order.
 
+import type { MessagePort } from "node:worker_threads";
 import type { ProcessMachineEvent, ProcessState } from "../../machines/process.ts";
 import type { MailboxEvent } from "../process/events.ts";
 import { MailboxFullError, ProcessError, describeReason, type ExitError, type ExitKind, type ExitResult } from "../process/exit.ts";
@@ -25,7 +26,15 @@ export type ToWorker =
   | { t: "kill"; pid: string; error: ExitError }
   | { t: "cancelled"; pid: string; from: string; reason: unknown }
   | { t: "reply"; id: number; value?: unknown; error?: WireError }
-  | { t: "inspect"; on: boolean };
+  | { t: "inspect"; on: boolean }
+  /** This worker's end of a direct line to worker `thread` (transferred, outside any batch). */
+  | { t: "peer"; thread: number; port: MessagePort };
+
+/** The main thread's answer to a worker's `send`: and where the target runs, when that is another worker. */
+export interface SendAnswer {
+  sent: boolean;
+  at?: number;
+}
 
 /** Worker → main. `id`: a request the main thread replies to. */
 export type ToMain =

@@ -7,21 +7,31 @@ import type { ExitResult } from "../process/exit.ts";
 import { ProcessTable } from "../process/table.ts";
 import { toWire, Wire } from "../process/wire.ts";
 import type { Channel } from "./channel.ts";
-import { plainWire, type ToMain } from "./protocol.ts";
+import { Peers } from "./peers.ts";
+import { plainWire, type SendAnswer, type ToMain } from "./protocol.ts";
 
 export class WorkerTable extends ProcessTable {
   readonly #main: Channel<ToMain>;
+  /** Direct lines to the other workers. */
+  readonly peers: Peers;
 
   constructor(main: Channel<ToMain>) {
     super();
     this.#main = main;
+    this.peers = new Peers(this);
   }
 
+  /** Here at once; to a process whose worker is known, straight there; else through the main thread (which says where it is). */
   override send(from: string, to: string, topic: string, payload: unknown): boolean | Promise<boolean> {
     if (this.get(to)) return super.send(from, to, topic, payload);
     checkTopic(topic);
     const wire = payload instanceof Wire ? payload : toWire(payload);
-    return this.#main.request<boolean>((id) => ({ t: "send", id, from, to, topic, payload: plainWire(wire) }));
+    const direct = this.peers.send(from, to, topic, wire);
+    if (direct) return direct;
+    return this.#main.request<SendAnswer>((id) => ({ t: "send", id, from, to, topic, payload: plainWire(wire) })).then((answer) => {
+      if (answer.at !== undefined) this.peers.locate(to, answer.at);
+      return answer.sent;
+    });
   }
 
   override monitor(watcher: string, target: string): void {

@@ -140,6 +140,9 @@ function handle(msg: ToWorker): void {
     case "inspect":
       inspecting = msg.on;
       return;
+    case "peer":
+      table.peers.add(msg.thread, msg.port);
+      return;
   }
 }
 
