@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Runtime } from "../src/index.ts";
+import { Runtime, type RuntimeOptions } from "../src/index.ts";
 import { captureStdio, makeProject } from "../test/helpers/project.ts";
 
 export const REPO = fileURLToPath(new URL("../", import.meta.url));
@@ -48,6 +48,14 @@ export async function sample(runs: number, fn: () => Promise<number> | number, w
   for (let i = 0; i < warmup; i++) await fn();
   const out: number[] = [];
   for (let i = 0; i < runs; i++) out.push(await fn());
+  return out;
+}
+
+/** Each measurement in turn, one discarded warm-up each, then `runs` rounds (the machine's load falls on all alike). */
+export async function inTurn(runs: number, measures: (() => Promise<number>)[]): Promise<number[][]> {
+  for (const m of measures) await m();
+  const out = measures.map((): number[] => []);
+  for (let i = 0; i < runs; i++) for (const [k, m] of measures.entries()) out[k]!.push(await m());
   return out;
 }
 
@@ -123,11 +131,24 @@ export function writeResults(rows: Row[], notes: string[]): string {
   return text;
 }
 
+/** A throwaway project (fixture binaries + YAML) and a compile cache of its own. */
+export interface BenchProject {
+  root: string;
+  cacheDir: string;
+}
+
+export function benchProject(yaml: string, binaries: Record<string, string>): BenchProject {
+  return { root: makeProject(yaml, binaries).root, cacheDir: mkdtempSync(join(tmpdir(), "wippy-bench-cache-")) };
+}
+
+/** `project` opened as a Runtime; `extra` adds options (a cluster, say). */
+export function openAt(project: BenchProject, extra: Partial<RuntimeOptions> = {}): Promise<Runtime> {
+  return Runtime.open({ root: project.root, cacheDir: project.cacheDir, stdio: captureStdio().stdio, ...extra });
+}
+
 /** A throwaway project (fixture binaries + YAML) opened as a Runtime. */
 export async function openProject(yaml: string, binaries: Record<string, string>): Promise<Runtime> {
-  const project = makeProject(yaml, binaries);
-  const cacheDir = mkdtempSync(join(tmpdir(), "wippy-bench-cache-"));
-  return Runtime.open({ root: project.root, cacheDir, stdio: captureStdio().stdio });
+  return openAt(benchProject(yaml, binaries));
 }
 
 /** Samples of one measurement and the peak RSS above where it started (MiB). */

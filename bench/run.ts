@@ -1,10 +1,11 @@
-// npm run bench [-- --runs N] [-- --only spawn,fuel,concurrency,cli,guests,bursts,lua,workers]
+// npm run bench [-- --runs N] [-- --only spawn,fuel,concurrency,cli,guests,bursts,lua,workers,cluster]
 // Prints one table (median, min–max, and the ratio to a baseline measured in the same
 // run) and writes it to bench/RESULTS.md. Not a test: nothing here passes or fails.
 // Rows that report RSS measure each side in a fresh Node process (bench/child.ts).
 
 import { burstCases } from "./cases/bursts.ts";
 import { cliCases } from "./cases/cli.ts";
+import { clusterCases } from "./cases/cluster.ts";
 import { concurrencyCases } from "./cases/concurrency.ts";
 import { fuelCases } from "./cases/fuel.ts";
 import { guestCases } from "./cases/guests.ts";
@@ -30,6 +31,7 @@ const CASES: Record<string, (runs: number) => Promise<Row[]>> = {
   bursts: burstCases,
   lua: luaCases,
   workers: workerCases,
+  cluster: clusterCases,
 };
 
 console.log(`bench: ${runs} runs each on ${machine()}`);

@@ -7,7 +7,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Runtime } from "../../src/index.ts";
-import { openProject, sample, stats, type Row } from "../lib.ts";
+import { inTurn, openProject, sample, stats, type Row } from "../lib.ts";
 
 const WORKERS = 2;
 const YAML = `
@@ -45,15 +45,8 @@ type Measure = (host: string) => Promise<number>;
 
 /** `measure` on the pool host and on the main host in turn, one warm-up each, then `runs` rounds. */
 async function paired(runs: number, measure: Measure): Promise<{ pool: number[]; main: number[] }> {
-  await sample(0, () => measure(POOL), 1);
-  await sample(0, () => measure(MAIN), 1);
-  const pool: number[] = [];
-  const main: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    pool.push(await measure(POOL));
-    main.push(await measure(MAIN));
-  }
-  return { pool, main };
+  const [pool, main] = await inTurn(runs, [() => measure(POOL), () => measure(MAIN)]);
+  return { pool: pool!, main: main! };
 }
 
 function expectExit(ev: unknown, what: string, value?: unknown): void {
