@@ -38,8 +38,8 @@ type Answer = { v?: unknown; e?: WireError };
 interface Peer extends NodeInfo {
   incarnation: string;
   lastSeen: number;
-  /** Rejects the requests waiting on it when it goes down. */
-  gone: AbortController;
+  /** The requests waiting on it: rejected when it goes down. */
+  waiting: Set<(err: ProcessError) => void>;
 }
 
 /** How long a request may wait for its answer while its node is up (it fails at once when the node goes down). */
@@ -72,7 +72,7 @@ export class ClusterNode implements Elsewhere {
   static async join(config: ClusterConfig, rt: NodeRuntime): Promise<ClusterNode> {
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: config.servers, name: `wippy node ${config.node}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...authOf(config), ...(config.tls ? { tls: config.tls } : {}) });
+      nc = await connect({ servers: config.servers, name: `wippy node ${config.node}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true, ...authOf(config), ...(config.tls ? { tls: config.tls } : {}) });
     } catch (err) {
       throw new Error(`cluster: cannot connect to NATS at ${config.servers.join(", ")}: ${describeReason(err)}; start nats-server there or fix cluster.nats/auth`);
     }
@@ -136,7 +136,7 @@ export class ClusterNode implements Elsewhere {
     }
     // a node seen for the first time, back after being down, or started again: it joins afresh
     if (p && p.state === "up") this.#down(p, `node ${p.name} restarted`);
-    this.#peers.set(header.node, { name: header.node, state: "up", since: now, incarnation: header.inc, lastSeen: now, gone: new AbortController() });
+    this.#peers.set(header.node, { name: header.node, state: "up", since: now, incarnation: header.inc, lastSeen: now, waiting: new Set() });
     // answered at once, so the newcomer knows this node before anything this node sends it next
     this.#beat();
   }
@@ -144,7 +144,9 @@ export class ClusterNode implements Elsewhere {
   #down(p: Peer, message: string): void {
     p.state = "down";
     p.since = Date.now();
-    p.gone.abort(new ProcessError("noconnection", message));
+    const gone = new ProcessError("noconnection", message);
+    for (const reject of p.waiting) reject(gone);
+    p.waiting.clear();
     this.#rt.table.nodeDown(p.name, message);
   }
 
@@ -257,13 +259,11 @@ export class ClusterNode implements Elsewhere {
   async #ask(node: string, header: Header, body?: Uint8Array): Promise<unknown> {
     const peer = this.#peers.get(node);
     if (this.#closed || !peer || peer.state !== "up") throw new ProcessError("noconnection", `node ${node} is not up${this.#upList()}`);
-    const gone = peer.gone.signal;
     let msg: Msg;
     try {
       msg = await new Promise<Msg>((resolve, reject) => {
-        const onGone = () => reject(gone.reason);
-        gone.addEventListener("abort", onGone, { once: true });
-        this.#nc.request(inbox(node), frame(header, body), { timeout: ANSWER_TIMEOUT_MS }).then(resolve, reject).finally(() => gone.removeEventListener("abort", onGone));
+        peer.waiting.add(reject);
+        this.#nc.request(inbox(node), frame(header, body), { timeout: ANSWER_TIMEOUT_MS }).then(resolve, reject).finally(() => peer.waiting.delete(reject));
       });
     } catch (err) {
       if (err instanceof ProcessError) throw err;
