@@ -371,6 +371,8 @@ describe("wippy run --cluster (SPEC 9)", () => {
       expect(pid).toMatch(/^\{b@myns:processes\|\w+\}$/);
       expect(await rt.process.receive(10_000)).toEqual({ type: "EXIT", from: pid, value: 42 });
       await until(() => err.includes("wippy: node a is up"), 10_000, "node a in the CLI's log");
+      await rt.close();
+      await until(() => err.includes("wippy: node a has left the cluster"), 10_000, "node a leaving in the CLI's log");
     } finally {
       await rt?.close();
       child.kill("SIGINT");

@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import type { ClusterOptions } from "../cluster/options.ts";
 import type { Registry } from "../registry/index.ts";
 import { SPAWNABLE_KINDS, wildcardNamespace } from "../registry/spawn-rights.ts";
-import type { Runtime } from "../runtime.ts";
+import { runtimeInternals, type Runtime } from "../runtime.ts";
 import type { CliCluster } from "./args.ts";
 import { CliError } from "./main.ts";
 
@@ -45,21 +45,7 @@ export function joinedLine(c: CliCluster): string {
   return `node ${c.node} joined the cluster at ${c.nats.join(", ")}; ${serves}`;
 }
 
-/**
- * One log line whenever another node comes up or goes down, checked as often as
- * heartbeats arrive; returns the stop function.
- */
-export function watchNodes(runtime: Runtime, self: string, log: (line: string) => void, everyMs = 250): () => void {
-  const seen = new Map<string, string>();
-  const check = () => {
-    for (const n of runtime.nodes()) {
-      if (n.name === self || seen.get(n.name) === `${n.state}:${n.since}`) continue;
-      seen.set(n.name, `${n.state}:${n.since}`);
-      log(`node ${n.name} is ${n.state}`);
-    }
-  };
-  check();
-  const timer = setInterval(check, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+/** One log line whenever another node comes up or goes down, and why; returns the stop function. */
+export function watchNodes(runtime: Runtime, log: (line: string) => void): () => void {
+  return runtimeInternals(runtime).cluster?.onChange((_node, why) => log(why)) ?? (() => {});
 }

@@ -142,7 +142,7 @@ async function runForever(registry: Registry, args: CliArgs, cluster: ClusterOpt
   let unwatch = () => {};
   if (args.cluster) {
     log(joinedLine(args.cluster));
-    unwatch = watchNodes(runtime, args.cluster.node, log);
+    unwatch = watchNodes(runtime, log);
   }
   const trees = runtimeInternals(runtime).supervision.running().map((s) => s.id);
   log(trees.length > 0 ? `running ${trees.join(", ")}; Ctrl-C to stop` : "nothing is marked auto_start; running until Ctrl-C");
