@@ -71,6 +71,8 @@ interface Internals {
   readonly hosts: ReadonlyMap<string, ProcessHost>;
   readonly tree: ActorTree;
   readonly supervision: Supervision;
+  /** This runtime as a node of a cluster, once joined (section 9). */
+  cluster?: ClusterNode;
 }
 const internals = new WeakMap<Runtime, Internals>();
 
@@ -169,6 +171,7 @@ export class Runtime {
     if (cluster) {
       runtime.#cluster = await ClusterNode.join(cluster, { table: runtime.#table, spawn: (id, host, args, o) => runtime.#spawn(id, host, args, o) });
       runtime.#table.connect(runtime.#cluster);
+      internals.get(runtime)!.cluster = runtime.#cluster;
     }
     if (opts.autoStart !== false) runtime.#supervision.startAutoStart();
     return runtime;

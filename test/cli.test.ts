@@ -3,7 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { makeProject, REPO, withoutPrepareNotice } from "./helpers/project.ts";
+import { parseArgs, UsageError } from "../src/cli/args.ts";
+import { Runtime } from "../src/index.ts";
+import { startNats } from "./helpers/nats.ts";
+import { captureStdio, makeProject, REPO, withoutPrepareNotice } from "./helpers/project.ts";
+import { until } from "./helpers/supervision.ts";
 import { aliasBomb } from "./registries/cases.ts";
 
 const BIN = join(REPO, "bin", "wippy.js");
@@ -294,5 +298,89 @@ entries:
     const crash = wippy(project.root, ["run", "-x", "t:crash"]);
     expect(crash.code).toBe(1);
     expect(crash.stderr).toMatch(/^wippy: t:crash failed \(trap\): [^\n]+\n$/);
+  });
+});
+
+describe("wippy run --cluster (SPEC 9)", () => {
+  const NATS = "nats://127.0.0.1:4222";
+  const usage = (argv: string): string => {
+    try {
+      parseArgs(argv.split(" "));
+    } catch (err) {
+      if (err instanceof UsageError) return err.message;
+      throw err;
+    }
+    throw new Error(`${argv} parsed`);
+  };
+
+  it("parses the flags, in both spellings, into the cluster a node joins", () => {
+    expect(parseArgs(["run", "--cluster", NATS, "--node", "b", "--serve", "myns:compute_worker,tools:*", "--nats-token", "s3cret"])).toMatchObject({
+      words: ["run"],
+      cluster: { nats: [NATS], node: "b", serve: ["myns:compute_worker", "tools:*"], token: "s3cret" },
+    });
+    const eq = parseArgs([`--cluster=${NATS},nats://10.0.0.2:4222`, "--node=a", "--serve=x:y", "--serve", "z:*", "--nats-creds=a.creds", "run", "-x", "myns:compute_worker", "6", "7"]);
+    expect(eq.cluster).toEqual({ nats: [NATS, "nats://10.0.0.2:4222"], node: "a", serve: ["x:y", "z:*"], creds: "a.creds" });
+    expect(eq.words).toEqual(["run", "myns:compute_worker", "6", "7"]);
+    expect(parseArgs(["run", "--cluster", "127.0.0.1:4222", "--node", "n-1"]).cluster).toEqual({ nats: ["127.0.0.1:4222"], node: "n-1", serve: [] });
+    expect(parseArgs(["run"]).cluster).toBeUndefined();
+    // after the command's name every word is the guest's, --cluster too
+    expect(parseArgs(["run", "greet", "--cluster", NATS]).words).toEqual(["run", "greet", "--cluster", NATS]);
+  });
+
+  it("refuses what does not go together, each in one line saying what to add or drop", () => {
+    expect(usage(`run --cluster ${NATS}`)).toMatch(/^--cluster needs --node NAME: .*e\.g\. --cluster nats:\/\/127\.0\.0\.1:4222 --node a$/);
+    expect(usage("run --node b")).toMatch(/^--node b names this runtime in a cluster; add --cluster URL/);
+    for (const flag of ["--serve myns:x", "--nats-token t", "--nats-creds f"]) expect(usage(`run ${flag}`)).toMatch(new RegExp(`^${flag.split(" ")[0]} is for a node of a cluster; add --cluster URL --node NAME`));
+    expect(usage(`run --cluster ${NATS} --node b --nats-token t --nats-creds f`)).toBe("--nats-token and --nats-creds are two ways to log in to NATS; give one of them");
+    expect(usage("run --cluster http://x:4222 --node b")).toMatch(/^--cluster http:\/\/x:4222: not a NATS server URL; give nats:\/\/HOST:PORT/);
+    expect(usage("run --cluster , --node b")).toMatch(/^--cluster needs the URL of a NATS server/);
+    expect(usage(`run --cluster ${NATS} --node a.b`)).toBe('--node "a.b": a node name is 1–64 letters, digits, "_" and "-"');
+    expect(usage(`run --cluster ${NATS} --node b --serve compute_worker`)).toMatch(/^--serve compute_worker: list entry IDs \(ns:name\) or ns:\* separated by commas/);
+    expect(usage(`run --cluster ${NATS} --node b --serve ,`)).toMatch(/^--serve needs entry IDs/);
+    expect(usage(`lint --cluster ${NATS} --node b`)).toBe("--cluster is for wippy run (services or a command); wippy lint runs nothing");
+    expect(usage(`run --cluster ${NATS} --node b list`)).toBe("--cluster is for wippy run (services or a command); wippy run list runs nothing");
+    expect(usage("run --cluster")).toBe("--cluster needs a value");
+  });
+
+  it("checks --serve against the registry and --nats-creds on disk before joining: one line, status 1", () => {
+    const run = (...flags: string[]) => wippy(compute, ["run", "--cluster", NATS, "--node", "b", ...flags]);
+    expect(run("--serve", "myns:nope")).toMatchObject({ code: 1, stdout: "", stderr: "wippy: --serve myns:nope: no entry myns:nope in the registry; see wippy registry list --kind process.wasm\n" });
+    expect(run("--serve", "myns:processes").stderr).toBe("wippy: --serve myns:processes: it is a process.host; other nodes can spawn only process.wasm, process.lua, process.actor entries\n");
+    expect(run("--serve", "other:*").stderr).toBe("wippy: --serve other:*: the registry has no process entry in namespace other; see wippy registry list\n");
+    expect(run("--nats-creds", "/nonexistent/a.creds").stderr).toMatch(/^wippy: --nats-creds \/nonexistent\/a\.creds: cannot read \/nonexistent\/a\.creds; [^\n]+\n$/);
+  });
+
+  it("a node started from the CLI serves compute_worker to a node opened here: 6 × 7 → EXIT 42; SIGINT leaves the cluster, status 0", { timeout: 60_000 }, async () => {
+    const nats = await startNats({ token: "cli-token" });
+    const child = spawn(process.execPath, [BIN, "run", "--cluster", nats.url, "--node", "b", "--serve", "myns:compute_worker", "--nats-token", "cli-token"], {
+      cwd: compute,
+      env: { ...process.env, WIPPY_CACHE_DIR: mkdtempSync(join(tmpdir(), "wippy-cli-cache-")) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    const exited = new Promise<number | null>((r) => child.once("exit", r));
+    let rt: Runtime | undefined;
+    try {
+      await until(() => err.includes("Ctrl-C") || child.exitCode !== null, 30_000, "the node's ready line");
+      expect(err).toMatch(/Ctrl-C/);
+      expect(err).toContain(`wippy: node b joined the cluster at ${nats.url}; serves myns:compute_worker\n`);
+      rt = await Runtime.open({ root: compute, stdio: captureStdio().stdio, cluster: { nats: nats.url, node: "a", auth: { token: "cli-token" } } });
+      await until(() => rt!.nodes().some((n) => n.name === "b" && n.state === "up"), 10_000, "node b up");
+      const pid = await rt.process.spawnMonitored("myns:compute_worker", "b@myns:processes", 6, 7);
+      expect(pid).toMatch(/^\{b@myns:processes\|\w+\}$/);
+      expect(await rt.process.receive(10_000)).toEqual({ type: "EXIT", from: pid, value: 42 });
+      await until(() => err.includes("wippy: node a is up"), 10_000, "node a in the CLI's log");
+      await rt.close();
+      await until(() => err.includes("wippy: node a has left the cluster"), 10_000, "node a leaving in the CLI's log");
+    } finally {
+      await rt?.close();
+      child.kill("SIGINT");
+    }
+    const code = await exited;
+    await nats.stop();
+    expect(code, err).toBe(0);
+    const lines = err.trim().split("\n");
+    expect(lines.slice(-2)).toEqual(["wippy: SIGINT: stopping the supervision tree and leaving the cluster", "wippy: stopped"]);
   });
 });

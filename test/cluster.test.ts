@@ -10,6 +10,8 @@ import { exitOf, message, PROBE_BINARIES, PROBE_YAML, upTo } from "./helpers/gue
 import { startNats, startNode, type NatsServer, type NodeProcess } from "./helpers/nats.ts";
 import { captureStdio, makeProject } from "./helpers/project.ts";
 import { until } from "./helpers/supervision.ts";
+import { RuntimeObserver, type Observation } from "../src/observe/model.ts";
+import { OBSERVER_PAGE } from "../src/observe/page.ts";
 
 // short enough for the node-down tests, long enough that a loaded CI machine does not miss heartbeats
 const FAST = { heartbeat: 200, downAfter: 2000 };
@@ -263,6 +265,71 @@ describe("auth", () => {
       for (const rt of runtimes.splice(0)) await rt.close(200);
       await guarded.stop();
     }
+  });
+});
+
+/** Runs the page's own script on a stand-in document and renders one observation. */
+function renderPage(o: Observation): { nodes: string; nodesHidden: boolean; processes: string } {
+  const script = /<script>([\s\S]*)<\/script>/.exec(OBSERVER_PAGE)![1]!;
+  const els = new Map<string, { innerHTML: string; hidden: boolean; textContent: string; classList: { add(): void; remove(): void } }>();
+  const document = {
+    getElementById: (id: string) => {
+      if (!els.has(id)) els.set(id, { innerHTML: "", hidden: true, textContent: "", classList: { add() {}, remove() {} } });
+      return els.get(id)!;
+    },
+  };
+  class EventSource {}
+  const render = new Function("document", "EventSource", `${script}\nreturn render;`)(document, EventSource) as (o: Observation) => void;
+  render(o);
+  return { nodes: els.get("nodes")!.innerHTML, nodesHidden: els.get("nodes-section")!.hidden, processes: els.get("processes")!.innerHTML };
+}
+
+describe("observer", () => {
+  it("the model lists the nodes with state and since, and each process's node; the page renders both", async () => {
+    const b = await node("b");
+    const rt = await here("a");
+    const c = await here("c", { cluster: { nats: nats.url, node: "c", serve: ["probe:*"], ...FAST } });
+    await upAll(rt, ["a", "b", "c"]);
+    const local = await rt.process.spawnMonitored("probe:wait_event", HOST, -1);
+    const remote = await rt.process.spawnMonitored("probe:wait_event", `c@${HOST}`, -1);
+    const onA = new RuntimeObserver(rt);
+    const onC = new RuntimeObserver(c);
+    let last: Observation | undefined;
+    try {
+      const a = onA.snapshot();
+      expect(a.nodes.map((n) => [n.name, n.state])).toEqual([["a", "up"], ["b", "up"], ["c", "up"]]);
+      expect(a.nodes.every((n) => typeof n.since === "number" && n.since > 0)).toBe(true);
+      expect(a.processes.find((p) => p.pid === local)).toMatchObject({ node: "a", entry: "probe:wait_event", host: HOST });
+      // a process spawned here by another node is this node's, and the pid says so
+      expect(onC.snapshot().processes.find((p) => p.pid === remote)).toMatchObject({ node: "c", entry: "probe:wait_event" });
+      await b.kill();
+      const down = await until(() => onA.snapshot().nodes.find((n) => n.name === "b" && n.state === "down"), 10_000, "node b down in the model");
+      expect(down.since).toBeGreaterThanOrEqual(a.nodes.find((n) => n.name === "b")!.since);
+      last = onA.snapshot();
+    } finally {
+      onA.close();
+      onC.close();
+    }
+    // outside a cluster: no nodes, and a process has none
+    const alone = await Runtime.open({ root: project.root, stdio: captureStdio().stdio });
+    runtimes.push(alone);
+    const mine = await alone.process.spawnMonitored("probe:wait_event", HOST, -1);
+    const solo = new RuntimeObserver(alone);
+    const o = solo.snapshot();
+    solo.close();
+    expect(o.nodes).toEqual([]);
+    expect(o.processes.find((p) => p.pid === mine)?.node).toBeNull();
+    // the page: a Nodes section hidden outside a cluster, a card per node with its state, a node column
+    expect(OBSERVER_PAGE).toContain('<section class="wide" id="nodes-section" hidden><h2>Nodes</h2>');
+    const clustered = renderPage(last!);
+    expect(clustered.nodesHidden).toBe(false);
+    expect(clustered.nodes).toContain('data-node="b" data-node-state="down"');
+    expect(clustered.nodes).toContain('data-node="a" data-node-state="up"');
+    expect(clustered.processes).toContain("<th>node</th>");
+    expect(clustered.processes).toContain(`<tr data-pid="${local}"><td class="pid">${local}</td><td>probe:wait_event</td><td data-node="a">a</td>`);
+    const single = renderPage(o);
+    expect(single.nodesHidden).toBe(true);
+    expect(single.processes).not.toContain("<th>node</th>");
   });
 });
 

@@ -1,12 +1,14 @@
 // Runs the examples end to end through the CLI, each on a temp copy so the
 // repository's own output folders stay clean.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requireNatsServer, startNats, type NatsServer } from "./helpers/nats.ts";
 import { fixture, REPO, sha256, withoutPrepareNotice } from "./helpers/project.ts";
+import { until } from "./helpers/supervision.ts";
 
 const BIN = join(REPO, "bin", "wippy.js");
 
@@ -146,5 +148,95 @@ describe("examples/guest-supervisor", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/^guest_supervisor: spawn failed: .*myns:compute_worker.*process\.spawn\n$/);
+  });
+});
+
+describe("examples/cluster (two nodes over a real nats-server)", () => {
+  const EXAMPLE = join(REPO, "examples", "cluster");
+  let nats: NatsServer;
+  beforeAll(async () => {
+    requireNatsServer(); // fails loudly, never skips: this example is about a real NATS
+    nats = await startNats();
+  });
+  afterAll(async () => {
+    await nats?.stop();
+  });
+
+  /** Node b from the CLI, as the README starts it; resolves once it says it runs. */
+  async function nodeB(serve: string[]) {
+    const child = spawn(process.execPath, [BIN, "--root", EXAMPLE, "run", "--cluster", nats.url, "--node", "b", ...serve], {
+      cwd: REPO,
+      env: { ...process.env, WIPPY_CACHE_DIR: mkdtempSync(join(tmpdir(), "wippy-cli-cache-")) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const log = { text: "" };
+    child.stderr.on("data", (c: Buffer) => (log.text += c.toString()));
+    const exited = new Promise<number | null>((r) => child.once("exit", r));
+    await until(() => log.text.includes("Ctrl-C") || child.exitCode !== null, 30_000, "node b running");
+    expect(log.text, log.text).toMatch(/running until Ctrl-C/);
+    return {
+      log,
+      stop: async () => {
+        child.kill("SIGINT");
+        return exited;
+      },
+    };
+  }
+
+  /** Node a: examples/cluster/main.ts, as `npm run cluster` runs it. */
+  function nodeA(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [join(EXAMPLE, "main.ts"), nats.url], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      child.once("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it("carries the seed's compute_worker binary", () => {
+    const hash = sha256(join(EXAMPLE, "wasm", "worker.wasm"));
+    expect(hash).toBe(sha256(join(REPO, "examples", "compute", "wasm", "worker.wasm")));
+    expect(readFileSync(join(EXAMPLE, "src", "main.yaml"), "utf8")).toContain(`hash: sha256:${hash}`);
+  });
+
+  it("node a spawns compute_worker(6, 7) on node b, monitors it and prints EXIT 42; b logs a coming and going and stops on SIGINT", { timeout: 90_000 }, async () => {
+    const b = await nodeB(["--serve", "myns:compute_worker"]);
+    let code: number | null;
+    let a: Awaited<ReturnType<typeof nodeA>>;
+    try {
+      a = await nodeA();
+      await until(() => b.log.text.includes("wippy: node a has left the cluster"), 10_000, "node a leaving in b's log");
+    } finally {
+      code = await b.stop();
+    }
+    expect(a.stderr).toBe("");
+    expect(a.stdout).toMatch(/^nodes up: a, b\ncompute_worker\(6, 7\) on node b: \{b@myns:processes\|[0-9A-Za-z]{12}\}\nEXIT from node b: 42\n$/);
+    expect(a.code).toBe(0);
+    expect(code, b.log.text).toBe(0);
+    const lines = b.log.text.trim().split("\n");
+    expect(lines).toEqual([
+      `wippy: node b joined the cluster at ${nats.url}; serves myns:compute_worker`,
+      "wippy: nothing is marked auto_start; running until Ctrl-C",
+      "wippy: node a is up",
+      "wippy: node a has left the cluster",
+      "wippy: SIGINT: stopping the supervision tree and leaving the cluster",
+      "wippy: stopped",
+    ]);
+  });
+
+  it("deny by default: node b without --serve refuses the spawn, and node a says so in one line", { timeout: 90_000 }, async () => {
+    const b = await nodeB([]);
+    let a: Awaited<ReturnType<typeof nodeA>>;
+    try {
+      a = await nodeA();
+    } finally {
+      expect(await b.stop()).toBe(0);
+    }
+    expect(b.log.text).toContain("serves nothing (remote spawns are refused; --serve ID,… opens entries)");
+    expect(a.code).toBe(1);
+    expect(a.stdout).toBe("nodes up: a, b\n");
+    expect(a.stderr).toBe('cluster example: node b does not serve myns:compute_worker: add "myns:compute_worker" (or "myns:*") to its cluster serve list\n');
   });
 });

@@ -13,6 +13,8 @@ import { formatSupervisionEvent } from "../supervision/format.ts";
 import { prepareNotice, startWatchers } from "./watch.ts";
 import { TaggedLines } from "./tagged-lines.ts";
 import { roomIn, streamOutput } from "../process/io.ts";
+import type { ClusterOptions } from "../cluster/options.ts";
+import { clusterOptions, joinedLine, watchNodes } from "./cluster.ts";
 
 export async function main(argv: string[]): Promise<number> {
   let args: CliArgs;
@@ -38,12 +40,13 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "run") {
       if (sub === "list") return print(runList(await load(args)));
       const registry = await loadRunnable(args);
+      const cluster = args.cluster ? clusterOptions(args.cluster, registry) : undefined;
       if (sub === undefined) {
         if (args.host !== undefined) return fail("--host chooses where a command runs (wippy run <name> or -x <ns:entry>); services name their own host");
-        return await runForever(registry, args);
+        return await runForever(registry, args, cluster);
       }
       const entry = args.execute !== undefined ? findEntry(registry, sub) : findCommand(registry, sub);
-      return await runAttached(registry, entry, rest, args);
+      return await runAttached(registry, entry, rest, { ...args, ...(cluster ? { cluster } : {}) });
     }
     return fail(`unknown command ${command}; see wippy --help`);
   } catch (err) {
@@ -108,7 +111,7 @@ function findEntry(registry: Registry, id: string): WasmEntry | LuaEntry {
  * to stderr, each tagged with pid and entry (terminal.host hide_logs: true keeps the
  * lifecycle lines out; guest output always shows).
  */
-async function runForever(registry: Registry, args: CliArgs): Promise<number> {
+async function runForever(registry: Registry, args: CliArgs, cluster: ClusterOptions | undefined): Promise<number> {
   const log = (line: string) => void process.stderr.write(`wippy: ${line}\n`);
   const hideLogs = [...registry.entries.values()].some((e) => e.kind === "terminal.host" && e.hideLogs);
   const watchers = await startWatchers(args, log);
@@ -120,6 +123,7 @@ async function runForever(registry: Registry, args: CliArgs): Promise<number> {
   const stderr = new TaggedLines((pid, line) => process.stderr.write(`[${tag(pid)}] ${line}\n`));
   runtime = await Runtime.open({
     registry,
+    ...(cluster ? { cluster } : {}),
     ...watchers.runtimeOptions,
     onPrepare: prepareNotice,
     stdio: {
@@ -135,6 +139,11 @@ async function runForever(registry: Registry, args: CliArgs): Promise<number> {
     },
   });
   await watchers.attach(runtime);
+  let unwatch = () => {};
+  if (args.cluster) {
+    log(joinedLine(args.cluster));
+    unwatch = watchNodes(runtime, log);
+  }
   const trees = runtimeInternals(runtime).supervision.running().map((s) => s.id);
   log(trees.length > 0 ? `running ${trees.join(", ")}; Ctrl-C to stop` : "nothing is marked auto_start; running until Ctrl-C");
   // nothing else may be keeping Node alive (no tree, no server): this does until a signal
@@ -144,7 +153,8 @@ async function runForever(registry: Registry, args: CliArgs): Promise<number> {
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
   clearInterval(keepAlive);
-  log(`${signal}: stopping the supervision tree`);
+  unwatch();
+  log(`${signal}: stopping the supervision tree${args.cluster ? ` and leaving the cluster` : ""}`);
   await runtime.close();
   stderr.flush();
   await watchers.stop();

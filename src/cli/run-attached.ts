@@ -9,6 +9,7 @@ import { CliError } from "./main.ts";
 import { TerminalStdin } from "./stdin.ts";
 import { isWasiCommand } from "../wasm/program.ts";
 import type { CliArgs } from "./args.ts";
+import type { ClusterOptions } from "../cluster/options.ts";
 import { prepareNotice, startWatchers } from "./watch.ts";
 
 function hostIds(registry: Registry, kind: "process.host" | "terminal.host"): string[] {
@@ -33,7 +34,7 @@ export function chooseProcessHost(registry: Registry, requested: string | undefi
   throw new CliError(`the registry has ${hosts.length} process hosts (${hosts.join(", ")}); choose one with --host <id>`);
 }
 
-export async function runAttached(registry: Registry, entry: WasmEntry | LuaEntry, args: string[], opts: Pick<CliArgs, "inspect" | "observe" | "host"> = {}): Promise<number> {
+export async function runAttached(registry: Registry, entry: WasmEntry | LuaEntry, args: string[], opts: Pick<CliArgs, "inspect" | "observe" | "host"> & { cluster?: ClusterOptions } = {}): Promise<number> {
   if (hostIds(registry, "terminal.host").length === 0) {
     throw new CliError("running a command needs a terminal.host entry in the registry; add one (kind: terminal.host)");
   }
@@ -44,6 +45,7 @@ export async function runAttached(registry: Registry, entry: WasmEntry | LuaEntr
     registry,
     // a command runs its one process; the auto_start tree is `wippy run` without a name (SPEC 6)
     autoStart: false,
+    ...(opts.cluster ? { cluster: opts.cluster } : {}),
     ...watchers.runtimeOptions,
     onPrepare: prepareNotice,
     stdio: {

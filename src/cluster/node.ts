@@ -60,6 +60,7 @@ export class ClusterNode implements Elsewhere {
   #timer: ReturnType<typeof setInterval> | undefined;
   #subs: Subscription[] = [];
   #closed = false;
+  readonly #watchers = new Set<(node: NodeInfo, why: string) => void>();
 
   private constructor(config: ClusterConfig, rt: NodeRuntime, nc: NatsConnection) {
     this.name = config.node;
@@ -101,6 +102,16 @@ export class ClusterNode implements Elsewhere {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** `listener` hears of every other node coming up or going down, as it happens (a poll of nodes() could miss a short visit). */
+  onChange(listener: (node: NodeInfo, why: string) => void): () => void {
+    this.#watchers.add(listener);
+    return () => this.#watchers.delete(listener);
+  }
+
+  #changed(p: Peer, why: string): void {
+    for (const w of this.#watchers) w({ name: p.name, state: p.state, since: p.since }, why);
+  }
+
   /** Is `node` up (as this node sees it)? */
   isUp(node: string): boolean {
     return this.#peers.get(node)?.state === "up";
@@ -136,9 +147,11 @@ export class ClusterNode implements Elsewhere {
     }
     // a node seen for the first time, back after being down, or started again: it joins afresh
     if (p && p.state === "up") this.#down(p, `node ${p.name} restarted`);
-    this.#peers.set(header.node, { name: header.node, state: "up", since: now, incarnation: header.inc, lastSeen: now, waiting: new Set() });
+    const peer: Peer = { name: header.node, state: "up", since: now, incarnation: header.inc, lastSeen: now, waiting: new Set() };
+    this.#peers.set(header.node, peer);
     // answered at once, so the newcomer knows this node before anything this node sends it next
     this.#beat();
+    this.#changed(peer, `node ${peer.name} is up`);
   }
 
   #down(p: Peer, message: string): void {
@@ -148,6 +161,7 @@ export class ClusterNode implements Elsewhere {
     for (const reject of p.waiting) reject(gone);
     p.waiting.clear();
     this.#rt.table.nodeDown(p.name, message);
+    this.#changed(p, message);
   }
 
   /** Losing NATS is losing every other node; back again, this node joins afresh. */

@@ -1,9 +1,11 @@
 // What the observer page shows, as plain data: the supervision trees, every process
-// with its state and memory, and the last exits with their reasons. Rebuilt from the
+// with its state, memory and node, the cluster's nodes, and the last exits with their reasons. Rebuilt from the
 // runtime on demand; exits are kept as they happen.
 
 import { runtimeInternals, type Runtime } from "../runtime.ts";
 import type { ExitResult } from "../process/exit.ts";
+import { nodeOf } from "../process/pid.ts";
+import type { NodeInfo } from "../cluster/node.ts";
 import type { ProcessState } from "../../machines/process.ts";
 import { SupervisorProcess } from "../supervision/supervisor-process.ts";
 
@@ -24,6 +26,8 @@ export interface TreeNode {
 export interface ProcessRow {
   pid: string;
   entry: string | null;
+  /** The node the pid names; null outside a cluster. */
+  node: string | null;
   host: string;
   kind: string;
   thread: number;
@@ -50,6 +54,8 @@ export interface ThreadRow {
 
 export interface Observation {
   at: number;
+  /** The cluster's nodes, this one included (`runtime.nodes()`); empty outside a cluster. */
+  nodes: NodeInfo[];
   trees: TreeNode[];
   processes: ProcessRow[];
   threads: ThreadRow[];
@@ -80,7 +86,7 @@ export class RuntimeObserver {
   }
 
   snapshot(): Observation {
-    const processes = this.#runtime.processes();
+    const processes: ProcessRow[] = this.#runtime.processes().map((p) => ({ ...p, node: nodeOf(p.pid) ?? null }));
     const byPid = new Map(processes.map((p) => [p.pid, p]));
     const trees = runtimeInternals(this.#runtime).supervision.running().map((s) => this.#tree(s, byPid));
     let restarts = 0;
@@ -91,6 +97,7 @@ export class RuntimeObserver {
     trees.forEach(count);
     return {
       at: Date.now(),
+      nodes: this.#runtime.nodes(),
       trees,
       processes,
       threads: this.#threads(processes),

@@ -1,5 +1,5 @@
 // The observer page: one self-contained HTML document (no build step, no CDN). It reads
-// /events (server-sent events) and redraws the tree, the process table and the exits.
+// /events (server-sent events) and redraws the nodes, the tree, the process table and the exits.
 
 export const OBSERVER_PAGE = /* html */ `<!doctype html>
 <html lang="en">
@@ -40,6 +40,11 @@ export const OBSERVER_PAGE = /* html */ `<!doctype html>
   .s-closed, .s-stopped, .s-stopping { color:var(--closed); } .s-restarting { color:var(--warn); }
   .k-normal { color:var(--step); } .k-trap, .k-spawn, .k-link, .k-noproc { color:var(--bad); } .k-limit, .k-killed { color:var(--warn); } .k-cancelled, .k-exit { color:var(--init); }
   .restarts { color:var(--warn); font-size:12px; }
+  .nodes { display:flex; gap:10px; flex-wrap:wrap; }
+  .nodecard { background:var(--bg); border:1px solid var(--line); border-radius:8px; padding:6px 12px; min-width:120px; }
+  .nodecard b { font-size:15px; margin-right:8px; }
+  .nodecard small { display:block; color:var(--dim); font-size:11px; }
+  .n-up { color:var(--step); } .n-down { color:var(--bad); } .k-noconnection { color:var(--bad); }
   table { width:100%; border-collapse:collapse; font-variant-numeric:tabular-nums; }
   th { text-align:left; font-size:11px; color:var(--dim); font-weight:600; text-transform:uppercase; letter-spacing:.06em; padding:4px 8px; border-bottom:1px solid var(--line); }
   td { padding:5px 8px; border-bottom:1px solid rgba(38,50,65,.6); vertical-align:top; }
@@ -57,6 +62,7 @@ export const OBSERVER_PAGE = /* html */ `<!doctype html>
   <div class="live" id="live"><span class="dot"></span><span id="live-text">connecting…</span></div>
 </header>
 <main>
+  <section class="wide" id="nodes-section" hidden><h2>Nodes</h2><div id="nodes" data-testid="nodes" class="nodes"></div></section>
   <section><h2>Supervision tree</h2><div id="trees" data-testid="trees"></div></section>
   <section><h2>Processes</h2><div id="processes" data-testid="processes"></div></section>
   <section class="wide"><h2>Last exits</h2><div id="exits" data-testid="exits"></div></section>
@@ -89,10 +95,15 @@ function render(o) {
   $("totals").innerHTML = [["processes", t.processes], ["stepping", t.stepping], ["suspended", t.suspended], ["restarts", t.restarts], ["exits", t.exits], ["memory", bytes(t.memory)]]
     .map(([k, v]) => '<div class="total" data-total="' + k + '"><b>' + v + "</b><small>" + k + "</small></div>").join("") +
     o.threads.map((r) => '<div class="total" data-thread="' + r.thread + '"><b>' + r.processes + "</b><small>" + (r.thread === 0 ? "main thread" : "worker " + r.thread + " · " + esc(r.host)) + "</small></div>").join("");
+  // a clustered runtime lists its nodes (itself included); outside a cluster the section stays hidden
+  const clustered = o.nodes.length > 0;
+  $("nodes-section").hidden = !clustered;
+  $("nodes").innerHTML = o.nodes.map((n) => '<div class="nodecard" data-node="' + esc(n.name) + '" data-node-state="' + esc(n.state) + '"><b>' + esc(n.name) +
+    '</b><span class="badge n-' + esc(n.state) + '">' + esc(n.state) + "</span><small>since " + new Date(n.since).toLocaleTimeString() + " (" + ago(n.since) + ")</small></div>").join("");
   $("trees").innerHTML = o.trees.length ? '<ul class="tree">' + o.trees.map((n) => "<li>" + node(n, "") + "</li>").join("") + "</ul>" : '<p class="empty">No supervision tree is running (mark supervisors auto_start, or start one from code).</p>';
   $("processes").innerHTML = o.processes.length
-    ? "<table><thead><tr><th>pid</th><th>entry</th><th>host</th><th class=num>thread</th><th>state</th><th class=num>memory</th><th class=num>up</th></tr></thead><tbody>" +
-      o.processes.map((p) => '<tr data-pid="' + esc(p.pid) + '"><td class="pid">' + esc(p.pid) + "</td><td>" + esc(p.entry) + "</td><td>" + esc(p.host) + '</td><td class="num" data-thread="' + p.thread + '">' + p.thread +
+    ? "<table><thead><tr><th>pid</th><th>entry</th>" + (clustered ? "<th>node</th>" : "") + "<th>host</th><th class=num>thread</th><th>state</th><th class=num>memory</th><th class=num>up</th></tr></thead><tbody>" +
+      o.processes.map((p) => '<tr data-pid="' + esc(p.pid) + '"><td class="pid">' + esc(p.pid) + "</td><td>" + esc(p.entry) + "</td>" + (clustered ? '<td data-node="' + esc(p.node ?? "") + '">' + esc(p.node ?? "—") + "</td>" : "") + "<td>" + esc(p.host) + '</td><td class="num" data-thread="' + p.thread + '">' + p.thread +
         '</td><td><span class="badge s-' + esc(p.state) + '">' + esc(p.state) + '</span></td><td class="num">' + bytes(p.memory) + '</td><td class="num">' + ago(p.startedAt) + "</td></tr>").join("") + "</tbody></table>"
     : '<p class="empty">No processes.</p>';
   $("exits").innerHTML = o.exits.length
