@@ -24,11 +24,11 @@ import { coreImportGroup, createCoreImports } from "./wasi/core-host.ts";
 import { callFunction, type CallOptions } from "./process/call.ts";
 import { checkId, checkTimeout } from "./process/arguments.ts";
 import { wasmProcessIO } from "./guest/process-io.ts";
-import { WorkerPool, type PoolContext } from "./threads/pool.ts";
+import type { PoolContext, WorkerPool } from "./threads/pool.ts";
+import { workerPools } from "./threads/workers.ts";
 import { ClusterNode, type NodeInfo } from "./cluster/node.ts";
 import { checkCluster, type ClusterOptions } from "./cluster/options.ts";
 import type { ProcessRecord } from "./process/record.ts";
-import { availableParallelism } from "node:os";
 import { streamOutput, type IOContext, type Stdio } from "./process/io.ts";
 import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
 import type { SupervisorInput } from "../supervisors/spec.ts";
@@ -102,7 +102,7 @@ export class Runtime {
   #wasmDeps: WasmProcessDeps | undefined;
   #ioContext: IOContext | undefined;
   /** The worker threads of hosts with `workers` (section 8), by host ID. */
-  readonly #pools = new Map<string, WorkerPool>();
+  readonly #pools: ReadonlyMap<string, WorkerPool>;
   #threads = 0;
 
   private constructor(registry: Registry, opts: RuntimeOptions & { node?: string }) {
@@ -128,6 +128,7 @@ export class Runtime {
       if (e.kind === "process.host") this.#hosts.set(e.id, hostFor(e, this.#tree, this.#table));
     }
     this.#hosts.set(RUNTIME_HOST, new ProcessHost(RUNTIME_HOST, this.#tree, { newPid: (h) => this.#table.newPid(h) }));
+    this.#pools = workerPools(registry, this.#hosts, this.#poolContext());
     this.#tree.onAttach(() => {
       for (const rec of this.#table.all()) if (rec instanceof WasmProcess) rec.inspectNow();
       for (const pool of this.#pools.values()) pool.inspect();
@@ -137,7 +138,7 @@ export class Runtime {
       table,
       // with worker threads or in a cluster, a guest's send, spawn and link may be answered by
       // another thread or node: the guest suspends on them
-      answersLater: opts.node !== undefined || [...registry.entries.values()].some((e) => e.kind === "process.host" && workerCount(e.workers) > 0),
+      answersLater: opts.node !== undefined || this.#pools.size > 0,
       spawn: (id, host, args, o) => this.#spawn(id, host, args, o),
       spawnActor: (logic, o) => this.#spawnActor(logic, o),
       newHandle: (host) => new HandleProcess(table, table.newPid(host), host),
@@ -155,11 +156,6 @@ export class Runtime {
       track: (a) => this.#tree.track(a),
     });
     if (opts.onSupervisorEvent) this.#supervision.on(opts.onSupervisorEvent);
-    for (const e of registry.entries.values()) {
-      if (e.kind !== "process.host") continue;
-      const workers = workerCount(e.workers);
-      if (workers > 0) this.#pools.set(e.id, new WorkerPool(this.#hosts.get(e.id)!, workers, this.#poolContext()));
-    }
     internals.set(this, { table, hosts: this.#hosts, tree: this.#tree, supervision: this.#supervision, pools: this.#pools });
   }
 
@@ -425,20 +421,6 @@ export class Runtime {
     await this.#cluster?.close();
     this.#tree.close();
   }
-}
-
-/**
- * A host's `workers` as a number of threads: `auto` is one per core. A host that
- * does not say takes WIPPY_WORKERS when it is set (CI runs the process suites a
- * second time on worker threads this way), else 0: the main thread.
- */
-export function workerCount(workers: number | "auto" | undefined, env: Record<string, string | undefined> = process.env): number {
-  const given = workers ?? env.WIPPY_WORKERS;
-  if (given === undefined || given === "") return 0;
-  if (given === "auto") return availableParallelism();
-  const n = Number(given);
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`WIPPY_WORKERS must be a whole number of worker threads or auto, got ${JSON.stringify(given)}`);
-  return n;
 }
 
 function hostFor(e: ProcessHostEntry, tree: ActorTree, table: ProcessTable): ProcessHost {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { createActor, enqueueActions, fromPromise } from "xstate";
 import { ChildError, ProcessError, type Runtime } from "../src/index.ts";
-import { workerCount } from "../src/runtime.ts";
+import { workerCount } from "../src/threads/workers.ts";
 import { supervisorMachine, type StartChildrenParams } from "../machines/supervisor.ts";
 import { normalizeSupervisor, SupervisorSpecError } from "../supervisors/spec.ts";
 import { sleeper, until, useSupervised } from "./helpers/supervision.ts";

@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import type { AnyActorRef, InspectionEvent } from "xstate";
 import { fromProcess, type ExitEvent, type Runtime } from "../src/index.ts";
-import { runtimeInternals, workerCount } from "../src/runtime.ts";
+import { runtimeInternals } from "../src/runtime.ts";
+import { workerCount } from "../src/threads/workers.ts";
 import { loadRegistry } from "../src/registry/index.ts";
 import { exitOf, HOST, message, PROBE_BINARIES, PROBE_YAML, upTo } from "./helpers/guests.ts";
 import { makeProject, useRuntimes } from "./helpers/project.ts";
