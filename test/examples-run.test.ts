@@ -215,7 +215,7 @@ describe("examples/cluster (two nodes over a real nats-server)", () => {
     expect(a.stdout).toMatch(/^nodes up: a, b\ncompute_worker\(6, 7\) on node b: \{b@myns:processes\|[0-9A-Za-z]{12}\}\nEXIT from node b: 42\n$/);
     expect(a.code).toBe(0);
     expect(code, b.log.text).toBe(0);
-    const lines = b.log.text.trim().split("\n");
+    const lines = withoutPrepareNotice(b.log.text).trim().split("\n");
     expect(lines).toEqual([
       `wippy: node b joined the cluster at ${nats.url}; serves myns:compute_worker`,
       "wippy: nothing is marked auto_start; running until Ctrl-C",

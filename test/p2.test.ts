@@ -680,7 +680,8 @@ describe("wasi:http outgoing from a real guest", () => {
     const srv = createServer((req, res) => {
       seen.push(req.url ?? "");
       maxInFlight = Math.max(maxInFlight, ++inFlight);
-      setTimeout(() => (inFlight--, res.end(`hi ${req.url}`)), 200);
+      // long enough that starts spread over a busy machine (or over worker threads) still overlap
+      setTimeout(() => (inFlight--, res.end(`hi ${req.url}`)), 1000);
     });
     await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
     const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;

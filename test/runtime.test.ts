@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Runtime } from "../src/index.ts";
 import { captureStdio, makeProject } from "./helpers/project.ts";
+import { until } from "./helpers/supervision.ts";
+import { workerCount } from "../src/threads/workers.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -314,8 +316,9 @@ entries:
       from: loading,
       error: { kind: "cancelled", message: "cancelled (the reason, an object, could not be serialised)" },
     });
-    // loaded now: the guest is already waiting when spawn returns, so the cancel ends it at once
+    // loaded now: the guest is already waiting when spawn returns (on a worker thread, soon after), so the cancel ends it at once
     const waiting = await rt.process.spawnMonitored("t:sleeper", "t:hosts", "60000");
+    if (workerCount(undefined) > 0) await until(() => rt.processes().find((p) => p.pid === waiting)?.state !== "init", 30_000, "the sleeper to start on its worker");
     expect(rt.processes().find((p) => p.pid === waiting)?.state).toBe("suspended");
     rt.process.cancel(waiting, circular);
     expect(await rt.process.receive()).toMatchObject({ type: "EXIT", from: waiting, error: { kind: "cancelled" } });
