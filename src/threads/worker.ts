@@ -32,8 +32,15 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 
 let inspecting = false;
-/** Processes whose state changed since the last batch (coalesced while nobody inspects). */
+/**
+ * Processes whose state changed since the last batch, coalesced while nobody
+ * inspects: they ride along with the next batch, or go on their own after at
+ * most STATE_EVERY_MS (a guest yielding every few milliseconds should not wake
+ * the main thread each time).
+ */
 const moved = new Set<WasmProcess>();
+const STATE_EVERY_MS = 20;
+let stateTimer: ReturnType<typeof setTimeout> | undefined;
 const main = new Channel<ToMain>(port, () => {
   for (const proc of moved) main.post({ t: "state", pid: proc.pid, state: proc.state(), memory: proc.memory() });
   moved.clear();
@@ -61,7 +68,10 @@ const deps: WasmProcessDeps = {
     if (inspecting) main.post({ t: "transition", pid: proc.pid, event, memory: proc.memory() });
     else {
       moved.add(proc);
-      main.schedule();
+      stateTimer ??= setTimeout(() => {
+        stateTimer = undefined;
+        main.schedule();
+      }, STATE_EVERY_MS);
     }
   },
 };
