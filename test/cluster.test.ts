@@ -16,7 +16,8 @@ import { OBSERVER_PAGE } from "../src/observe/page.ts";
 // short enough for the node-down tests, long enough that a loaded CI machine does not miss heartbeats
 const FAST = { heartbeat: 200, downAfter: 2000 };
 const HOST = "probe:hosts";
-const project = makeProject(PROBE_YAML, PROBE_BINARIES);
+// the probe's entries, and one whose pin does not match its binary (a spawn there must end with an EXIT of kind spawn)
+const project = makeProject(`${PROBE_YAML}  - { name: badhash, kind: process.wasm, fs: bin, path: /compute.wasm, hash: "sha256:${"0".repeat(64)}", method: compute }\n`, PROBE_BINARIES);
 
 let nats: NatsServer;
 const nodes: NodeProcess[] = [];
@@ -74,9 +75,11 @@ describe("remote processes", () => {
   });
 
   it("deny by default: an entry the node does not serve is refused; an unknown entry is refused; a bad hash is an EXIT of kind spawn", async () => {
-    await node("b", ["probe:compute", "probe:nothing"]);
+    await node("b", ["probe:compute", "probe:nothing", "probe:badhash"]);
     const rt = await here("a");
     await upAll(rt, ["b"]);
+    const bad = await rt.process.spawnMonitored("probe:badhash", `b@${HOST}`, 6, 7);
+    expect(await exitOf(rt.process, bad)).toMatchObject({ error: { kind: "spawn", message: expect.stringMatching(/hash mismatch/) } });
     await expect(rt.process.spawn("probe:echo", `b@${HOST}`)).rejects.toThrow(/node b does not serve probe:echo/);
     await expect(rt.process.spawn("probe:nothing", `b@${HOST}`)).rejects.toThrow(/no entry probe:nothing/);
     await expect(rt.process.spawn("probe:compute", `z@${HOST}`, 1, 1)).rejects.toMatchObject({ kind: "spawn", message: expect.stringMatching(/node z is not up/) });
