@@ -121,7 +121,8 @@ describe("suspension", () => {
     });
     const reader = await rt.process.spawnMonitored("t:cat", "t:hosts");
     expect(await rt.process.exec("t:sleeper", "t:hosts", "10")).toEqual({ value: 0 });
-    expect(rt.processes().find((p) => p.pid === reader)?.state).toBe("suspended");
+    // (on a worker thread its state reaches the main thread shortly after)
+    await expect.poll(() => rt.processes().find((p) => p.pid === reader)?.state).toBe("suspended");
     rt.process.terminate(reader);
     expect(await rt.process.receive(1000)).toMatchObject({ type: "EXIT", from: reader, error: { kind: "killed" } });
     expect(rt.processes()).toEqual([]);

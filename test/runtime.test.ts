@@ -318,7 +318,7 @@ entries:
     });
     // loaded now: the guest is already waiting when spawn returns (on a worker thread, soon after), so the cancel ends it at once
     const waiting = await rt.process.spawnMonitored("t:sleeper", "t:hosts", "60000");
-    if (workerCount(undefined) > 0) await until(() => rt.processes().find((p) => p.pid === waiting)?.state !== "init", 30_000, "the sleeper to start on its worker");
+    if (workerCount(undefined) > 0) await until(() => rt.processes().find((p) => p.pid === waiting)?.state === "suspended", 30_000, "the sleeper to wait on its worker");
     expect(rt.processes().find((p) => p.pid === waiting)?.state).toBe("suspended");
     rt.process.cancel(waiting, circular);
     expect(await rt.process.receive()).toMatchObject({ type: "EXIT", from: waiting, error: { kind: "cancelled" } });
