@@ -1,7 +1,10 @@
 // The process table: every live process by pid, and the one place where the
 // operations between processes happen — send, monitor, link, cancel,
 // terminate — and where a process's end becomes EXIT and LINK_DOWN events.
-// Exactly one EXIT per monitor, whatever ended the process.
+// Exactly one EXIT per monitor, whatever ended the process. A process on a
+// worker thread is a record here like any other (its body runs there); a
+// process on another node is known by its pid only, and what concerns it goes
+// through the Elsewhere the table is handed (the cluster node).
 
 import type { ProcessState } from "../../machines/process.ts";
 import { checkTopic, exitEvent, type ProcessMessageEvent, type SystemEvent } from "./events.ts";
@@ -163,9 +166,7 @@ export class ProcessTable {
     }
     const remote = this.#remote(target);
     if (remote) {
-      let watchers = this.#remoteMonitors.get(target);
-      if (!watchers) this.#remoteMonitors.set(target, (watchers = new Set()));
-      watchers.add(watcher);
+      this.watchRemote(watcher, target);
       remote.monitor(watcher, target);
       return;
     }
