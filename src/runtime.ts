@@ -26,7 +26,7 @@ import { checkId, checkTimeout } from "./process/arguments.ts";
 import { wasmProcessIO } from "./guest/process-io.ts";
 import type { PoolContext, WorkerPool } from "./threads/pool.ts";
 import { workerPools } from "./threads/workers.ts";
-import { ClusterNode, type NodeInfo } from "./cluster/node.ts";
+import type { ClusterNode, NodeInfo } from "./cluster/node.ts";
 import { checkCluster, type ClusterOptions } from "./cluster/options.ts";
 import type { ProcessRecord } from "./process/record.ts";
 import { streamOutput, type IOContext, type Stdio } from "./process/io.ts";
@@ -165,6 +165,8 @@ export class Runtime {
     const registry = opts.registry ?? (await loadRegistry(opts));
     const runtime = new Runtime(registry, { ...opts, actors: await resolveActors(registry, opts.actors), ...(cluster ? { node: cluster.node } : {}) });
     if (cluster) {
+      // the NATS client loads only for a runtime that joins a cluster (the CLI starts without it)
+      const { ClusterNode } = await import("./cluster/node.ts");
       runtime.#cluster = await ClusterNode.join(cluster, { table: runtime.#table, spawn: (id, host, args, o) => runtime.#spawn(id, host, args, o) });
       runtime.#table.connect(runtime.#cluster);
       internals.get(runtime)!.cluster = runtime.#cluster;
