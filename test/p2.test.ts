@@ -663,7 +663,8 @@ describe("wasi:http outgoing (the host surface, as jco calls it)", () => {
 describe("wasi:http outgoing from a real guest", () => {
   // A JS component built on the spot with componentize-js (StarlingMonkey): its `fetch`
   // is wasi:http/outgoing-handler plus wasi:io polling, so this runs the whole path.
-  it("fetch() from 20 components at once against a slow local server overlaps", { timeout: 120_000 }, async () => {
+  // (componentize-js builds a StarlingMonkey component first; on worker threads each worker loads it too)
+  it("fetch() from 20 components at once against a slow local server overlaps", { timeout: 300_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "wippy-p2-fetch-"));
     writeFileSync(join(dir, "app.js"), "export async function fetchText(url) { const r = await fetch(url); return `status=${r.status} body=${await r.text()}`; }\n");
     writeFileSync(join(dir, "world.wit"), "package local:fetcher;\nworld fetcher { export fetch-text: func(url: string) -> string; }\n");
