@@ -8,8 +8,8 @@ import { WorkerPool, type PoolContext } from "./pool.ts";
 
 /**
  * A host's `workers` as a number of threads: `auto` is one per core. A host that
- * does not say takes WIPPY_WORKERS when it is set (CI runs the process suites a
- * second time on worker threads this way), else 0: the main thread.
+ * does not say takes WIPPY_WORKERS when it is set (`npm run test:workers` runs the
+ * process suites a second time on worker threads this way), else 0: the main thread.
  */
 export function workerCount(workers: number | "auto" | undefined, env: Record<string, string | undefined> = process.env): number {
   const given = workers ?? env.WIPPY_WORKERS;
