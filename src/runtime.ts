@@ -24,6 +24,7 @@ import { coreImportGroup, createCoreImports } from "./wasi/core-host.ts";
 import { callFunction, type CallOptions } from "./process/call.ts";
 import { checkId, checkTimeout } from "./process/arguments.ts";
 import { wasmProcessIO } from "./guest/process-io.ts";
+import { splitHost } from "./process/pid.ts";
 import type { PoolContext, WorkerPool } from "./threads/pool.ts";
 import { workerPools } from "./threads/workers.ts";
 import type { ClusterNode, NodeInfo } from "./cluster/node.ts";
@@ -274,16 +275,15 @@ export class Runtime {
 
   #spawn(id: string, hostId: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef; pid?: string }): string | Promise<string> {
     checkId("spawn", "entry id", id);
-    const at = typeof hostId === "string" ? hostId.indexOf("@") : -1;
-    if (at > 0) {
+    if (typeof hostId === "string") {
       // "<node>@<ns:host>": another node's host (this node's own name is allowed too)
-      const node = hostId.slice(0, at);
-      hostId = hostId.slice(at + 1);
-      if (node !== this.#table.node) {
-        if (!this.#cluster) throw new ProcessError("spawn", `spawn ${id} on ${node}@${hostId}: this runtime is not in a cluster; open it with Runtime.open({ cluster }) or wippy run --cluster`);
-        checkId("spawn", "host id", hostId);
+      const { node, host } = splitHost(hostId);
+      hostId = host;
+      if (node !== undefined && node !== this.#table.node) {
+        const cluster = this.#clusterFor(id, node, host);
+        checkId("spawn", "host id", host);
         if (this.#closed) throw new ProcessError("spawn", "the runtime is closed");
-        return this.#cluster.spawn(node, id, hostId, args, opts);
+        return cluster.spawn(node, id, host, args, opts);
       }
     }
     checkId("spawn", "host id", hostId);
@@ -324,17 +324,21 @@ export class Runtime {
    * `placement: any` child whose node is down starts on this node instead.
    */
   #spawnChild(id: string, host: string, args: unknown[], opts: SpawnOptions & { parent?: AnyActorRef; placement?: "local" | "any" }): string {
-    const at = host.indexOf("@");
-    const node = at > 0 ? host.slice(0, at) : undefined;
+    const { node, host: local } = splitHost(host);
     if (node !== undefined && node !== this.#table.node) {
-      const local = host.slice(at + 1);
-      if (!this.#cluster) throw new ProcessError("spawn", `${id} on ${host}: this runtime is not in a cluster; open it with Runtime.open({ cluster }) or wippy run --cluster`);
-      if (opts.placement !== "any" || this.#cluster.isUp(node)) return this.#cluster.spawnNow(node, id, local, args, opts);
+      const cluster = this.#clusterFor(id, node, local);
+      if (opts.placement !== "any" || cluster.isUp(node)) return cluster.spawnNow(node, id, local, args, opts);
       host = local;
     }
     const pid = this.#spawn(id, host, args, opts);
     if (typeof pid !== "string") throw new Error(`spawn of ${id} on this node answered later`); // a host of this node answers at once
     return pid;
+  }
+
+  /** The cluster node that reaches `node`, or the spawn error of a runtime outside any cluster. */
+  #clusterFor(id: string, node: string, host: string): ClusterNode {
+    if (!this.#cluster) throw new ProcessError("spawn", `spawn ${id} on ${node}@${host}: this runtime is not in a cluster; open it with Runtime.open({ cluster }) or wippy run --cluster`);
+    return this.#cluster;
   }
 
   #spawnActor(logic: AnyActorLogic, opts: { host?: string; input?: unknown; entry?: string | null; parent?: AnyActorRef } & SpawnOptions): string {

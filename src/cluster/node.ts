@@ -344,10 +344,10 @@ export class ClusterNode implements Elsewhere {
 
   /** Spawns on `node`; the caller's monitor and link are noted for that node going down. */
   async spawn(node: string, id: string, host: string, args: unknown[], opts: SpawnOptions): Promise<string> {
-    if (JSON.stringify(args) === undefined) throw new TypeError(`spawn ${id} on ${node}: the arguments must be JSON values to cross to another node`);
+    const request = spawnRequest(node, id, host, args, opts);
     let pid: string;
     try {
-      pid = String(await this.#ask(node, { k: "spawn", id, host, args, ...(opts.monitor ? { monitor: opts.monitor } : {}), ...(opts.link ? { link: opts.link } : {}) }));
+      pid = String(await this.#ask(node, request));
     } catch (err) {
       if (err instanceof ProcessError && err.kind === "noconnection") throw new ProcessError("spawn", `spawn ${id} on ${node}: ${err.message}`);
       throw err;
@@ -363,12 +363,12 @@ export class ClusterNode implements Elsewhere {
    * as a failure of the linked process.
    */
   spawnNow(node: string, id: string, host: string, args: unknown[], opts: SpawnOptions): string {
-    if (JSON.stringify(args) === undefined) throw new TypeError(`spawn ${id} on ${node}: the arguments must be JSON values to cross to another node`);
-    const table = this.#rt.table;
     const pid = newPid(host, node);
+    const request = { ...spawnRequest(node, id, host, args, opts), pid };
+    const table = this.#rt.table;
     if (opts.monitor) table.watchRemote(opts.monitor, pid);
     if (opts.link) table.get(opts.link)?.links.add(pid);
-    this.#ask(node, { k: "spawn", id, host, args, pid, ...(opts.monitor ? { monitor: opts.monitor } : {}), ...(opts.link ? { link: opts.link } : {}) }).catch((err: unknown) => {
+    this.#ask(node, request).catch((err: unknown) => {
       const error: ExitError = { kind: "spawn", message: `spawn ${id} on ${node}: ${describeReason(err)}` };
       table.remoteEnded(pid);
       if (opts.monitor) table.get(opts.monitor)?.mailbox.deliver({ type: "EXIT", from: pid, error });
@@ -389,6 +389,12 @@ export class ClusterNode implements Elsewhere {
       await this.#nc.close().catch(() => {});
     }
   }
+}
+
+/** A spawn request for `node`; arguments must cross as JSON (a TypeError otherwise, before anything is sent). */
+function spawnRequest(node: string, id: string, host: string, args: unknown[], opts: SpawnOptions): Header {
+  if (JSON.stringify(args) === undefined) throw new TypeError(`spawn ${id} on ${node}: the arguments must be JSON values to cross to another node`);
+  return { k: "spawn", id, host, args, ...(opts.monitor ? { monitor: opts.monitor } : {}), ...(opts.link ? { link: opts.link } : {}) };
 }
 
 function authOf(config: ClusterConfig): { authenticator?: ReturnType<typeof tokenAuthenticator> } {

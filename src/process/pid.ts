@@ -15,3 +15,9 @@ export function nodeOf(pid: string): string | undefined {
   const bar = pid.indexOf("|");
   return pid.startsWith("{") && at > 1 && (bar < 0 || at < bar) ? pid.slice(1, at) : undefined;
 }
+
+/** A host as a spawn names it: `<node>@<host id>` on a node of a cluster, else a plain host id (node undefined). */
+export function splitHost(host: string): { node: string | undefined; host: string } {
+  const at = host.indexOf("@");
+  return at > 0 ? { node: host.slice(0, at), host: host.slice(at + 1) } : { node: undefined, host };
+}

@@ -2,6 +2,7 @@
 // code), finding supervisors by ID, and stopping the top-level ones in
 // reverse start order when the runtime closes.
 
+import { splitHost } from "../process/pid.ts";
 import type { ChildCounts, ChildInfo } from "../../supervisors/bookkeeping.ts";
 import { normalizeChild, normalizeSupervisor, type ChildInput, type NormalizeOptions, type SupervisorInput, type SupervisorSpec } from "../../supervisors/spec.ts";
 import type { SupervisorState } from "../../machines/supervisor.ts";
@@ -135,7 +136,7 @@ export class Supervision {
         if (!e) return `process ${c.process}: no such entry in the registry`;
         if (e.kind !== "process.wasm" && e.kind !== "process.lua" && e.kind !== "process.actor") return `process ${c.process} is a ${e.kind}, not a process.wasm, process.lua or process.actor entry`;
         // `<node>@<host>`: a host of another node, which has it too (a placement: any child restarts here)
-        const host = c.host.includes("@") ? c.host.slice(c.host.indexOf("@") + 1) : c.host;
+        const { host } = splitHost(c.host);
         if (!hosts.has(host)) return `host ${host}: no such process.host`;
         return undefined;
       },
