@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { AnyActorRef, InspectionEvent } from "xstate";
-import { fromProcess, type ExitEvent, type Runtime } from "../src/index.ts";
+import { fromProcess, Runtime, type ExitEvent } from "../src/index.ts";
 import { runtimeInternals } from "../src/runtime.ts";
 import { workerCount } from "../src/threads/workers.ts";
 import { loadRegistry } from "../src/registry/index.ts";
@@ -69,6 +69,26 @@ describe("placement", () => {
     expect(threadOf(rt, onMain)).toBe(0);
     // the pid has the one format whichever thread runs it
     for (const p of [...echoes, actor, onMain]) expect(p).toMatch(/^\{probe:(hosts|main)\|[0-9A-Za-z]{12}\}$/);
+  });
+
+  it("a host that names workers has them loaded when open() resolves; one that takes WIPPY_WORKERS starts them at its first spawn", async () => {
+    const rt = await probe();
+    expect(pool(rt).threads).toHaveLength(2); // before any spawn
+    const before = process.env.WIPPY_WORKERS;
+    process.env.WIPPY_WORKERS = "2";
+    const project = makeProject(PROBE_YAML, PROBE_BINARIES);
+    const lazy = await Runtime.open({ root: project.root, stdio: { stdout() {}, stderr() {} } });
+    if (before === undefined) delete process.env.WIPPY_WORKERS;
+    else process.env.WIPPY_WORKERS = before;
+    try {
+      const lazyPool = runtimeInternals(lazy).pools.get(HOST)!;
+      expect(lazyPool.threads).toHaveLength(0);
+      const pid = await lazy.process.spawnMonitored("probe:compute", HOST, 6, 7);
+      expect(lazyPool.threads).toHaveLength(2);
+      expect(await exitOf(lazy.process, pid)).toEqual({ value: 42 });
+    } finally {
+      await lazy.close(100);
+    }
   });
 
   it("a worker process computes and ends with its value, and a spawn refusal is the same as on the main thread", async () => {

@@ -33,7 +33,7 @@ export class WorkerPool implements ThreadOwner {
     this.ctx = ctx;
   }
 
-  /** Its live workers (started at the first spawn). */
+  /** Its live workers (started when the runtime opens, or at the first spawn). */
   get threads(): readonly { thread: number; load: number; terminate(): Promise<number> }[] {
     return this.#threads;
   }
@@ -49,6 +49,16 @@ export class WorkerPool implements ThreadOwner {
     if (this.#inspect || this.ctx.inspected()) thread.post({ t: "inspect", on: true });
     this.#threads.push(thread);
     return thread;
+  }
+
+  /**
+   * Starts its workers now, and settles once each has loaded (or stopped trying):
+   * a host that names `workers` is ready when the runtime opens, so its first spawn
+   * does not wait for a thread to boot.
+   */
+  async startThreads(): Promise<void> {
+    while (this.#threads.length < this.size) this.#start();
+    await Promise.all(this.#threads.map((t) => t.ready));
   }
 
   /** The least-loaded worker (all of them are started at the first spawn). */

@@ -38,6 +38,8 @@ export interface SendAnswer {
 
 /** Worker → main. `id`: a request the main thread replies to. */
 export type ToMain =
+  /** The worker has loaded its modules and takes spawns. */
+  | { t: "ready" }
   | { t: "ack"; seq: number; outcome: "queued" | "full" | "closed"; capacity: number }
   | { t: "exit"; pid: string; result: ExitResult }
   /** The latest state of a process (coalesced while nobody inspects). */

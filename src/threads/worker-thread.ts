@@ -61,6 +61,9 @@ export class WorkerThread implements WorkerLink {
   #lost = false;
   #error: unknown;
   readonly exited: Promise<void>;
+  /** Settles once the worker has loaded and takes spawns, or has stopped before that. */
+  readonly ready: Promise<void>;
+  #readied!: () => void;
   readonly startedAt = Date.now();
 
   constructor(pool: ThreadOwner, thread: number, init: WorkerInit) {
@@ -73,11 +76,13 @@ export class WorkerThread implements WorkerLink {
       for (const msg of batch) this.#handle(msg);
     });
     this.#worker.on("error", (err) => (this.#error = err));
+    this.ready = new Promise((resolve) => (this.#readied = resolve));
     this.exited = new Promise((resolve) => {
       this.#worker.once("exit", (code) => {
         this.#lost = true;
         this.#channel.close(new Error(`worker ${thread} has stopped`));
         resolve();
+        this.#readied();
         this.#pool.lost(this, this.#error ?? `exit code ${code}`);
       });
     });
@@ -193,6 +198,8 @@ export class WorkerThread implements WorkerLink {
   #handle(msg: ToMain): void {
     const ctx = this.#pool.ctx;
     switch (msg.t) {
+      case "ready":
+        return this.#readied();
       case "ack":
         return this.#channel.settle(msg.seq, undefined, msg);
       case "exit":

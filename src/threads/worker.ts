@@ -159,3 +159,4 @@ function handle(msg: ToWorker): void {
 port.on("message", (batch: ToWorker[]) => {
   for (const msg of batch) handle(msg);
 });
+main.post({ t: "ready" });

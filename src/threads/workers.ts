@@ -20,7 +20,19 @@ export function workerCount(workers: number | "auto" | undefined, env: Record<st
   return n;
 }
 
-/** A pool for every host with workers (its threads start with its first spawn). */
+/**
+ * Starts the workers of every host that names `workers` and waits until they have
+ * loaded. Hosts that take theirs from WIPPY_WORKERS start them at their first spawn:
+ * a test pass should not boot threads for hosts it never uses.
+ */
+export async function startNamedPools(registry: Registry, pools: ReadonlyMap<string, WorkerPool>): Promise<void> {
+  await Promise.all([...pools].map(([id, pool]) => {
+    const e = registry.entries.get(id);
+    return e?.kind === "process.host" && e.workers !== undefined ? pool.startThreads() : undefined;
+  }));
+}
+
+/** A pool for every host with workers (threads start when the runtime opens or at the host's first spawn). */
 export function workerPools(registry: Registry, hosts: ReadonlyMap<string, ProcessHost>, ctx: PoolContext): Map<string, WorkerPool> {
   const pools = new Map<string, WorkerPool>();
   for (const e of registry.entries.values()) {
