@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, Worker } from "node:worker_threads";
 import type { Runtime } from "../../src/index.ts";
 import { inTurn, openProject, REPO, sample, stats, type Row } from "../lib.ts";
 
@@ -205,14 +205,79 @@ async function bareSieves(runs: number): Promise<{ parallel: number[]; serial: n
   }
 }
 
+// Which transport between two threads pays: a MessagePort (what the runtime uses)
+// against a SharedArrayBuffer with Atomics.waitAsync, one i32 each way. Both sides
+// wait without blocking their thread (a worker runs many processes: Atomics.wait,
+// which blocks, is not an option).
+const PORT_PINGER = `const { parentPort, workerData } = require("node:worker_threads");
+const { port, rounds } = workerData;
+parentPort.on("message", () => {
+  let left = rounds;
+  port.on("message", (v) => (--left > 0 ? port.postMessage(v + 1) : parentPort.postMessage(v)));
+  port.postMessage(0);
+});
+parentPort.postMessage("ready");`;
+const PORT_ECHO = `const { workerData } = require("node:worker_threads");
+workerData.port.on("message", (v) => workerData.port.postMessage(v + 1));`;
+// slot 0: whose turn (0 pinger, 1 echo); slot 1: the value
+const SAB_SIDE = `const { parentPort, workerData } = require("node:worker_threads");
+const { sab, me, rounds } = workerData;
+const a = new Int32Array(sab);
+const other = 1 - me;
+const alive = setInterval(() => {}, 1 << 30); // a pending waitAsync does not keep a thread alive
+(async () => {
+  if (me === 0) await new Promise((r) => parentPort.once("message", r));
+  for (let i = 0; i < rounds; i++) {
+    if (me === 0) { a[1]++; Atomics.store(a, 0, other); Atomics.notify(a, 0); }
+    while (Atomics.load(a, 0) !== me) await Atomics.waitAsync(a, 0, other).value;
+    if (me === 1) { a[1]++; Atomics.store(a, 0, other); Atomics.notify(a, 0); }
+  }
+  parentPort.postMessage(a[1]);
+  clearInterval(alive);
+})();
+if (me === 0) parentPort.postMessage("ready");`;
+
+/** Messages per second between two plain workers, `runs` samples each of a MessagePort and a SharedArrayBuffer, in turn. */
+async function transports(runs: number): Promise<{ port: number[]; sab: number[] }> {
+  const once = async (kind: "port" | "sab"): Promise<number> => {
+    let workers: Worker[];
+    if (kind === "port") {
+      const { port1, port2 } = new MessageChannel();
+      workers = [
+        new Worker(PORT_PINGER, { eval: true, workerData: { port: port1, rounds: ROUNDS }, transferList: [port1] }),
+        new Worker(PORT_ECHO, { eval: true, workerData: { port: port2 }, transferList: [port2] }),
+      ];
+    } else {
+      const sab = new SharedArrayBuffer(8);
+      workers = [0, 1].map((me) => new Worker(SAB_SIDE, { eval: true, workerData: { sab, me, rounds: ROUNDS } }));
+    }
+    try {
+      await new Promise((r) => workers[0]!.once("message", r)); // ready
+      const t = performance.now();
+      const done = new Promise((r) => workers[0]!.once("message", r));
+      workers[0]!.postMessage("go");
+      await done;
+      return (2 * ROUNDS) / ((performance.now() - t) / 1000);
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  };
+  const out = { port: [] as number[], sab: [] as number[] };
+  for (let i = 0; i < runs; i++) {
+    out.port.push(await once("port"));
+    out.sab.push(await once("sab"));
+  }
+  return out;
+}
+
 export async function workerCases(runs: number): Promise<Row[]> {
+  // a host that names workers starts them when the runtime opens: timed once, kept out of every row
+  const t = performance.now();
   const rt = await openProject(YAML, BINARIES);
+  const startup = performance.now() - t;
   try {
-    // the first spawn on the pool host starts its workers: timed once, kept out of every row
-    const t = performance.now();
     await rt.process.spawnMonitored("b:compute", POOL, 6, 7);
     expectExit(await rt.process.receive(), "warm-up", 42);
-    const startup = performance.now() - t;
 
     const cores: number[] = [];
     const cpu = await paired(runs, sieves(rt, cores));
@@ -227,6 +292,7 @@ export async function workerCases(runs: number): Promise<Row[]> {
     const pp = await paired(runs, pingPong(rt));
     const floor = await relay(runs);
     const echo = await paired(runs, tsEcho(rt));
+    const lines = await transports(runs);
     return [
       {
         name: `${SIEVES} sieve(1.5·10⁷) processes at once, \`workers: ${WORKERS}\``,
@@ -235,7 +301,7 @@ export async function workerCases(runs: number): Promise<Row[]> {
         baselineName: "the same on the main thread",
         baseline: stats(cpu.main),
         rateRatio: true,
-        note: `${speedup.toFixed(2)}× the main thread's throughput: ${goal}; cores the runs on workers had (CPU time over wall): ${got}; starting the ${WORKERS} workers (first spawn) took ${startup.toFixed(0)} ms, kept out of the rows`,
+        note: `${speedup.toFixed(2)}× the main thread's throughput: ${goal}; cores the runs on workers had (CPU time over wall): ${got}; opening the runtime, its ${WORKERS} workers started, took ${startup.toFixed(0)} ms, kept out of the rows`,
       },
       {
         name: `${SIEVES} bare sieve instances, ${SIEVES / WORKERS} in each of ${WORKERS} plain Worker threads (the machine's ceiling)`,
@@ -262,6 +328,15 @@ export async function workerCases(runs: number): Promise<Row[]> {
         baselineName: "bare MessagePort relay, worker → main → worker (the same hops)",
         baseline: stats(floor),
         higherIsBetter: true,
+      },
+      {
+        name: `ping-pong between two plain workers over a SharedArrayBuffer (Atomics.waitAsync), ${ROUNDS.toLocaleString("en")} round trips`,
+        unit: "msg/s",
+        value: stats(lines.sab),
+        baselineName: "the same over a MessagePort between them (what the runtime uses)",
+        baseline: stats(lines.port),
+        higherIsBetter: true,
+        note: "what a SharedArrayBuffer line between workers would gain at most, before any framing of events",
       },
       {
         name: `TypeScript ↔ guest on a worker, echo round trips (${ECHOES.toLocaleString("en")})`,
