@@ -124,7 +124,7 @@ describe("suspension", () => {
     // (on a worker thread its state reaches the main thread shortly after)
     await expect.poll(() => rt.processes().find((p) => p.pid === reader)?.state).toBe("suspended");
     rt.process.terminate(reader);
-    expect(await rt.process.receive(1000)).toMatchObject({ type: "EXIT", from: reader, error: { kind: "killed" } });
+    expect(await rt.process.receive(30_000)).toMatchObject({ type: "EXIT", from: reader, error: { kind: "killed" } });
     expect(rt.processes()).toEqual([]);
   });
 
@@ -133,7 +133,7 @@ describe("suspension", () => {
     const pid = await rt.process.spawnMonitored("t:sleeper", "t:hosts", "60000");
     await new Promise((r) => setTimeout(r, 20));
     rt.process.cancel(pid, "shutting down");
-    expect(await rt.process.receive(1000)).toEqual({ type: "EXIT", from: pid, error: { kind: "cancelled", message: "shutting down" } });
+    expect(await rt.process.receive(30_000)).toEqual({ type: "EXIT", from: pid, error: { kind: "cancelled", message: "shutting down" } });
   });
 });
 
@@ -141,7 +141,7 @@ describe("sandbox", () => {
   it("the guest sees only the environment its entry grants; a missing required value fails the spawn", async () => {
     const { runtime: rt, io } = await open({ env: { WIPPY_TEST_SECRET: "granted value", OTHER: "x" } });
     const pid = await rt.process.spawnMonitored("t:hello", "t:hosts");
-    expect(await rt.process.receive(2000)).toMatchObject({ from: pid, value: 0 });
+    expect(await rt.process.receive(30_000)).toMatchObject({ from: pid, value: 0 });
     expect(io.stdout(pid)).toBe("hello from wasi\nhello\ngranted value\n");
 
     const { runtime: rt2 } = await open({ env: {} });
@@ -153,21 +153,21 @@ describe("sandbox", () => {
   it("a write under a read-only mount fails inside the guest and the file is unchanged", async () => {
     const { runtime: rt, io, project } = await open();
     const pid = await rt.process.spawnMonitored("t:files", "t:hosts", "write", "/data/in.txt", "overwritten");
-    expect(await rt.process.receive(2000)).toMatchObject({ from: pid, error: { kind: "exit", code: 1 } });
+    expect(await rt.process.receive(30_000)).toMatchObject({ from: pid, error: { kind: "exit", code: 1 } });
     expect(io.stderr(pid)).toMatch(/files: write \/data\/in\.txt: Read-only file system/);
     expect(readFileSync(project.path("data/in.txt"), "utf8")).toBe("original");
 
     expect(await rt.process.exec("t:files", "t:hosts", "write", "/out/new.txt", "written")).toEqual({ value: 0 });
     expect(readFileSync(project.path("out/new.txt"), "utf8")).toBe("written");
     const read = await rt.process.spawnMonitored("t:files", "t:hosts", "read", "/data/in.txt");
-    await rt.process.receive(2000);
+    await rt.process.receive(30_000);
     expect(io.stdout(read)).toBe("original");
   });
 
   it("paths never escape their mount", async () => {
     const { runtime: rt, io } = await open();
     const pid = await rt.process.spawnMonitored("t:files", "t:hosts", "read", "/data/../../src/app.yaml");
-    expect(await rt.process.receive(2000)).toMatchObject({ from: pid, error: { kind: "exit", code: 1 } });
+    expect(await rt.process.receive(30_000)).toMatchObject({ from: pid, error: { kind: "exit", code: 1 } });
     expect(io.stdout(pid)).toBe("");
   });
 
@@ -193,7 +193,7 @@ describe("hosts, monitors and links with live processes", () => {
     await rt.process.spawn("t:sleeper", "t:small", "5000");
     await expect(rt.process.spawn("t:sleeper", "t:small", "10")).rejects.toThrow("process host t:small is full (max_processes: 2)");
     rt.process.terminate(a);
-    expect(await rt.process.receive(1000)).toMatchObject({ from: a, error: { kind: "killed" } });
+    expect(await rt.process.receive(30_000)).toMatchObject({ from: a, error: { kind: "killed" } });
     await expect(rt.process.spawn("t:sleeper", "t:small", "10")).resolves.toMatch(/^\{t:small\|/);
   });
 

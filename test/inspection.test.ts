@@ -95,10 +95,10 @@ describe("inspection", () => {
     const pid = await rt.spawnActor(fromProcess(async () => {
       throw new Error("crash");
     }), { monitor: true });
-    expect(await rt.process.receive(1000)).toMatchObject({ type: "EXIT", from: pid, error: { kind: "error", message: "crash" } });
+    expect(await rt.process.receive(30_000)).toMatchObject({ type: "EXIT", from: pid, error: { kind: "error", message: "crash" } });
     const machine = await rt.spawnActor(createMachine({ on: { boom: { actions: () => { throw new Error("in an action"); } } } }), { monitor: true });
     await rt.process.send(machine, "boom");
-    expect(await rt.process.receive(1000)).toMatchObject({ type: "EXIT", from: machine, error: { kind: "error", message: "in an action" } });
+    expect(await rt.process.receive(30_000)).toMatchObject({ type: "EXIT", from: machine, error: { kind: "error", message: "in an action" } });
     for (const id of ["app:hosts", "wippy.runtime"]) {
       const last = snapshots.filter((s) => s.id === id).at(-1);
       expect(last?.status ?? "active").toBe("active");
@@ -106,7 +106,7 @@ describe("inspection", () => {
     expect(snapshots.some((s) => s.status === "error" && (s.id === "app:hosts" || s.id === "wippy.runtime" || s.id === pid || s.id === machine))).toBe(false);
     // and the host still takes processes
     const ok = await rt.spawnActor(createMachine({ initial: "a", states: { a: { type: "final" } }, output: () => "fine" }), { monitor: true });
-    expect(await rt.process.receive(1000)).toEqual({ type: "EXIT", from: ok, value: "fine" });
+    expect(await rt.process.receive(30_000)).toEqual({ type: "EXIT", from: ok, value: "fine" });
   });
 
   it("a two-level supervision tree: each supervisor under its host or parent supervisor, each child under its supervisor; a crashing child leaves it running", async () => {
@@ -137,7 +137,7 @@ describe("inspection", () => {
     // the TS child crashes: "top" restarts it, under itself, and stays running
     await rt.process.monitor(w!.pid!);
     await rt.process.send(w!.pid!, "crash");
-    expect(await rt.process.receive(5000)).toEqual({ type: "EXIT", from: w!.pid, error: { kind: "error", message: "asked to crash" } });
+    expect(await rt.process.receive(30_000)).toEqual({ type: "EXIT", from: w!.pid, error: { kind: "error", message: "asked to crash" } });
     const w1 = await until(async () => { const c = (await top.children())[0]!; return c.state === "running" && c.restarts === 1 ? c.pid : null; }, 5000, "w restarted");
     expect(parentOf(w1)).toEqual(["top"]);
     expect(rt.supervisor("top").state).toBe("running");

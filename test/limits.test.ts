@@ -106,7 +106,7 @@ describe("max_execution_ms", () => {
     expect(rt.processes().find((p) => p.pid === pid)?.state).toMatch(/stepping|suspended/);
     // a cancel is honoured at host waits; a spinning guest never waits, so it is killed at the timeout
     watcher.cancel(pid, "stop", 50);
-    expect(await watcher.receive(2000)).toMatchObject({ type: "EXIT", from: pid, error: { kind: "killed" } });
+    expect(await watcher.receive(30_000)).toMatchObject({ type: "EXIT", from: pid, error: { kind: "killed" } });
   });
 });
 

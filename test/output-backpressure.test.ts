@@ -58,7 +58,7 @@ describe("guest output backpressure", () => {
       while (sink.state.chunks < 100) await new Promise((r) => setTimeout(r, 5));
       const ticksWhileWriting = clock.t.ticks;
       runtime.process.terminate(pid);
-      expect((await runtime.process.receive(5000))?.type).toBe("EXIT");
+      expect((await runtime.process.receive(30_000))?.type).toBe("EXIT");
       // one block at a time: the guest never ran ahead of the sink
       expect(sink.state.maxUnresolved).toBe(4096);
       expect(sink.state.maxInCall).toBe(1);

@@ -162,7 +162,7 @@ describe("suspension: a waiting guest holds up nobody", () => {
     expect(runtime.processes().map((p) => p.pid)).toEqual([cat]);
     // Killed while suspended: it ends at once with one EXIT, and the stdin wait is dropped.
     runtime.process.terminate(cat);
-    expect(await runtime.process.receive(1000)).toMatchObject({ from: cat, error: { kind: "killed" } });
+    expect(await runtime.process.receive(30_000)).toMatchObject({ from: cat, error: { kind: "killed" } });
     expect(await runtime.process.receive(50)).toBeNull();
   });
 
@@ -172,7 +172,7 @@ describe("suspension: a waiting guest holds up nobody", () => {
     while (runtime.processes()[0]?.state !== "suspended") await new Promise((r) => setTimeout(r, 5));
     const t0 = performance.now();
     runtime.process.cancel(pid, "stop");
-    expect(await runtime.process.receive(1000)).toMatchObject({ from: pid, error: { kind: "cancelled", message: "stop" } });
+    expect(await runtime.process.receive(30_000)).toMatchObject({ from: pid, error: { kind: "cancelled", message: "stop" } });
     expect(performance.now() - t0).toBeLessThan(500);
     // The guest unwound at its wait instead of running on.
     await new Promise((r) => setTimeout(r, 50));

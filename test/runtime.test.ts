@@ -59,11 +59,11 @@ describe("core module processes", () => {
   it("a trapping guest ends with an EXIT error of kind trap", async () => {
     const rt = await openCore();
     const pid = await rt.process.spawnMonitored("t:trap", "t:hosts");
-    const ev = await rt.process.receive(1000);
+    const ev = await rt.process.receive(30_000);
     expect(ev).toMatchObject({ type: "EXIT", from: pid, error: { kind: "trap" } });
     expect((ev as { error: { message: string } }).error.message).toMatch(/unreachable/);
     const pid2 = await rt.process.spawnMonitored("t:divide", "t:hosts", 1, 0);
-    expect(await rt.process.receive(1000)).toMatchObject({ from: pid2, error: { kind: "trap", message: expect.stringMatching(/divide by zero/) } });
+    expect(await rt.process.receive(30_000)).toMatchObject({ from: pid2, error: { kind: "trap", message: expect.stringMatching(/divide by zero/) } });
   });
 
   it("checks argument count and type against the exported signature", async () => {
@@ -173,12 +173,12 @@ describe("monitors and links", () => {
     const watcher = rt.newProcess();
     rt.process.monitor(watcher.pid);
     await watcher.spawnLinked("t:trap", "t:hosts");
-    expect(await rt.process.receive(1000)).toMatchObject({ type: "EXIT", from: watcher.pid, error: { kind: "link" } });
+    expect(await rt.process.receive(30_000)).toMatchObject({ type: "EXIT", from: watcher.pid, error: { kind: "link" } });
 
     const trapper = rt.newProcess();
     trapper.setOptions({ trapLinks: true });
     const pid = await trapper.spawnLinked("t:trap", "t:hosts");
-    expect(await trapper.receive(1000)).toMatchObject({ type: "LINK_DOWN", from: pid, error: { kind: "trap" } });
+    expect(await trapper.receive(30_000)).toMatchObject({ type: "LINK_DOWN", from: pid, error: { kind: "trap" } });
     // a normal exit sends nothing over a link
     await trapper.spawnLinked("t:compute", "t:hosts", 1, 1);
     expect(await trapper.receive(50)).toBeNull();
@@ -222,7 +222,7 @@ describe("component processes", () => {
   it("a result err becomes an EXIT error; a trap is kind trap", async () => {
     const { runtime: rt } = await open(COMPONENTS, binaries);
     const pid = await rt.process.spawnMonitored("c:div", "c:hosts", 1, 0);
-    expect(await rt.process.receive(5000)).toEqual({
+    expect(await rt.process.receive(30_000)).toEqual({
       type: "EXIT",
       from: pid,
       error: { kind: "exit", message: "division by zero", value: "division by zero" },

@@ -45,7 +45,7 @@ describe("child management", () => {
     await until(() => rt.processes().find((p) => p.pid === d)?.state === "suspended", WAIT);
     await rt.process.monitor(d);
     await sup.terminateChild("d");
-    expect(await rt.process.receive(1000)).toMatchObject({ type: "EXIT", from: d, error: { kind: "cancelled" } });
+    expect(await rt.process.receive(30_000)).toMatchObject({ type: "EXIT", from: d, error: { kind: "cancelled" } });
     expect((await sup.whichChildren())[2]).toEqual({ id: "d", pid: null, kind: "worker", state: "stopped", restarts: 0 });
     expect(events.some((e) => e.type === "child.exited" && e.child === "d" && e.outcome === "terminated")).toBe(true);
 

@@ -90,7 +90,7 @@ describe.each(CHILD_KITS)("with %s children", (_name, kit) => {
       expect(fresh.filter((p) => old.includes(p!))).toEqual([]);
       expect(ofKind(rt).map((p) => p.pid).sort()).toEqual([...fresh].sort());
       // The failed one was killed; the others were stopped latest first.
-      const got = [await rt.process.receive(500), await rt.process.receive(500), await rt.process.receive(500)];
+      const got = [await rt.process.receive(30_000), await rt.process.receive(30_000), await rt.process.receive(30_000)];
       expect(got).toEqual([
         { type: "EXIT", from: old[1], error: expect.objectContaining({ kind: "killed" }) },
         { type: "EXIT", from: old[2], ...kit.cancelled },
@@ -165,7 +165,7 @@ describe.each(CHILD_KITS)("with %s children", (_name, kit) => {
         { id: "p", pid: expect.any(String), kind: "worker", state: "running", restarts: 1 },
         { id: "tmp_crash", pid: null, kind: "worker", state: "stopped", restarts: 0 },
       ]);
-      expect(await rt.process.receive(500)).toEqual({ type: "EXIT", from: tmpPid, ...kit.cancelled });
+      expect(await rt.process.receive(30_000)).toEqual({ type: "EXIT", from: tmpPid, ...kit.cancelled });
     });
   });
 
@@ -186,7 +186,7 @@ describe.each(CHILD_KITS)("with %s children", (_name, kit) => {
       await h.link(sup.pid);
       runtimeInternals(rt).table.get(h.pid)!.kill({ kind: "trap", message: "boom" });
       expect(await sup.done).toMatchObject({ error: { kind: "link", message: expect.stringContaining("boom") } });
-      expect(await rt.process.receive(500)).toEqual({ type: "EXIT", from: a, ...kit.cancelled });
+      expect(await rt.process.receive(30_000)).toEqual({ type: "EXIT", from: a, ...kit.cancelled });
       expect(rt.processes()).toEqual([]);
     });
   });

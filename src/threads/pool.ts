@@ -33,7 +33,7 @@ export class WorkerPool implements ThreadOwner {
     this.ctx = ctx;
   }
 
-  /** Its live workers (started when the runtime opens, or at the first spawn). */
+  /** Its live workers (started when the runtime opens). */
   get threads(): readonly { thread: number; load: number; terminate(): Promise<number> }[] {
     return this.#threads;
   }
@@ -51,17 +51,13 @@ export class WorkerPool implements ThreadOwner {
     return thread;
   }
 
-  /**
-   * Starts its workers now, and settles once each has loaded (or stopped trying):
-   * a host that names `workers` is ready when the runtime opens, so its first spawn
-   * does not wait for a thread to boot.
-   */
+  /** Starts its workers, and settles once each has loaded (or stopped trying). */
   async startThreads(): Promise<void> {
     while (this.#threads.length < this.size) this.#start();
     await Promise.all(this.#threads.map((t) => t.ready));
   }
 
-  /** The least-loaded worker (all of them are started at the first spawn). */
+  /** The least-loaded worker (one that was lost is replaced here if its replacement has not started yet). */
   #place(): WorkerThread {
     while (this.#threads.length < this.size) this.#start();
     let best = this.#threads[0]!;

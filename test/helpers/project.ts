@@ -8,7 +8,6 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach } from "vitest";
 import { Runtime, type RuntimeOptions } from "../../src/index.ts";
-import { runtimeInternals } from "../../src/runtime.ts";
 
 export const FIXTURES = fileURLToPath(new URL("../../fixtures/", import.meta.url));
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -80,9 +79,6 @@ export function useRuntimes(prefix: string, closeTimeoutMs = 100) {
     const io = captureStdio();
     const runtime = await Runtime.open({ root: project.root, cacheDir, stdio: io.stdio, ...opts });
     opened.push(runtime);
-    // the worker pass (WIPPY_WORKERS): boot every host's threads now, as a host that names
-    // `workers` does at open, so that a test's first wait does not include a thread's start
-    if (process.env.WIPPY_WORKERS) await Promise.all([...runtimeInternals(runtime).pools.values()].map((p) => p.startThreads()));
     return { runtime, project, io };
   };
 }
