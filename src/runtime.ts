@@ -26,7 +26,7 @@ import { checkId, checkTimeout } from "./process/arguments.ts";
 import { wasmProcessIO } from "./guest/process-io.ts";
 import { splitHost } from "./process/pid.ts";
 import type { PoolContext, WorkerPool } from "./threads/pool.ts";
-import { startPools, workerPools } from "./threads/workers.ts";
+import { startNamedPools, workerPools } from "./threads/workers.ts";
 import type { ClusterNode, NodeInfo } from "./cluster/node.ts";
 import { checkCluster, type ClusterOptions } from "./cluster/options.ts";
 import type { ProcessRecord } from "./process/record.ts";
@@ -172,8 +172,7 @@ export class Runtime {
       runtime.#table.connect(runtime.#cluster);
       internals.get(runtime)!.cluster = runtime.#cluster;
     }
-    // a host's workers are loaded before anything spawns: the first spawn does not wait for a thread to boot
-    await startPools(runtime.#pools);
+    await startNamedPools(registry, runtime.#pools);
     if (opts.autoStart !== false) runtime.#supervision.startAutoStart();
     return runtime;
   }

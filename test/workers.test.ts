@@ -71,23 +71,24 @@ describe("placement", () => {
     for (const p of [...echoes, actor, onMain]) expect(p).toMatch(/^\{probe:(hosts|main)\|[0-9A-Za-z]{12}\}$/);
   });
 
-  it("a host's workers are loaded when open() resolves, before any spawn; WIPPY_WORKERS gives hosts that do not say theirs", async () => {
+  it("a host that names workers has them loaded when open() resolves; one that takes WIPPY_WORKERS starts them at its first spawn", async () => {
     const rt = await probe();
-    expect(pool(rt).threads).toHaveLength(2);
+    expect(pool(rt).threads).toHaveLength(2); // before any spawn
     const before = process.env.WIPPY_WORKERS;
     process.env.WIPPY_WORKERS = "3";
     const project = makeProject(PROBE_YAML, PROBE_BINARIES);
-    const viaEnv = await Runtime.open({ root: project.root, stdio: { stdout() {}, stderr() {} } });
+    const lazy = await Runtime.open({ root: project.root, stdio: { stdout() {}, stderr() {} } });
     if (before === undefined) delete process.env.WIPPY_WORKERS;
     else process.env.WIPPY_WORKERS = before;
     try {
-      const envPool = runtimeInternals(viaEnv).pools.get(HOST)!;
-      expect(envPool.threads).toHaveLength(3);
-      const pid = await viaEnv.process.spawnMonitored("probe:compute", HOST, 6, 7);
-      expect(threadOf(viaEnv, pid)).toBeGreaterThan(0);
-      expect(await exitOf(viaEnv.process, pid)).toEqual({ value: 42 });
+      const lazyPool = runtimeInternals(lazy).pools.get(HOST)!;
+      expect(lazyPool.threads).toHaveLength(0);
+      const pid = await lazy.process.spawnMonitored("probe:compute", HOST, 6, 7);
+      expect(lazyPool.threads).toHaveLength(3);
+      expect(threadOf(lazy, pid)).toBeGreaterThan(0);
+      expect(await exitOf(lazy.process, pid)).toEqual({ value: 42 });
     } finally {
-      await viaEnv.close(100);
+      await lazy.close(100);
     }
   });
 

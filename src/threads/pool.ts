@@ -33,7 +33,7 @@ export class WorkerPool implements ThreadOwner {
     this.ctx = ctx;
   }
 
-  /** Its live workers (started when the runtime opens). */
+  /** Its live workers (started when the runtime opens, or at the first spawn). */
   get threads(): readonly { thread: number; load: number; terminate(): Promise<number> }[] {
     return this.#threads;
   }
@@ -57,7 +57,7 @@ export class WorkerPool implements ThreadOwner {
     await Promise.all(this.#threads.map((t) => t.ready));
   }
 
-  /** The least-loaded worker (one that was lost is replaced here if its replacement has not started yet). */
+  /** The least-loaded worker (all of them are started at the first spawn, if they were not at open). */
   #place(): WorkerThread {
     while (this.#threads.length < this.size) this.#start();
     let best = this.#threads[0]!;

@@ -20,12 +20,20 @@ export function workerCount(workers: number | "auto" | undefined, env: Record<st
   return n;
 }
 
-/** Starts every host's workers and waits until they have loaded (or stopped trying). */
-export async function startPools(pools: ReadonlyMap<string, WorkerPool>): Promise<void> {
-  await Promise.all([...pools.values()].map((pool) => pool.startThreads()));
+/**
+ * Starts the workers of every host that names `workers` and waits until they have
+ * loaded, so that no spawn waits for a thread to boot. Hosts that take theirs from
+ * WIPPY_WORKERS start them at their first spawn: a test pass should not boot threads
+ * for every host of every runtime it opens.
+ */
+export async function startNamedPools(registry: Registry, pools: ReadonlyMap<string, WorkerPool>): Promise<void> {
+  await Promise.all([...pools].map(([id, pool]) => {
+    const e = registry.entries.get(id);
+    return e?.kind === "process.host" && e.workers !== undefined ? pool.startThreads() : undefined;
+  }));
 }
 
-/** A pool for every host with workers (its threads start when the runtime opens). */
+/** A pool for every host with workers (threads start when the runtime opens, or at the host's first spawn). */
 export function workerPools(registry: Registry, hosts: ReadonlyMap<string, ProcessHost>, ctx: PoolContext): Map<string, WorkerPool> {
   const pools = new Map<string, WorkerPool>();
   for (const e of registry.entries.values()) {

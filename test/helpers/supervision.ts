@@ -156,8 +156,8 @@ export const tsKit: ChildKit = {
 /** For `describe.each(CHILD_KITS)`: the scenario's name, then its kit. */
 export const CHILD_KITS: [string, ChildKit][] = [["WASM", wasmKit], ["TypeScript", tsKit]];
 
-/** Polls until `f` returns (or resolves to) something truthy. */
-export async function until<T>(f: () => T | Promise<T>, timeoutMs = 3000, what = "condition"): Promise<NonNullable<T>> {
+/** Polls until `f` returns (or resolves to) something truthy; only a failure waits the whole timeout. */
+export async function until<T>(f: () => T | Promise<T>, timeoutMs = 15_000, what = "condition"): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();
