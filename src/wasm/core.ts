@@ -105,7 +105,8 @@ export class CoreProgram implements Program {
     this.#provideImports = provideImports;
     this.#preempt = isInstrumented(module);
     this.#pooledShape = pooledMemoryShape(module, info.memory);
-    this.#resettable = WebAssembly.Module.exports(module).some((e) => e.name === RESET_EXPORT && e.kind === "function");
+    // the rewrite's export, not a guest's own of that name (the rewrite then adds none)
+    this.#resettable = !info.functions.has(RESET_EXPORT) && WebAssembly.Module.exports(module).some((e) => e.name === RESET_EXPORT && e.kind === "function");
     this.#functionImports = WebAssembly.Module.imports(module).filter((i) => i.kind === "function").map(({ module, name }) => ({ module, name }));
   }
 
