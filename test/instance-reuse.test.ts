@@ -3,7 +3,8 @@
 // module instead of a new instance. After reuse no byte of memory, no global and no table
 // slot of the previous process is visible; an instance that trapped, was killed or was
 // stopped at a limit is never reused; the pool stays within its bound; a module the
-// rewrite does not qualify runs as before, on a new instance each time.
+// rewrite does not qualify runs as before, on a new instance each time. The hosts whose
+// pool is counted are pinned to the main thread (workers: 0), whatever WIPPY_WORKERS says.
 
 import { parse } from "@bytecodealliance/jco";
 import { createHash } from "node:crypto";
@@ -118,7 +119,7 @@ const entry = (name: string, method: string, extra = "") =>
 const ISOLATION_YAML = `namespace: t
 entries:
   - { name: bin, kind: fs.directory, directory: ./wasm }
-  - { name: hosts, kind: process.host, host: { max_processes: 20000 } }
+  - { name: hosts, kind: process.host, host: { max_processes: 20000, workers: 0 } }
 ${entry("write", "write")}${entry("look", "look")}${entry("trap", "write_trap")}${entry("spin", "write_spin")}${entry("fuel", "write_spin", ", limits: { fuel: 200000 }")}${entry("late", "write_spin", ", limits: { max_execution_ms: 50 }")}${entry("grow", "write_grow")}${entry("cap", "write_grow", ", limits: { max_memory: 65536 }")}`;
 
 const isolation = () => project(ISOLATION_YAML, { "iso.wasm": ISOLATION_WAT });
@@ -197,7 +198,7 @@ describe("instance reuse", () => {
     const yaml = `namespace: t
 entries:
   - { name: bin, kind: fs.directory, directory: ./wasm }
-  - { name: hosts, kind: process.host }
+  - { name: hosts, kind: process.host, host: { workers: 0 } }
   - { name: swap, kind: process.wasm, fs: bin, path: /tab.wasm, hash: "{{hash:tab.wasm}}", method: swap }
   - { name: slot0, kind: process.wasm, fs: bin, path: /tab.wasm, hash: "{{hash:tab.wasm}}", method: slot0 }
 `;
@@ -211,7 +212,7 @@ entries:
     const yaml = `namespace: t
 entries:
   - { name: bin, kind: fs.directory, directory: ./wasm }
-  - { name: hosts, kind: process.host }
+  - { name: hosts, kind: process.host, host: { workers: 0 } }
   - { name: hello, kind: process.wasm, fs: bin, path: /hello.wasm, hash: "{{hash:hello.wasm}}", method: _start, imports: [wasi:cli, wasi:io, wasi:clocks] }
 `;
     const { rt, io, instances } = await project(yaml, {}, { "hello.wasm": "c/hello.core.wasm" });
@@ -229,7 +230,7 @@ entries:
     const yaml = `namespace: t
 entries:
   - { name: bin, kind: fs.directory, directory: ./wasm }
-  - { name: hosts, kind: process.host }
+  - { name: hosts, kind: process.host, host: { workers: 0 } }
   - { name: sleeper, kind: process.wasm, fs: bin, path: /sleeper.wasm, hash: "{{hash:sleeper.wasm}}", method: _start, imports: [wasi:cli, wasi:clocks, wasi:io] }
 `;
     const { rt, io, instances } = await project(yaml, {}, { "sleeper.wasm": "c/sleeper.core.wasm" });
@@ -247,7 +248,7 @@ entries:
     const yaml = `namespace: t
 entries:
   - { name: bin, kind: fs.directory, directory: ./wasm }
-  - { name: hosts, kind: process.host, host: { max_processes: 20000 } }
+  - { name: hosts, kind: process.host, host: { max_processes: 20000, workers: 0 } }
   - { name: sleeper, kind: process.wasm, fs: bin, path: /sleeper.wasm, hash: "{{hash:sleeper.wasm}}", method: _start, imports: [wasi:cli, wasi:clocks, wasi:io] }
 `;
     const { rt, instances } = await project(yaml, {}, { "sleeper.wasm": "c/sleeper.core.wasm" });
@@ -287,7 +288,7 @@ describe("instance pool bounds", () => {
 
 describe("instance reuse on worker threads", () => {
   it("a worker's processes see nothing of the ones before them either (each thread has its own pool)", async () => {
-    const { rt } = await project(ISOLATION_YAML.replace("host: { max_processes: 20000 }", "host: { max_processes: 20000, workers: 1 }"), { "iso.wasm": ISOLATION_WAT });
+    const { rt } = await project(ISOLATION_YAML.replace("workers: 0", "workers: 1"), { "iso.wasm": ISOLATION_WAT });
     for (let i = 0; i < 10; i++) {
       expect(await rt.process.exec("t:write", "t:hosts", SECRET + i)).toEqual({ value: 0 });
       expect(await rt.process.exec("t:look", "t:hosts")).toEqual({ value: 0 });
