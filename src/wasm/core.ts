@@ -175,22 +175,21 @@ export class CoreProgram implements Program {
     const imports = (fns ? { ...host?.imports, wippy: fns } : (host?.imports ?? {})) as WebAssembly.Imports;
     const pool = io.instancePool;
     const { budget } = io;
-    const grant = preempt ? budget.firstGrant() : 0;
     let core: ReusableCore | undefined;
     try {
       core = pool?.take<ReusableCore>(this);
-      if (core && !(core.board.bind(imports) && core.reset(true, grant, budget.maxPages))) {
+      if (core && !core.board.bind(imports)) {
         pool!.discard();
         core = undefined;
       }
+      const used = core !== undefined;
+      core ??= this.#newCore(io, imports);
       if (!core) {
-        core = this.#newCore(io, imports);
-        if (!core) {
-          host?.close();
-          return undefined;
-        }
-        core.reset(false, grant, budget.maxPages);
+        host?.close();
+        return undefined;
       }
+      // a pooled instance's memory never grew (dispose checks), so its reset does not refuse
+      if (!core.reset(used, preempt ? budget.firstGrant() : 0, budget.maxPages)) throw new Error("a reused instance's memory had grown");
       if (core.memory) {
         host?.bindMemory(core.memory);
         budget.checkPages(core.bytes / PAGE);

@@ -147,7 +147,12 @@ const NUMERIC = (b: Binaryen) => new Set([b.i32, b.i64, b.f32, b.f64, b.v128]);
  */
 export function addReset(b: Binaryen, m: BinaryenModule, original: Uint8Array, runtimeModule: string, idleState: number): boolean {
   if (m.getExport(RESET_EXPORT)) return false;
-  const layout = readLayout(original);
+  let layout: Layout;
+  try {
+    layout = readLayout(original);
+  } catch {
+    return false; // a section this reader does not follow: leave the module as it is
+  }
   if (layout.start || layout.memories > 1 || !layout.segments) return false;
   const segments = layout.segments;
   let memory: { initial: number; max: number | undefined } | undefined;
