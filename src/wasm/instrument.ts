@@ -88,6 +88,16 @@ function definedFunctions(b: Binaryen, m: BinaryenModule): string[] {
 
 /** Instruments a core module; returns new bytes. Throws if binaryen cannot read it. */
 export async function instrumentCore(bytes: Uint8Array, opts: InstrumentOptions): Promise<Uint8Array> {
+  if (!opts.reset) return instrumentOnce(bytes, opts);
+  try {
+    return await instrumentOnce(bytes, opts);
+  } catch {
+    // the reset is an optimisation: a module it trips up is instrumented as before (and a real failure fails again)
+    return instrumentOnce(bytes, { ...opts, reset: false });
+  }
+}
+
+async function instrumentOnce(bytes: Uint8Array, opts: InstrumentOptions): Promise<Uint8Array> {
   // `wippy` is ours: a guest importing from it could reach the preemption state itself
   const reserved = readCoreInfo(bytes).imports.find((i) => i.module === PREEMPT_MODULE);
   if (reserved) throw new Error(`it imports ${reserved.module}.${reserved.name}: the import module name "${PREEMPT_MODULE}" is reserved for the runtime`);
