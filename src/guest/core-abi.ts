@@ -6,6 +6,7 @@
 
 import type { MailboxEvent } from "../process/events.ts";
 import { exitValueJson, reasonText, utf8, type Wire, type WireFormat } from "../process/wire.ts";
+import { suspending, type WrapWaiting } from "../wasm/program.ts";
 import { errorJson, GUEST_ERROR_CODES, GuestError, type GuestProcess, type SpawnMode } from "./process-host.ts";
 
 export const PROCESS_MODULE = "wippy:process";
@@ -106,7 +107,7 @@ export interface CoreProcessBinding {
 }
 
 /** The `wippy:process` import object of one core instance. */
-export function coreProcessImports(guest: GuestProcess): CoreProcessBinding {
+export function coreProcessImports(guest: GuestProcess, wrap: WrapWaiting = suspending): CoreProcessBinding {
   let memory: WebAssembly.Memory | undefined;
   let view = EMPTY;
   let current = NO_EVENT;
@@ -224,7 +225,7 @@ export function coreProcessImports(guest: GuestProcess): CoreProcessBinding {
         const payload = at(dp, dl, "send").slice(dp, dp + dl); // the guest may reuse its buffer at once
         return guest.send(to, topic, format(f, "send"), payload);
       }, (sent) => (sent ? 1 : 0)),
-    receive: new WebAssembly.Suspending(receive),
+    receive: wrap(receive),
     "event-from": (out: number, cap: number) => copyOut(current.from(pids), out, cap, "event-from"),
     "event-topic": (out: number, cap: number) => copyOut(current.topic(), out, cap, "event-topic"),
     "event-format": () => current.format(),
@@ -254,7 +255,7 @@ export function coreProcessImports(guest: GuestProcess): CoreProcessBinding {
   };
   // on a worker thread these are answered by another thread: the guest suspends on them
   if (guest.answersLater) {
-    for (const name of ANSWERED_LATER) fns[name] = new WebAssembly.Suspending(fns[name] as (...a: number[]) => number | Promise<number>);
+    for (const name of ANSWERED_LATER) fns[name] = wrap(fns[name] as (...a: number[]) => number | Promise<number>);
   }
   return {
     imports: fns,

@@ -6,6 +6,7 @@ import { hostMachine } from "../../machines/host.ts";
 import type { Limits } from "../registry/types.ts";
 import type { ActorTree } from "./actor-tree.ts";
 import { ProcessError } from "./exit.ts";
+import { InstancePool, type InstancePoolBounds } from "./instance-pool.ts";
 import { MemoryPool, type MemoryPoolBounds } from "./memory-pool.ts";
 import { newPid } from "./pid.ts";
 
@@ -18,6 +19,8 @@ export class ProcessHost {
   readonly preempt: boolean;
   /** Linear memories of this host's ended processes, zeroed, for the next ones. */
   readonly memoryPool: MemoryPool;
+  /** Instances of this host's ended processes, for the next ones of the same module. */
+  readonly instancePool: InstancePool;
   /** The host's actor, under the runtime's root; processes and supervisors are shown beneath it. */
   readonly actor: Actor<typeof hostMachine>;
   readonly #tree: ActorTree;
@@ -33,6 +36,8 @@ export class ProcessHost {
       preempt?: boolean;
       /** How many memories, and how many bytes of them, the pool keeps (default 256 and 64 MiB). */
       memoryPool?: MemoryPoolBounds;
+      /** How many idle instances per module, and how many bytes of them, the pool keeps (default 64 and 32 MiB). */
+      instancePool?: InstancePoolBounds;
       /** Pids of this runtime (in a cluster they name its node). */
       newPid?: (host: string) => string;
     } = {},
@@ -43,6 +48,7 @@ export class ProcessHost {
     this.limits = opts.limits ?? {};
     this.preempt = opts.preempt ?? true;
     this.memoryPool = new MemoryPool(opts.memoryPool);
+    this.instancePool = new InstancePool(opts.instancePool);
     this.#newPid = opts.newPid ?? newPid;
     const capacity = Number.isFinite(this.maxProcesses) ? this.maxProcesses : null;
     this.actor = tree.track(createActor(hostMachine, { id, parent: tree.root, input: { id, capacity } }));

@@ -5,6 +5,7 @@ import type { Writable } from "node:stream";
 import type { Registry, WasmEntry } from "../registry/types.ts";
 import type { ProcessIO } from "../wasm/program.ts";
 import type { Budget } from "./budget.ts";
+import type { InstancePool } from "./instance-pool.ts";
 import type { MemoryPool } from "./memory-pool.ts";
 import { ProcessError } from "./exit.ts";
 import type { GuestProcess } from "../guest/process-host.ts";
@@ -70,6 +71,7 @@ export interface IOOwner {
   /** Read only when a host wait needs it: the process makes its AbortController then. */
   readonly signal?: AbortSignal | undefined;
   readonly memoryPool?: MemoryPool | undefined;
+  readonly instancePool?: InstancePool | undefined;
   suspend(): void;
   resume(): void;
   /** The guest yields the thread (preemption); absent: nothing to show. */
@@ -112,6 +114,7 @@ class OwnedIO implements ProcessIO {
   readonly cwd: string | undefined;
   readonly budget: Budget;
   readonly memoryPool: MemoryPool | undefined;
+  readonly instancePool: InstancePool | undefined;
   process: GuestProcess | undefined;
   readonly #owner: IOOwner;
   readonly #stdio: Stdio;
@@ -127,6 +130,7 @@ class OwnedIO implements ProcessIO {
     this.cwd = entry.wasi.cwd;
     this.budget = owner.budget;
     this.memoryPool = owner.memoryPool;
+    this.instancePool = owner.instancePool;
     this.process = undefined;
     this.#owner = owner;
     this.#stdio = stdio;

@@ -8,6 +8,7 @@ import { limitsNeedingPreemption, preemptRefusal } from "../registry/preempt-lim
 import type { Limits, WasmEntry } from "../registry/types.ts";
 import { cancelMessage } from "./arguments.ts";
 import { Budget } from "./budget.ts";
+import type { InstancePool } from "./instance-pool.ts";
 import type { MemoryPool } from "./memory-pool.ts";
 import type { ProgramLoader } from "../wasm/loader.ts";
 import type { Instance, Program, ProcessIO } from "../wasm/program.ts";
@@ -35,6 +36,8 @@ export interface WasmHost {
   readonly limits: Limits;
   readonly preempt: boolean;
   readonly memoryPool: MemoryPool;
+  /** Instances of its ended processes, for the next ones (modules the reset rewrite qualified). */
+  readonly instancePool: InstancePool;
   /** Gives its slot back when a process ends. */
   release(): void;
 }
@@ -141,6 +144,11 @@ export class WasmProcess extends ProcessBase {
   /** Its host's pool of linear memories. */
   get memoryPool(): MemoryPool {
     return this.#host.memoryPool;
+  }
+
+  /** Its host's pool of reusable instances. */
+  get instancePool(): InstancePool {
+    return this.#host.instancePool;
   }
 
   state(): ProcessState {

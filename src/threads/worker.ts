@@ -9,6 +9,7 @@ import { wasmProcessIO } from "../guest/process-io.ts";
 import { LuaProcess } from "../lua/lua-process.ts";
 import { ProcessError } from "../process/exit.ts";
 import type { IOContext, Stdio } from "../process/io.ts";
+import { InstancePool } from "../process/instance-pool.ts";
 import { MemoryPool } from "../process/memory-pool.ts";
 import { WasmProcess, type WasmHost, type WasmProcessDeps } from "../process/wasm-process.ts";
 import type { Limits, LuaEntry, Registry, WasmEntry } from "../registry/types.ts";
@@ -47,7 +48,7 @@ const main = new Channel<ToMain>(port, () => {
 });
 const table = new WorkerTable(main);
 
-const host: WasmHost = { id: init.host.id, limits: init.host.limits, preempt: init.host.preempt, memoryPool: new MemoryPool(), release() {} };
+const host: WasmHost = { id: init.host.id, limits: init.host.limits, preempt: init.host.preempt, memoryPool: new MemoryPool(), instancePool: new InstancePool(), release() {} };
 
 const programs = new Map<string, Promise<Program>>();
 const ready = new Map<string, Program>();

@@ -38,13 +38,13 @@ const processApiOf = (info: CoreInfo): boolean => {
 };
 
 /** The core-module imports of one runtime: its processes share `shared` (file times, the wall clock's anchor). */
-export const createCoreImports = (shared = new Preview1Shared()): CoreImportProvider => (io, info) => {
+export const createCoreImports = (shared = new Preview1Shared()): CoreImportProvider => (io, info, wrapWaiting) => {
   if (info.imports.length === 0) return NONE;
   const needed = neededOf(info);
   // a guest of the process API alone gets no WASI host (no fd table, no stdio queues)
-  const host = needed.size > 0 ? createPreview1Host({ io, granted: grantedOf(io.entry.imports), needed, shared }) : undefined;
+  const host = needed.size > 0 ? createPreview1Host({ io, granted: grantedOf(io.entry.imports), needed, shared, wrapWaiting }) : undefined;
   // the loader refused a module importing wippy:process without the grant; io.process is there
-  const api = processApiOf(info) && io.process ? coreProcessImports(io.process) : undefined;
+  const api = processApiOf(info) && io.process ? coreProcessImports(io.process, wrapWaiting) : undefined;
   // the host's own import object unless the process API joins it (no copy per spawn)
   const imports: WebAssembly.Imports = api ? { ...host?.imports, [PROCESS_MODULE]: api.imports as WebAssembly.ModuleImports } : (host?.imports ?? {});
   return {

@@ -82,7 +82,7 @@ export const CHILDREN: Record<string, string[]> = {
 };
 
 /** Expression kinds without children (a function made of these and CHILDREN's, minus calls, is a leaf). */
-const CHILDLESS = ["Const", "LocalGet", "GlobalGet", "Nop", "Unreachable", "MemorySize", "Pop", "RefNull", "RefFunc", "DataDrop", "TableSize", "AtomicFence"];
+export const CHILDLESS = ["Const", "LocalGet", "GlobalGet", "Nop", "Unreachable", "MemorySize", "Pop", "RefNull", "RefFunc", "DataDrop", "TableSize", "AtomicFence"];
 
 interface Mark {
   id: number;

@@ -12,26 +12,34 @@ import { instrumentCore, type InstrumentOptions } from "./instrument.ts";
 export type Instrumentation = "preempt" | "memory";
 
 /** Bump when the instrumentation changes: old cached output is then ignored. */
-const FORMAT = "7";
+const FORMAT = "8";
 
 export const INSTRUMENT_OPTIONS: Record<Instrumentation, InstrumentOptions> = {
   preempt: { fuel: true, memory: true },
   memory: { fuel: false, memory: true },
 };
 
+/** What a host's own rewrites add on top of the variant. */
+export interface HostRewrites {
+  /** The memory becomes an import, for a host's memory pool. */
+  importMemory?: boolean;
+  /** `__wippy_reset`, for instance reuse (core modules the runtime instantiates itself, not a component's). */
+  reset?: boolean;
+}
+
 /**
- * `importMemory`: the memory becomes an import, for a host's memory pool (core modules).
- * `onBuild` is called before binaryen runs, that is only when the cache has no valid copy.
+ * `rewrites`: see HostRewrites. `onBuild` is called before binaryen runs, that is only when the cache has no valid copy.
  */
 export async function instrumentCached(
   bytes: Uint8Array,
   variant: Instrumentation,
   cacheDir: string,
-  importMemory = false,
+  rewrites: HostRewrites = {},
   onBuild?: () => void,
   log: Logger = SILENT,
 ): Promise<{ bytes: Uint8Array; cached: boolean }> {
-  const key = sha256Hex(new TextEncoder().encode(`${FORMAT}\n${variant}${importMemory ? "+pool" : ""}\n${sha256Hex(bytes)}`)).slice(0, 32);
+  const { importMemory = false, reset = false } = rewrites;
+  const key = sha256Hex(new TextEncoder().encode(`${FORMAT}\n${variant}${importMemory ? "+pool" : ""}${reset ? "+reset" : ""}\n${sha256Hex(bytes)}`)).slice(0, 32);
   const dir = await privateFolder(join(cacheDir, "instrumented"));
   const file = join(dir, `${key}.wasm`);
   const digestFile = join(dir, `${key}.sha256`);
@@ -42,7 +50,7 @@ export async function instrumentCached(
     log.debug(`cached instrumentation ${file} does not match its recorded digest; instrumenting again`);
   }
   onBuild?.();
-  const out = await instrumentCore(bytes, { ...INSTRUMENT_OPTIONS[variant], importMemory });
+  const out = await instrumentCore(bytes, { ...INSTRUMENT_OPTIONS[variant], importMemory, reset });
   await writePrivate(file, out);
   await writePrivate(digestFile, digest(out));
   return { bytes: out, cached: false };

@@ -14,6 +14,8 @@
 //
 // - memory import (core modules and components' core modules): the module's own memory
 //   becomes `wippy.memory`, so the host can hand it one from its pool.
+// - reset (core modules the runtime instantiates itself): an export that puts the
+//   instance back as new, so that it can serve the next process (reset.ts).
 //
 // Everything added is imported from the `wippy` module (see preempt-imports.ts).
 
@@ -22,6 +24,7 @@ import { readCoreInfo, trimNameSection } from "./binary.ts";
 import { rewriteFuelIR } from "./fuel-ir.ts";
 import { rewriteFuelSites } from "./fuel-sites.ts";
 import { unrollSmallLoops } from "./fuel-unroll.ts";
+import { addReset } from "./reset.ts";
 
 type Binaryen = typeof binaryenApi;
 type BinaryenModule = binaryenApi.Module;
@@ -36,6 +39,8 @@ export interface InstrumentOptions {
   memory: boolean;
   /** The module's own memory becomes the import `wippy.memory`, so a host can hand it a pooled one. */
   importMemory?: boolean;
+  /** Adds `__wippy_reset` when the module qualifies (reset.ts); its data segments then become passive. */
+  reset?: boolean;
   /** Rewrite the fuel marks through the text form even when the IR walk could (tests compare both). */
   viaText?: boolean;
 }
@@ -83,6 +88,16 @@ function definedFunctions(b: Binaryen, m: BinaryenModule): string[] {
 
 /** Instruments a core module; returns new bytes. Throws if binaryen cannot read it. */
 export async function instrumentCore(bytes: Uint8Array, opts: InstrumentOptions): Promise<Uint8Array> {
+  if (!opts.reset) return instrumentOnce(bytes, opts);
+  try {
+    return await instrumentOnce(bytes, opts);
+  } catch {
+    // the reset is an optimisation: a module it trips up is instrumented as before (and a real failure fails again)
+    return instrumentOnce(bytes, { ...opts, reset: false });
+  }
+}
+
+async function instrumentOnce(bytes: Uint8Array, opts: InstrumentOptions): Promise<Uint8Array> {
   // `wippy` is ours: a guest importing from it could reach the preemption state itself
   const reserved = readCoreInfo(bytes).imports.find((i) => i.module === PREEMPT_MODULE);
   if (reserved) throw new Error(`it imports ${reserved.module}.${reserved.name}: the import module name "${PREEMPT_MODULE}" is reserved for the runtime`);
@@ -95,6 +110,8 @@ export async function instrumentCore(bytes: Uint8Array, opts: InstrumentOptions)
     else m.addGlobalImport("__wippy_state", PREEMPT_MODULE, "state", b.i32, true);
     if (opts.memory && m.hasMemory() && !m.getMemoryInfo().is64) addMemoryCheck(b, m, before);
     guardExports(b, m);
+    // after the guards (the reset is called synchronously, unguarded), before the memory becomes an import
+    if (opts.reset) addReset(b, m, bytes, PREEMPT_MODULE, STATE_IDLE);
     if (opts.importMemory) importMemory(m);
     if (!m.validate()) throw new Error("instrumented module does not validate");
     return m.emitBinary();
@@ -173,7 +190,9 @@ function addMemoryCheck(b: Binaryen, m: BinaryenModule, before: Set<string>): vo
   } finally {
     b.setPassArgument("instrument-memory", null);
   }
-  m.addGlobalImport("__wippy_max_pages", PREEMPT_MODULE, "max_pages", i32, false);
+  // a global of the instance's own, so that a reset can give it the next process's limit
+  m.addGlobalImport("__wippy_max_pages0", PREEMPT_MODULE, "max_pages", i32, false);
+  m.addGlobal("__wippy_max_pages", i32, true, m.global.get("__wippy_max_pages0", i32));
   m.addFunctionImport("__wippy_memory_limit", PREEMPT_MODULE, "memory_limit", b.createType([i32]), none);
   for (const f of importedFunctions(b, m)) {
     // the pass imports every helper it might call (loads, stores, GC); only grow is used

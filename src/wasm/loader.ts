@@ -185,8 +185,9 @@ export class ProgramLoader {
       let module: WebAssembly.Module;
       try {
         const started = performance.now();
-        // a core module's memory is imported, so that each process can take one from its host's pool
-        const out = await instrumentCached(bytes, variant, cacheDir, true, onBuild, this.#log);
+        // a core module's memory is imported, so that each process can take one from its host's pool,
+        // and a module whose state can be put back gets a reset, so that an instance serves process after process
+        const out = await instrumentCached(bytes, variant, cacheDir, { importMemory: true, reset: true }, onBuild, this.#log);
         if (out.cached) this.stats.instrumentCacheHits++;
         else this.stats.instrumented++;
         this.#log.debug(`${out.cached ? "loaded cached instrumentation of" : "instrumented"} ${entry.path} (sha256:${hash.slice(0, 12)}…, ${variant}) in ${(performance.now() - started).toFixed(0)} ms`);

@@ -5,6 +5,7 @@
 import type { Budget } from "../process/budget.ts";
 import type { CoreInfo } from "./binary.ts";
 import { PREEMPT_MODULE, STATE_IDLE } from "./instrument.ts";
+import { suspending, type WrapWaiting } from "./program.ts";
 
 export interface PreemptHooks {
   budget: Budget;
@@ -72,7 +73,8 @@ export function releaseState(state: WebAssembly.Global): void {
   if (state.value === STATE_IDLE && idleStates.length < IDLE_STATES_KEPT) idleStates.push(state);
 }
 
-export function preemptImports(hooks: PreemptHooks): Record<string, unknown> & { state: WebAssembly.Global; memory?: WebAssembly.Memory } {
+/** The functions of `wippy`, bound to one process: where the guest refills its fuel, yields and hits max_memory. */
+export function preemptFunctions(hooks: PreemptHooks, wrap: WrapWaiting = suspending): { yield_sync: () => number; yield_async: object; memory_limit: (delta: number) => never } {
   const { budget } = hooks;
   const yieldSync = () => budget.charge();
   const yieldAsync = (): number | Promise<number> => {
@@ -92,15 +94,35 @@ export function preemptImports(hooks: PreemptHooks): Record<string, unknown> & {
     });
   };
   return {
-    // one per process, shared by its core modules: a trap can leave it set (its guards never
-    // restore it), which must not reach any other process
-    state: idleStates.pop() ?? new WebAssembly.Global({ value: "i32", mutable: true }, STATE_IDLE),
-    max_pages: constant(budget.maxPages),
-    fuel: firstGrant(budget),
     yield_sync: yieldSync,
-    yield_async: new WebAssembly.Suspending(yieldAsync),
+    yield_async: wrap(yieldAsync),
     memory_limit: (delta: number) => {
       throw budget.growLimit(delta);
     },
+  };
+}
+
+/** A `wippy.state` at STATE_IDLE: an ended instance's, or a new one. */
+function idleState(): WebAssembly.Global {
+  return idleStates.pop() ?? new WebAssembly.Global({ value: "i32", mutable: true }, STATE_IDLE);
+}
+
+/**
+ * The globals of `wippy` for an instance that processes take in turn: its reset gives
+ * the fuel counter and max_pages each process's own, so these only start it.
+ */
+export function reusableGlobals(budget: Budget): { state: WebAssembly.Global; max_pages: WebAssembly.Global; fuel: WebAssembly.Global } {
+  return { state: idleState(), max_pages: constant(budget.maxPages), fuel: constant(0) };
+}
+
+export function preemptImports(hooks: PreemptHooks): Record<string, unknown> & { state: WebAssembly.Global; memory?: WebAssembly.Memory } {
+  const { budget } = hooks;
+  return {
+    // one per process, shared by its core modules: a trap can leave it set (its guards never
+    // restore it), which must not reach any other process
+    state: idleState(),
+    max_pages: constant(budget.maxPages),
+    fuel: firstGrant(budget),
+    ...preemptFunctions(hooks),
   };
 }

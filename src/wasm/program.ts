@@ -4,6 +4,7 @@
 
 import type { GuestProcess } from "../guest/process-host.ts";
 import type { Budget } from "../process/budget.ts";
+import type { InstancePool } from "../process/instance-pool.ts";
 import type { MemoryPool } from "../process/memory-pool.ts";
 import type { WasmEntry } from "../registry/types.ts";
 
@@ -32,6 +33,8 @@ export interface ProcessIO {
   onPreempt: () => void;
   /** Where a module whose memory is imported gets it (its host's pool); absent: a new one. */
   memoryPool?: MemoryPool;
+  /** Where an ended process's instance waits for the next one (a module the reset rewrite qualified); absent: none is kept. */
+  instancePool?: InstancePool;
   /** Aborted when the process ends (killed, cancelled, limit): pending host waits should give up at once. */
   signal?: AbortSignal;
   /** The process API (wippy:process), when the entry grants it. */
@@ -46,6 +49,24 @@ export interface Instance {
   /** Frees host resources (open files, timers); called once when the process ends. */
   dispose?(): void;
 }
+
+/**
+ * A host function that may wait on the host (JSPI), as a binding hands it out: for a new
+ * instance, `new WebAssembly.Suspending(fn)`; for a reused one, whose own trampolines
+ * are already wrapped, `new Waiting(fn)` (a Suspending object cannot be called from JS).
+ */
+export type WrapWaiting = (fn: (...args: never[]) => unknown) => object;
+
+/** A host function that may wait, unwrapped (see WrapWaiting). */
+export class Waiting {
+  readonly fn: (...args: unknown[]) => unknown;
+  constructor(fn: (...args: never[]) => unknown) {
+    this.fn = fn as (...args: unknown[]) => unknown;
+  }
+}
+
+export const suspending: WrapWaiting = (fn) => new WebAssembly.Suspending(fn as (...args: unknown[]) => unknown);
+export const waiting: WrapWaiting = (fn) => new Waiting(fn);
 
 /** The host imports bound to one core instance. */
 export interface CoreHostBinding {

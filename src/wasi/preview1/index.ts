@@ -6,7 +6,7 @@
 // onResume, which unwinds a guest whose process has ended); every other
 // failure becomes an errno.
 
-import type { ProcessIO } from "../../wasm/program.ts";
+import { suspending, type ProcessIO, type WrapWaiting } from "../../wasm/program.ts";
 import { argsEnvFunctions } from "./args-env.ts";
 import { clockFunctions } from "./clock.ts";
 import type { Ctx, FnGroup, HostFn } from "./context.ts";
@@ -37,6 +37,8 @@ export interface Preview1Options {
   needed?: ReadonlySet<string>;
   /** What the runtime's processes share (file times, the wall clock's anchor); default: this host's own. */
   shared?: Preview1Shared;
+  /** How a function that may wait is handed out (default: WebAssembly.Suspending). */
+  wrapWaiting?: WrapWaiting | undefined;
 }
 
 export interface Preview1Host {
@@ -78,11 +80,6 @@ export function interfaceOfPreview1Function(name: string): string | undefined {
 
 /** Every preview1 function this host provides. */
 export const PREVIEW1_FUNCTIONS: readonly string[] = Object.keys(GROUPS);
-
-// JSPI is not in TypeScript's lib yet.
-const Jspi = WebAssembly as unknown as {
-  Suspending: new (fn: (...args: never[]) => unknown) => object;
-};
 
 type Callable = (...args: unknown[]) => number | Promise<number>;
 
@@ -130,9 +127,9 @@ function resumersOf(io: ProcessIO): Resumers {
  * and onResume (which may throw to unwind an ended process) runs as the wait settles.
  * One closure per import and one Promise per wait beyond the function's own.
  */
-function guardSuspending(fn: HostFn, io: ProcessIO, on: Resumers): object {
+function guardSuspending(fn: HostFn, io: ProcessIO, on: Resumers, wrap: WrapWaiting): object {
   const f = fn as unknown as Callable;
-  return new Jspi.Suspending((...args: unknown[]) => {
+  return wrap((...args: unknown[]) => {
     let r: number | Promise<number>;
     try {
       r = f(...args);
@@ -224,6 +221,7 @@ export function createPreview1Host(opts: Preview1Options): Preview1Host {
     return group !== undefined && granted.has(group);
   };
   let on: Resumers | undefined;
+  const wrap = opts.wrapWaiting ?? suspending;
   // only the groups holding a function the module imports are built (each is a set of closures)
   for (const build of neededBuilders(needed)) {
     const g = build(ctx);
@@ -231,7 +229,7 @@ export function createPreview1Host(opts: Preview1Options): Preview1Host {
       if (!needed || needed.has(name)) exports[name] = allowed(name) ? guard(g.sync[name]!) : denied;
     }
     for (const name in g.suspending) {
-      if (!needed || needed.has(name)) exports[name] = allowed(name) ? guardSuspending(g.suspending[name]!, io, (on ??= resumersOf(io))) : denied;
+      if (!needed || needed.has(name)) exports[name] = allowed(name) ? guardSuspending(g.suspending[name]!, io, (on ??= resumersOf(io)), wrap) : denied;
     }
   }
 
