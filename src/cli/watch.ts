@@ -2,8 +2,8 @@
 // where to look (one line each, on stderr), and stop it again.
 
 import type { Runtime, RuntimeOptions } from "../runtime.ts";
-import { startInspector, type InspectorRelay } from "../observe/inspector.ts";
-import { serveObserver, type ObserverServer } from "../observe/server.ts";
+import type { InspectorRelay } from "../observe/inspector.ts";
+import type { ObserverServer } from "../observe/server.ts";
 import type { CliArgs } from "./args.ts";
 
 export const DEFAULT_INSPECT_PORT = 8080;
@@ -21,6 +21,8 @@ export async function startWatchers(args: Pick<CliArgs, "inspect" | "observe">, 
   let relay: InspectorRelay | undefined;
   let observer: ObserverServer | undefined;
   if (args.inspect !== undefined) {
+    // the inspector and observer (ws, @statelyai/inspect) load only when asked for
+    const { startInspector } = await import("../observe/inspector.ts");
     relay = await startInspector(args.inspect || DEFAULT_INSPECT_PORT);
     log(`inspector: open ${relay.url} (the Stately inspector; events stay on ${relay.wsUrl})`);
   }
@@ -28,6 +30,7 @@ export async function startWatchers(args: Pick<CliArgs, "inspect" | "observe">, 
     runtimeOptions: relay ? { inspect: relay.inspect } : {},
     async attach(runtime) {
       if (args.observe === undefined) return;
+      const { serveObserver } = await import("../observe/server.ts");
       observer = await serveObserver(runtime, args.observe || DEFAULT_OBSERVE_PORT);
       log(`observer: open ${observer.url}`);
     },

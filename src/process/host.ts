@@ -1,9 +1,10 @@
 // A process host: a named group of processes with a capacity (SPEC section 3),
 // shown as a child of the runtime's root actor.
 
-import { createActor, type Actor } from "xstate";
-import { hostMachine } from "../../machines/host.ts";
+import type { Actor } from "xstate";
+import type { HostMachine } from "../../machines/host.ts";
 import type { Limits } from "../registry/types.ts";
+import { actorKit } from "./actor-kit.ts";
 import type { ActorTree } from "./actor-tree.ts";
 import { ProcessError } from "./exit.ts";
 import { MemoryPool, type MemoryPoolBounds } from "./memory-pool.ts";
@@ -18,9 +19,10 @@ export class ProcessHost {
   readonly preempt: boolean;
   /** Linear memories of this host's ended processes, zeroed, for the next ones. */
   readonly memoryPool: MemoryPool;
-  /** The host's actor, under the runtime's root; processes and supervisors are shown beneath it. */
-  readonly actor: Actor<typeof hostMachine>;
   readonly #tree: ActorTree;
+  #actor: Actor<HostMachine> | undefined;
+  /** `actor`, as the parent of a process that makes its own actor only if someone inspects. */
+  readonly parent = (): Actor<HostMachine> => this.actor;
   #count = 0;
   readonly #newPid: (host: string) => string;
 
@@ -44,11 +46,20 @@ export class ProcessHost {
     this.preempt = opts.preempt ?? true;
     this.memoryPool = new MemoryPool(opts.memoryPool);
     this.#newPid = opts.newPid ?? newPid;
-    const capacity = Number.isFinite(this.maxProcesses) ? this.maxProcesses : null;
-    this.actor = tree.track(createActor(hostMachine, { id, parent: tree.root, input: { id, capacity } }));
-    this.actor.start();
+    if (tree.started) void this.actor; // shown at once in a runtime that has actors
     // admissions are counted by the machine only while someone inspects: a spawn pays nothing for it otherwise
     tree.onAttach(() => this.actor.send({ type: "SYNC", processes: this.#count }));
+  }
+
+  /** The host's actor, under the runtime's root (processes and supervisors are shown beneath it), made when first needed. */
+  get actor(): Actor<HostMachine> {
+    if (this.#actor) return this.#actor;
+    const { createActor, hostMachine } = actorKit();
+    const capacity = Number.isFinite(this.maxProcesses) ? this.maxProcesses : null;
+    this.#actor = this.#tree.track(createActor(hostMachine, { id: this.id, parent: this.#tree.root, input: { id: this.id, capacity } }));
+    this.#actor.start();
+    if (this.#tree.inspected) this.#actor.send({ type: "SYNC", processes: this.#count });
+    return this.#actor;
   }
 
   get count(): number {
@@ -73,6 +84,6 @@ export class ProcessHost {
 
   /** The runtime is closing. */
   close(): void {
-    this.actor.send({ type: "CLOSE" });
+    this.#actor?.send({ type: "CLOSE" });
   }
 }
