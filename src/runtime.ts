@@ -2,7 +2,7 @@
 // actor system for inspection, and the API of SPEC section 4.
 
 import type { AnyActorLogic, AnyActorRef } from "xstate";
-import { loadRegistry, type LoadOptions } from "./registry/index.ts";
+import { loadRegistry, type LoadOptions } from "./registry/load.ts";
 import type { Entry, ProcessHostEntry, Registry, WasmEntry } from "./registry/types.ts";
 import { ProcessError, isExitError, type ExitResult } from "./process/exit.ts";
 import { ProcessApi, type ActorSpawnOptions, type ProcessCore, type SpawnOptions } from "./process/api.ts";

@@ -1,11 +1,17 @@
 // The `wippy` CLI (SPEC section 6). Every failure is one line on stderr saying
 // what failed and how to fix it; the exit status is the guest's.
 
-import { formatIssue, loadRegistry, RegistryError, type LuaEntry, type Registry, type WasmEntry } from "../registry/index.ts";
+// the registry's own modules, not its index: that would bring the YAML parser along, which
+// a warm run (the validated registry from the cache) does without
+import { formatIssue, RegistryError } from "../registry/errors.ts";
+import { loadRegistry } from "../registry/load.ts";
+import type { LuaEntry, Registry, WasmEntry } from "../registry/types.ts";
+import { registryCache } from "./build-id.ts";
 import { noEffectWarnings } from "../registry/no-effect.ts";
 import { preemptLimitWarnings } from "../registry/preempt-limits.ts";
 import { Runtime, runtimeInternals } from "../runtime.ts";
 import { actorsWithoutLogic } from "../process/actor-module.ts";
+import { loadActorKit } from "../process/actor-kit.ts";
 import { HELP, parseArgs, UsageError, type CliArgs } from "./args.ts";
 import { registryList, registryShow, runList } from "./listing.ts";
 import { runAttached } from "./run-attached.ts";
@@ -34,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "registry") {
       const registry = await load(args);
       if (sub === "list") return print(registryList(registry, args.kind));
-      if (sub === "show" && rest[0]) return print(registryShow(registry, rest[0]));
+      if (sub === "show" && rest[0]) return print(await registryShow(registry, rest[0]));
       return fail("usage: wippy registry list [--kind K] | wippy registry show <id>");
     }
     if (command === "run") {
@@ -72,7 +78,8 @@ function print(text: string): number {
 }
 
 function load(args: CliArgs): Promise<Registry> {
-  return loadRegistry({ ...(args.root ? { root: args.root } : {}), ...(args.src ? { src: args.src } : {}) });
+  const cache = registryCache();
+  return loadRegistry({ ...(args.root ? { root: args.root } : {}), ...(args.src ? { src: args.src } : {}), ...(cache ? { cache } : {}) });
 }
 
 /** The registry as the CLI runs it: a process.actor needs a module, since the CLI cannot pass logic in code. */
@@ -112,6 +119,7 @@ function findEntry(registry: Registry, id: string): WasmEntry | LuaEntry {
  * lifecycle lines out; guest output always shows).
  */
 async function runForever(registry: Registry, args: CliArgs, cluster: ClusterOptions | undefined): Promise<number> {
+  await loadActorKit(); // its supervision trees are actors; a long run need not start in a hurry
   const log = (line: string) => void process.stderr.write(`wippy: ${line}\n`);
   const hideLogs = [...registry.entries.values()].some((e) => e.kind === "terminal.host" && e.hideLogs);
   const watchers = await startWatchers(args, log);

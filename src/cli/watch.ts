@@ -5,6 +5,7 @@ import type { Runtime, RuntimeOptions } from "../runtime.ts";
 import type { InspectorRelay } from "../observe/inspector.ts";
 import type { ObserverServer } from "../observe/server.ts";
 import type { CliArgs } from "./args.ts";
+import { loadActorKit } from "../process/actor-kit.ts";
 
 export const DEFAULT_INSPECT_PORT = 8080;
 export const DEFAULT_OBSERVE_PORT = 9090;
@@ -20,6 +21,8 @@ export interface Watchers {
 export async function startWatchers(args: Pick<CliArgs, "inspect" | "observe">, log: (line: string) => void): Promise<Watchers> {
   let relay: InspectorRelay | undefined;
   let observer: ObserverServer | undefined;
+  // both watch actors: the runtime then has them from the start (XState loads only for a watched run)
+  if (args.inspect !== undefined || args.observe !== undefined) await loadActorKit();
   if (args.inspect !== undefined) {
     // the inspector and observer (ws, @statelyai/inspect) load only when asked for
     const { startInspector } = await import("../observe/inspector.ts");
