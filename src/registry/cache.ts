@@ -32,8 +32,8 @@ const FORMAT = "1";
 interface CachedRegistry {
   /** FORMAT, build, root, source folder, and each definition file with its SHA-256. */
   key: string;
-  /** Every variable `${env:...}` read, with the value it had (absent: undefined). */
-  env: [string, string | undefined][];
+  /** Every variable `${env:...}` read, with the value it had (null: unset). */
+  env: [string, string | null][];
   /** Files read while validating besides the YAML (process.lua sources), with their text. */
   read: [string, string][];
   files: string[];
@@ -67,7 +67,7 @@ export async function readCachedRegistry(cache: RegistryCache, inputs: CacheInpu
     if (!recorded || new TextDecoder().decode(recorded) !== digest(bytes)) return undefined;
     const record = parse(bytes);
     if (!record || record.key !== keyOf(cache, inputs)) return undefined;
-    if (record.env.some(([name, value]) => inputs.env[name] !== value)) return undefined;
+    if (record.env.some(([name, value]) => (inputs.env[name] ?? null) !== value)) return undefined;
     for (const [path, text] of record.read) {
       if ((await readFile(path, "utf8").catch(() => undefined)) !== text) return undefined;
     }
@@ -92,7 +92,7 @@ export async function writeCachedRegistry(cache: RegistryCache, inputs: CacheInp
     const file = recordFile(await privateFolder(join(cache.dir, "registry")), cache, inputs);
     const read: [string, string][] = [];
     for (const e of entries.values()) if (e.kind === "process.lua" && e.file !== undefined) read.push([e.file, e.source]);
-    const record: CachedRegistry = { key: keyOf(cache, inputs), env: [...envRead].map((n) => [n, inputs.env[n]]), read, files, entries: [...entries] };
+    const record: CachedRegistry = { key: keyOf(cache, inputs), env: [...envRead].map((n) => [n, inputs.env[n] ?? null]), read, files, entries: [...entries] };
     const text = JSON.stringify(record);
     // entries are plain data; one that JSON would change (an undefined field, a bigint) is not kept
     if (!isDeepStrictEqual((JSON.parse(text) as CachedRegistry).entries, record.entries)) return;
