@@ -183,7 +183,7 @@ export class Runtime {
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
     const cluster = opts.cluster ? checkCluster(opts.cluster) : undefined;
     const registry = opts.registry ?? (await loadRegistry(opts));
-    if (needsActors(registry, opts)) await loadActorKit();
+    if (!onDemand.has(opts) || needsActors(registry, opts)) await loadActorKit();
     const runtime = new Runtime(registry, { ...opts, actors: await resolveActors(registry, opts.actors), ...(cluster ? { node: cluster.node } : {}) });
     if (cluster) {
       // the NATS client loads only for a runtime that joins a cluster (the CLI starts without it)
@@ -450,10 +450,23 @@ export class Runtime {
   }
 }
 
+const onDemand = new WeakSet<object>();
+
+/**
+ * Marks Runtime.open's options: load XState when an actor first needs it rather than at
+ * open, unless the registry or the options call for actors from the start. For a caller
+ * that uses no actor API but spawnActor (which then waits for it): the CLI running a
+ * command. Not for others: inspect() and startSupervisor() answer at once, so they need it
+ * loaded (which the package entry does anyway).
+ */
+export function actorsOnDemand<T extends RuntimeOptions>(opts: T): T {
+  onDemand.add(opts);
+  return opts;
+}
+
 /**
  * Does this runtime run actors from the start: supervisors and services (auto-started or
- * spawned), process.actor entries, logic given in code, an inspector? Then XState is loaded
- * before it opens; otherwise only when an actor is first spawned or someone inspects.
+ * spawned), process.actor entries, logic given in code, an inspector?
  */
 function needsActors(registry: Registry, opts: RuntimeOptions): boolean {
   if (opts.inspect !== undefined || Object.keys(opts.actors ?? {}).length > 0) return true;

@@ -11,7 +11,6 @@ import { noEffectWarnings } from "../registry/no-effect.ts";
 import { preemptLimitWarnings } from "../registry/preempt-limits.ts";
 import { Runtime, runtimeInternals } from "../runtime.ts";
 import { actorsWithoutLogic } from "../process/actor-module.ts";
-import { loadActorKit } from "../process/actor-kit.ts";
 import { HELP, parseArgs, UsageError, type CliArgs } from "./args.ts";
 import { registryList, registryShow, runList } from "./listing.ts";
 import { runAttached } from "./run-attached.ts";
@@ -119,7 +118,6 @@ function findEntry(registry: Registry, id: string): WasmEntry | LuaEntry {
  * lifecycle lines out; guest output always shows).
  */
 async function runForever(registry: Registry, args: CliArgs, cluster: ClusterOptions | undefined): Promise<number> {
-  await loadActorKit(); // its supervision trees are actors; a long run need not start in a hurry
   const log = (line: string) => void process.stderr.write(`wippy: ${line}\n`);
   const hideLogs = [...registry.entries.values()].some((e) => e.kind === "terminal.host" && e.hideLogs);
   const watchers = await startWatchers(args, log);

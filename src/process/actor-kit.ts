@@ -2,10 +2,10 @@
 // inspecting it, needs no actor: its processes step through the lifecycle machine's
 // generated table (src/generated/process-transitions.ts), and a `wippy run` of a
 // command starts without loading XState. What running real actors takes (XState,
-// the machines, TypeScript actors, supervisors) is in xstate-kit.ts; it is loaded
-// by Runtime.open when the registry or the options call for actors, by a spawnActor
-// (which may wait), and at once by the package entry (src/index.ts), so a program
-// using the package finds it there whatever it does.
+// the machines, TypeScript actors, supervisors) is in xstate-kit.ts. Runtime.open loads
+// it, unless opened with actorsOnDemand (the CLI's commands) over a registry without
+// actors and with no one inspecting; then the first spawnActor loads it (and waits).
+// The package entry (src/index.ts) loads it at once.
 
 import type { ActorKit } from "./xstate-kit.ts";
 
@@ -27,6 +27,6 @@ export async function loadActorKit(): Promise<ActorKit> {
 
 /** The kit, which something that runs actors has loaded before; throws if it has not. */
 export function actorKit(): ActorKit {
-  if (!kit) throw new Error("XState is not loaded in this runtime: import the runtime from the package entry (wippy-wasm), or await loadActorKit() before using actors");
+  if (!kit) throw new Error("XState is not loaded in this runtime (opened with actorsOnDemand): open it without that, or import the runtime from the package entry (wippy-wasm), which loads it");
   return kit;
 }
