@@ -61,10 +61,8 @@ function recordFile(folder: string, cache: RegistryCache, inputs: CacheInputs): 
 export async function readCachedRegistry(cache: RegistryCache, inputs: CacheInputs): Promise<{ files: string[]; entries: Map<EntryId, Entry> } | undefined> {
   try {
     const file = recordFile(await privateFolder(join(cache.dir, "registry")), cache, inputs);
-    const bytes = await readTrusted(file);
-    if (!bytes) return undefined;
-    const recorded = await readTrusted(file.replace(/\.json$/, ".sha256"));
-    if (!recorded || new TextDecoder().decode(recorded) !== digest(bytes)) return undefined;
+    const [bytes, recorded] = await Promise.all([readTrusted(file), readTrusted(file.replace(/\.json$/, ".sha256"))]);
+    if (!bytes || !recorded || new TextDecoder().decode(recorded) !== digest(bytes)) return undefined;
     const record = parse(bytes);
     if (!record || record.key !== keyOf(cache, inputs)) return undefined;
     if (record.env.some(([name, value]) => (inputs.env[name] ?? null) !== value)) return undefined;

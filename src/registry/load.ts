@@ -30,11 +30,9 @@ export async function loadRegistry(opts: LoadOptions = {}): Promise<Registry> {
   const project = await resolveProject(opts);
   if (!project.ok) throw new RegistryError(project.issues, opts.root ?? opts.cwd ?? process.cwd());
   const { root, src } = project.layout;
-  const docs: SourceDocument[] = [];
-  for (const file of await findYamlFiles(src)) {
-    const text = await readFile(file, "utf8");
-    if (looksLikeDefinitionFile(text)) docs.push({ file, text });
-  }
+  const files = await findYamlFiles(src);
+  const texts = await Promise.all(files.map((file) => readFile(file, "utf8")));
+  const docs: SourceDocument[] = files.flatMap((file, i) => (looksLikeDefinitionFile(texts[i]!) ? [{ file, text: texts[i]! }] : []));
   const env = opts.env ?? process.env;
   const result = await validated(docs, root, src, env, opts.cache);
   const issues = [...result.issues];
