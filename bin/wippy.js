@@ -45,7 +45,7 @@ const built = [join(root, "dist", "cli", "wippy.js"), join(root, "dist", "src", 
 function newestMtime(dir) {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
+    const p = `${dir}/${e.name}`; // not path.join: some 150 files, at every start
     newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
   }
   return newest;

@@ -9,8 +9,9 @@
 //
 // Packages outside the bundle, loaded from node_modules only on the paths that need them:
 // binaryen and jco (a cold cache), the Stately inspector (--inspect), by the `import()` in
-// the source; and xstate (an actor or an inspector), ws (--inspect, --observe) and NATS
-// (--cluster), by require() when the module importing them is first used. xstate is the
+// the source; and xstate (an actor or an inspector), ws (--inspect, --observe), NATS
+// (--cluster) and the YAML parser (a registry to validate), by require() when the module
+// importing them is first used. xstate is the
 // same instance as the one a user's actor module imports (its ES entry re-exports its
 // CommonJS one), so actor logic and the runtime share one copy.
 
@@ -28,7 +29,7 @@ export const BUNDLE_DIR = join(ROOT, "dist", "cli");
 /** Imported with `import()` in the source: left as it is. */
 const EXTERNAL = ["binaryen", "@bytecodealliance/*", "@statelyai/inspect"];
 /** Imported statically by modules that only some runs use: required when such a module first runs. */
-const REQUIRED_ON_USE = ["xstate", "ws", "@nats-io/transport-node"];
+const REQUIRED_ON_USE = ["xstate", "ws", "@nats-io/transport-node", "yaml"];
 
 const REQUIRE = "__wippyRequire";
 const BANNER = `const ${REQUIRE} = process.getBuiltinModule("node:module").createRequire(import.meta.url);`;

@@ -56,7 +56,7 @@ describe("the CLI bundle", () => {
     for (const dir of ["src", "machines", "supervisors"]) expect(newestSource(join(REPO, dir)) <= built, `${dir}/ changed after the bundle was built: run npm run build`).toBe(true);
   });
 
-  it("a warm `wippy run greet Ada` runs the bundle, takes the validated registry from the cache, and loads nothing from node_modules (no XState)", () => {
+  it("a warm `wippy run greet Ada` runs the bundle, takes the validated registry from the cache, and loads nothing from node_modules (no XState, no YAML parser)", () => {
     const cache = freshCache();
     const cold = wippy(hello, ["run", "greet", "Ada"], cache);
     expect(cold).toMatchObject({ code: 0, stdout: "Hello, Ada!\n" });
