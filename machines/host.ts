@@ -61,3 +61,5 @@ export const hostMachine = setup({
     closed: { type: "final" },
   },
 });
+
+export type HostMachine = typeof hostMachine;

@@ -5,9 +5,11 @@
 // closes, whatever closed it. Those are named actions whose implementations the
 // process driver (src/process/wasm-process.ts) provides; the machine itself
 // knows no host API. An inspected process runs this machine as an actor; one
-// nobody inspects steps through `processTransitions`, the same machine's
-// transitions and action names worked out once by XState, because an actor per
-// process costs more than its WebAssembly instance.
+// nobody inspects steps through its transition table: this machine's transitions
+// and action names as XState works them out (`deriveProcessTransitions`), written
+// at build time to src/generated/process-transitions.ts (scripts/build-machines.ts),
+// because an actor per process costs more than its WebAssembly instance, and a
+// process that no one inspects should not need XState loaded at all.
 
 import { assign, getInitialSnapshot, setup, transition } from "xstate";
 
@@ -97,19 +99,21 @@ export interface ProcessTransition {
   actions: readonly ProcessAction[];
 }
 
+/** Every state's transitions; an event with no entry is ignored, as the machine would ignore it. */
+export type ProcessTransitionTable = Readonly<Record<ProcessState, Readonly<Partial<Record<ProcessMachineEvent["type"], ProcessTransition>>>>>;
+
 const DRIVER_ACTIONS: ReadonlySet<string> = new Set<ProcessAction>(["instantiate", "run", "free"]);
+const NO_INPUT: ProcessMachineInput = { pid: "", entry: "", host: "" };
 
 /**
- * Every state's transitions with the driver actions they run, worked out once by
- * XState itself (pure `transition` over every state and event). An event with no
- * entry is ignored, as the machine would ignore it.
+ * Every state's transitions with the driver actions they run, worked out by XState itself
+ * (pure `transition` over every state and event).
  */
-export const processTransitions: Readonly<Record<ProcessState, Readonly<Partial<Record<ProcessMachineEvent["type"], ProcessTransition>>>>> = (() => {
+export function deriveProcessTransitions(): ProcessTransitionTable {
   const events: ProcessMachineEvent[] = [{ type: "LOADED" }, { type: "STEP" }, { type: "SUSPEND" }, { type: "RESUME" }, { type: "CLOSE", exit: {} }];
   const table = {} as Record<ProcessState, Partial<Record<ProcessMachineEvent["type"], ProcessTransition>>>;
-  const input = { pid: "", entry: "", host: "" };
   for (const state of ["init", "stepping", "suspended", "closed"] as const) {
-    const from = processMachine.resolveState({ value: state, context: { ...input, exit: null } });
+    const from = processMachine.resolveState({ value: state, context: { ...NO_INPUT, exit: null } });
     table[state] = {};
     if (from.status === "done") continue;
     for (const event of events) {
@@ -119,7 +123,9 @@ export const processTransitions: Readonly<Record<ProcessState, Readonly<Partial<
     }
   }
   return table;
-})();
+}
 
 /** The initial state, as the machine says. */
-export const processInitialState = getInitialSnapshot(processMachine, { pid: "", entry: "", host: "" }).value as ProcessState;
+export function deriveProcessInitialState(): ProcessState {
+  return getInitialSnapshot(processMachine, NO_INPUT).value as ProcessState;
+}

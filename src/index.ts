@@ -1,4 +1,7 @@
 // Public API: what a user of the runtime needs, and nothing internal.
+// A program using the package has XState at hand (it writes machines with it): the
+// runtime's actor kit loads with it, so inspect() and supervisors work from the start.
+import "./process/xstate-kit.ts";
 export { Runtime, type RuntimeOptions, type OwnProcess } from "./runtime.ts";
 export { ProcessApi, type ActorSpawnOptions } from "./process/api.ts";
 export { fromProcess, type ProcessContext, type ProcessFunction } from "./process/from-process.ts";

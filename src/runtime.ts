@@ -2,14 +2,14 @@
 // actor system for inspection, and the API of SPEC section 4.
 
 import type { AnyActorLogic, AnyActorRef } from "xstate";
-import { loadRegistry, type LoadOptions } from "./registry/index.ts";
+import { loadRegistry, type LoadOptions } from "./registry/load.ts";
 import type { Entry, ProcessHostEntry, Registry, WasmEntry } from "./registry/types.ts";
 import { ProcessError, isExitError, type ExitResult } from "./process/exit.ts";
 import { ProcessApi, type ActorSpawnOptions, type ProcessCore, type SpawnOptions } from "./process/api.ts";
-import { ActorProcess } from "./process/actor-process.ts";
 import { resolveActors } from "./process/actor-module.ts";
 import { isActorLogic, LOGIC_KINDS } from "./process/actor-logic.ts";
 import { ActorTree, type InspectObserver } from "./process/actor-tree.ts";
+import { actorKit, hasActorKit, loadActorKit } from "./process/actor-kit.ts";
 import { exitEvent, type ExitEvent } from "./process/events.ts";
 import { HandleProcess } from "./process/handle-process.ts";
 import { ProcessHost } from "./process/host.ts";
@@ -31,7 +31,8 @@ import type { ClusterNode, NodeInfo } from "./cluster/node.ts";
 import { checkCluster, type ClusterOptions } from "./cluster/options.ts";
 import type { ProcessRecord } from "./process/record.ts";
 import { streamOutput, type IOContext, type Stdio } from "./process/io.ts";
-import { Supervision, SupervisorRef, type SupervisionEvent } from "./supervision/index.ts";
+import type { Supervision, SupervisorRef } from "./supervision/tree.ts";
+import type { SupervisionEvent } from "./supervision/supervisor-process.ts";
 import type { SupervisorInput } from "../supervisors/spec.ts";
 
 export interface RuntimeOptions extends LoadOptions {
@@ -91,7 +92,9 @@ export class Runtime {
   #cluster: ClusterNode | undefined;
   readonly #hosts = new Map<string, ProcessHost>();
   readonly #tree: ActorTree;
-  readonly #supervision: Supervision;
+  /** Made with the first actor (supervisors are actors): a runtime of WASM processes alone never loads XState. */
+  #supervision: Supervision | undefined;
+  readonly #onSupervisorEvent: ((event: SupervisionEvent) => void) | undefined;
   readonly #loader: ProgramLoader;
   readonly #stdio: Stdio;
   readonly #env: Record<string, string | undefined>;
@@ -141,29 +144,46 @@ export class Runtime {
       // another thread or node: the guest suspends on them
       answersLater: opts.node !== undefined || this.#pools.size > 0,
       spawn: (id, host, args, o) => this.#spawn(id, host, args, o),
-      spawnActor: (logic, o) => this.#spawnActor(logic, o),
+      // the first actor of a runtime without any may wait for XState to load
+      spawnActor: (logic, o) => (hasActorKit() ? this.#spawnActor(logic, o) : loadActorKit().then(() => this.#spawnActor(logic, o))),
       newHandle: (host) => new HandleProcess(table, table.newPid(host), host),
       cancel: (from, pid, reason, timeoutMs) => table.cancel(from, pid, reason, timeoutMs),
     };
     this.process = this.#ownProcess();
+    this.#onSupervisorEvent = opts.onSupervisorEvent;
+    if (hasActorKit()) this.#supervised();
+    const self = this;
+    internals.set(this, {
+      table, hosts: this.#hosts, tree: this.#tree, pools: this.#pools,
+      get supervision() {
+        return self.#supervised();
+      },
+    });
+  }
+
+  /** The supervision trees, made with the first need of them (XState is loaded by then). */
+  #supervised(): Supervision {
+    if (this.#supervision) return this.#supervision;
+    const { Supervision } = actorKit();
     this.#supervision = new Supervision({
-      registry,
+      registry: this.registry,
       hosts: this.#hosts,
-      table,
+      table: this.#table,
       spawn: (id, host, args, o) => this.#spawnChild(id, host, args, o),
       spawnActor: (logic, o) => this.#spawnActor(logic, o),
       cancel: this.#core.cancel,
       hostActor: (host) => (this.#hosts.get(host) ?? this.#hosts.get(RUNTIME_HOST)!).actor,
       track: (a) => this.#tree.track(a),
     });
-    if (opts.onSupervisorEvent) this.#supervision.on(opts.onSupervisorEvent);
-    internals.set(this, { table, hosts: this.#hosts, tree: this.#tree, supervision: this.#supervision, pools: this.#pools });
+    if (this.#onSupervisorEvent) this.#supervision.on(this.#onSupervisorEvent);
+    return this.#supervision;
   }
 
   /** Loads the registry and starts what is marked `auto_start`. */
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
     const cluster = opts.cluster ? checkCluster(opts.cluster) : undefined;
     const registry = opts.registry ?? (await loadRegistry(opts));
+    if (!onDemand.has(opts) || needsActors(registry, opts)) await loadActorKit();
     const runtime = new Runtime(registry, { ...opts, actors: await resolveActors(registry, opts.actors), ...(cluster ? { node: cluster.node } : {}) });
     if (cluster) {
       // the NATS client loads only for a runtime that joins a cluster (the CLI starts without it)
@@ -173,7 +193,7 @@ export class Runtime {
       internals.get(runtime)!.cluster = runtime.#cluster;
     }
     await startNamedPools(registry, runtime.#pools);
-    if (opts.autoStart !== false) runtime.#supervision.startAutoStart();
+    if (opts.autoStart !== false && runtime.#supervision) runtime.#supervision.startAutoStart();
     return runtime;
   }
 
@@ -185,17 +205,18 @@ export class Runtime {
   /** Starts a supervision tree built in code; children may also be registry service/supervisor IDs. */
   startSupervisor(input: SupervisorInput): SupervisorRef {
     if (this.#closing) throw new ProcessError("spawn", "the runtime is closed");
-    return new SupervisorRef(this.#supervision, this.#supervision.startFromInput(input).id);
+    const supervision = this.#supervised();
+    return new (actorKit().SupervisorRef)(supervision, supervision.startFromInput(input).id);
   }
 
   /** A started supervisor (top-level or nested) by ID. */
   supervisor(id: string): SupervisorRef {
-    return this.#supervision.ref(id);
+    return this.#supervised().ref(id);
   }
 
   /** Receives every supervision event (child starts, restarts, exits); returns the unsubscribe function. */
   onSupervisorEvent(listener: (event: SupervisionEvent) => void): () => void {
-    return this.#supervision.on(listener);
+    return this.#supervised().on(listener);
   }
 
   get loaderStats(): LoaderStats {
@@ -305,15 +326,15 @@ export class Runtime {
     const pool = this.#pools.get(host.id);
     if (pool) {
       const wasmEntry = entry.kind === "process.lua" ? luaWasmEntry(entry) : entry;
-      const proc = pool.spawn(wasmEntry, entry.id, entry.kind === "process.lua" ? "lua" : "wasm", pid, opts.parent ?? host.actor);
+      const proc = pool.spawn(wasmEntry, entry.id, entry.kind === "process.lua" ? "lua" : "wasm", pid, opts.parent ?? host.parent);
       this.#enter(proc, opts);
       pool.start(proc, wasmEntry, args);
       return pid;
     }
     const deps = (this.#wasmDeps ??= { table: this.#table, loader: this.#loader, makeIO: (p, a) => this.#makeIO(p, a), tree: this.#tree });
     const proc = entry.kind === "process.lua"
-      ? new LuaProcess(deps, entry, host, pid, opts.parent ?? host.actor)
-      : new WasmProcess(deps, entry, host, pid, opts.parent ?? host.actor);
+      ? new LuaProcess(deps, entry, host, pid, opts.parent ?? host.parent)
+      : new WasmProcess(deps, entry, host, pid, opts.parent ?? host.parent);
     this.#enter(proc, opts);
     proc.start(args);
     return pid;
@@ -349,7 +370,7 @@ export class Runtime {
     const entryLimits = opts.entry ? (this.registry.entries.get(opts.entry) as { limits?: { maxMailbox?: number } } | undefined)?.limits : undefined;
     const maxMailbox = entryLimits?.maxMailbox ?? host.limits.maxMailbox;
     const pid = host.admit();
-    const proc = new ActorProcess(this.#core, {
+    const proc = new (actorKit().ActorProcess)(this.#core, {
       pid, entry: opts.entry ?? null, host: host.id, logic, input: opts.input, parent: opts.parent ?? host.actor,
       ...(maxMailbox !== undefined ? { maxMailbox } : {}),
       onEnd: () => host.release(),
@@ -406,7 +427,7 @@ export class Runtime {
 
   async #close(timeoutMs: number): Promise<void> {
     // Supervision trees first, latest started first, each child within its stop_timeout.
-    await this.#supervision.stopAll("runtime closing");
+    await this.#supervision?.stopAll("runtime closing");
     this.#closed = true;
     const pending: Promise<void>[] = [];
     const bodies = [...this.#table.all()].filter((rec) => rec.kind !== "handle");
@@ -429,6 +450,31 @@ export class Runtime {
     this.#tree.close();
   }
 }
+
+const onDemand = new WeakSet<object>();
+
+/**
+ * Marks Runtime.open's options: load XState when an actor first needs it rather than at
+ * open, unless the registry or the options call for actors from the start. For a caller
+ * that uses no actor API but spawnActor (which then waits for it): the CLI running a
+ * command. Not for others: inspect() and startSupervisor() answer at once, so they need it
+ * loaded (which the package entry does anyway).
+ */
+export function actorsOnDemand<T extends RuntimeOptions>(opts: T): T {
+  onDemand.add(opts);
+  return opts;
+}
+
+/**
+ * Does this runtime run actors from the start: supervisors and services (auto-started or
+ * spawned), process.actor entries, logic given in code, an inspector?
+ */
+function needsActors(registry: Registry, opts: RuntimeOptions): boolean {
+  if (opts.inspect !== undefined || Object.keys(opts.actors ?? {}).length > 0) return true;
+  for (const e of registry.entries.values()) if (ACTOR_KINDS.has(e.kind)) return true;
+  return false;
+}
+const ACTOR_KINDS: ReadonlySet<string> = new Set(["process.actor", "process.service", "process.supervisor"]);
 
 function hostFor(e: ProcessHostEntry, tree: ActorTree, table: ProcessTable): ProcessHost {
   return new ProcessHost(e.id, tree, {

@@ -1,7 +1,7 @@
 // Text views of the registry for `wippy run list` and `wippy registry ...`.
 
-import { stringify } from "yaml";
-import { displayPath, type Entry, type Registry } from "../registry/index.ts";
+import { displayPath } from "../registry/errors.ts";
+import type { Entry, Registry } from "../registry/types.ts";
 
 export function runList(registry: Registry): string {
   const commands = [...registry.entries.values()]
@@ -19,9 +19,10 @@ export function registryList(registry: Registry, kind?: string): string {
   return entries.map((e) => `${e.id.padEnd(width)}  ${e.kind}`).join("\n");
 }
 
-export function registryShow(registry: Registry, id: string): string {
+export async function registryShow(registry: Registry, id: string): Promise<string> {
   const e = registry.entries.get(id);
   if (!e) throw new Error(`no entry ${id} in the registry; see wippy registry list`);
   const { origin, ...rest } = e as Entry;
+  const { stringify } = await import("yaml"); // the YAML writer loads for this command only
   return `# ${displayPath(origin.file, registry.root)}:${origin.line}\n${stringify(rest).trimEnd()}`;
 }

@@ -1,7 +1,12 @@
 // The `wippy` CLI (SPEC section 6). Every failure is one line on stderr saying
 // what failed and how to fix it; the exit status is the guest's.
 
-import { formatIssue, loadRegistry, RegistryError, type LuaEntry, type Registry, type WasmEntry } from "../registry/index.ts";
+// the registry's own modules, not its index: that would bring the YAML parser along, which
+// a warm run (the validated registry from the cache) does without
+import { formatIssue, RegistryError } from "../registry/errors.ts";
+import { loadRegistry } from "../registry/load.ts";
+import type { LuaEntry, Registry, WasmEntry } from "../registry/types.ts";
+import { registryCache } from "./build-id.ts";
 import { noEffectWarnings } from "../registry/no-effect.ts";
 import { preemptLimitWarnings } from "../registry/preempt-limits.ts";
 import { Runtime, runtimeInternals } from "../runtime.ts";
@@ -34,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "registry") {
       const registry = await load(args);
       if (sub === "list") return print(registryList(registry, args.kind));
-      if (sub === "show" && rest[0]) return print(registryShow(registry, rest[0]));
+      if (sub === "show" && rest[0]) return print(await registryShow(registry, rest[0]));
       return fail("usage: wippy registry list [--kind K] | wippy registry show <id>");
     }
     if (command === "run") {
@@ -72,7 +77,8 @@ function print(text: string): number {
 }
 
 function load(args: CliArgs): Promise<Registry> {
-  return loadRegistry({ ...(args.root ? { root: args.root } : {}), ...(args.src ? { src: args.src } : {}) });
+  const cache = registryCache();
+  return loadRegistry({ ...(args.root ? { root: args.root } : {}), ...(args.src ? { src: args.src } : {}), ...(cache ? { cache } : {}) });
 }
 
 /** The registry as the CLI runs it: a process.actor needs a module, since the CLI cannot pass logic in code. */

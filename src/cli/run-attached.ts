@@ -4,7 +4,7 @@
 import { isExitError } from "../process/exit.ts";
 import { streamOutput } from "../process/io.ts";
 import type { LuaEntry, Registry, WasmEntry } from "../registry/index.ts";
-import { Runtime } from "../runtime.ts";
+import { actorsOnDemand, Runtime } from "../runtime.ts";
 import { CliError } from "./main.ts";
 import { TerminalStdin } from "./stdin.ts";
 import { isWasiCommand } from "../wasm/program.ts";
@@ -40,8 +40,9 @@ export async function runAttached(registry: Registry, entry: WasmEntry | LuaEntr
   }
   const host = chooseProcessHost(registry, opts.host);
   const watchers = await startWatchers(opts, (line) => process.stderr.write(`wippy: ${line}\n`));
-  const stdin = new TerminalStdin(process.stdin);
-  const runtime = await Runtime.open({
+  const stdin = new TerminalStdin(() => process.stdin);
+  // XState loads only if the registry has actors or someone watches: a plain command starts without it
+  const runtime = await Runtime.open(actorsOnDemand({
     registry,
     // a command runs its one process; the auto_start tree is `wippy run` without a name (SPEC 6)
     autoStart: false,
@@ -50,10 +51,11 @@ export async function runAttached(registry: Registry, entry: WasmEntry | LuaEntr
     onPrepare: prepareNotice,
     stdio: {
       stdout: streamOutput(process.stdout),
-      stderr: streamOutput(process.stderr),
+      // on first use: a command that writes no error makes no stderr stream
+      stderr: (pid, chunk) => streamOutput(process.stderr)(pid, chunk),
       stdin: () => stdin.read(),
     },
-  });
+  }));
   await watchers.attach(runtime);
   try {
     const result = await runtime.process.exec(entry.id, host, ...args);

@@ -1,15 +1,22 @@
 // The terminal's stdin, read only when a guest asks for it (a guest that never
-// reads must not keep the CLI alive).
+// reads must not keep the CLI alive), and not even opened before that: Node makes
+// process.stdin on first access, a stream over the pipe or terminal, which a command
+// that reads nothing should not pay for at start.
 
 import type { Readable } from "node:stream";
 
 export class TerminalStdin {
-  readonly #stream: Readable;
+  readonly #open: () => Readable;
+  #opened: Readable | undefined;
   #ended = false;
   #started = false;
 
-  constructor(stream: Readable) {
-    this.#stream = stream;
+  constructor(open: () => Readable) {
+    this.#open = open;
+  }
+
+  get #stream(): Readable {
+    return (this.#opened ??= this.#open());
   }
 
   read(): Promise<Uint8Array | null> {

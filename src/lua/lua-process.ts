@@ -8,10 +8,10 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AnyActorRef } from "xstate";
 import type { LuaEntry, Registry, WasiInterface } from "../registry/types.ts";
 import type { BuiltinWasmEntry } from "../wasm/loader.ts";
 import { ProcessError, type ExitResult } from "../process/exit.ts";
+import type { ActorParent } from "../process/actor-tree.ts";
 import type { WasmHost } from "../process/wasm-process.ts";
 import { WasmProcess, type WasmProcessDeps } from "../process/wasm-process.ts";
 
@@ -108,7 +108,7 @@ export class LuaProcess extends WasmProcess {
   readonly luaEntry: LuaEntry;
   #error: string | undefined;
 
-  constructor(deps: WasmProcessDeps, entry: LuaEntry, host: WasmHost, pid: string, parent: AnyActorRef | undefined) {
+  constructor(deps: WasmProcessDeps, entry: LuaEntry, host: WasmHost, pid: string, parent: ActorParent) {
     super(deps, luaWasmEntry(entry), host, pid, parent, { kind: "lua", receives: entry.modules.includes("process") });
     this.luaEntry = entry;
   }

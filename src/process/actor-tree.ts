@@ -3,27 +3,54 @@
 // any time: it is first told of the actors already running (parents before
 // children), then sees everything live. WASM processes nobody inspects run
 // without an actor; when an observer attaches they get one at the state they
-// are in (`attach`).
+// are in (`attach`). A runtime with no actor at all (WASM processes only, no one
+// inspecting) has no root either until something needs it, and no XState loaded
+// (actor-kit.ts).
 
-import { createActor, toObserver, type AnyActorRef, type InspectionEvent, type Observer } from "xstate";
-import { runtimeMachine } from "../../machines/runtime.ts";
+import type { AnyActorRef, InspectionEvent, Observer } from "xstate";
+import { actorKit, hasActorKit } from "./actor-kit.ts";
 
 /** The root actor's id (a pid or entry ID names every other actor). */
 export const ROOT_ACTOR_ID = "wippy.runtime";
 
 export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
+/** Where an actor is shown: a given actor, or one made only when it is needed (a host's). */
+export type ActorParent = AnyActorRef | (() => AnyActorRef) | undefined;
+
+export function parentActor(parent: ActorParent): AnyActorRef | undefined {
+  return typeof parent === "function" ? parent() : parent;
+}
+
 export class ActorTree {
-  readonly root: AnyActorRef;
+  readonly #rootDir: string;
+  readonly #inspectAtStart: InspectObserver | undefined;
+  #root: AnyActorRef | undefined;
   /** Live actors in creation order (parents first), for announcing to late observers. */
   readonly #live = new Set<AnyActorRef>();
   #observers = 0;
   readonly #attachers = new Set<() => void>();
 
   constructor(rootDir: string, inspect?: InspectObserver) {
+    this.#rootDir = rootDir;
+    this.#inspectAtStart = inspect;
     if (inspect) this.#observers++;
-    this.root = this.track(createActor(runtimeMachine, { id: ROOT_ACTOR_ID, input: { root: rootDir }, ...(inspect ? { inspect } : {}) }));
-    this.root.start();
+    if (hasActorKit()) void this.root;
+  }
+
+  /** The root actor, started the first time it is needed (at once when XState is loaded already). */
+  get root(): AnyActorRef {
+    if (this.#root) return this.#root;
+    const { createActor, runtimeMachine } = actorKit();
+    const inspect = this.#inspectAtStart;
+    this.#root = this.track(createActor(runtimeMachine, { id: ROOT_ACTOR_ID, input: { root: this.#rootDir }, ...(inspect ? { inspect } : {}) }));
+    this.#root.start();
+    return this.#root;
+  }
+
+  /** Has the root actor started (XState is loaded and something needed an actor)? */
+  get started(): boolean {
+    return this.#root !== undefined;
   }
 
   /** Is anyone inspecting? Lean processes make their actors only then. */
@@ -47,7 +74,7 @@ export class ActorTree {
 
   /** Attaches an observer; returns the function that detaches it. */
   inspect(observerOrFn: InspectObserver): () => void {
-    const observer = toObserver(observerOrFn);
+    const observer = actorKit().toObserver(observerOrFn);
     const rootId = this.root.sessionId;
     for (const actorRef of this.#live) {
       observer.next?.({ type: "@xstate.actor", actorRef, rootId } as InspectionEvent);
@@ -66,6 +93,6 @@ export class ActorTree {
   }
 
   close(): void {
-    this.root.send({ type: "CLOSE" });
+    this.#root?.send({ type: "CLOSE" });
   }
 }

@@ -34,8 +34,8 @@ export interface ProcessCore {
   readonly table: ProcessTable;
   /** Spawns a registry entry (throws a ProcessError when it cannot); on another node the pid comes later. */
   spawn(id: string, host: string, args: unknown[], opts: SpawnOptions): string | Promise<string>;
-  /** Spawns TypeScript/XState logic as a process. */
-  spawnActor(logic: AnyActorLogic, opts: { host?: string; input?: unknown; entry?: string | null } & SpawnOptions): string;
+  /** Spawns TypeScript/XState logic as a process; the first actor of a runtime may wait for XState to load. */
+  spawnActor(logic: AnyActorLogic, opts: { host?: string; input?: unknown; entry?: string | null } & SpawnOptions): string | Promise<string>;
   /** A short-lived mailbox process (exec's watcher). */
   newHandle(host: string): { readonly pid: string; readonly mailbox: ProcessRecord["mailbox"]; close(): void };
 }

@@ -1,9 +1,10 @@
 // A process host: a named group of processes with a capacity (SPEC section 3),
 // shown as a child of the runtime's root actor.
 
-import { createActor, type Actor } from "xstate";
-import { hostMachine } from "../../machines/host.ts";
+import type { Actor } from "xstate";
+import type { HostMachine } from "../../machines/host.ts";
 import type { Limits } from "../registry/types.ts";
+import { actorKit } from "./actor-kit.ts";
 import type { ActorTree } from "./actor-tree.ts";
 import { ProcessError } from "./exit.ts";
 import { InstancePool, type InstancePoolBounds } from "./instance-pool.ts";
@@ -21,9 +22,10 @@ export class ProcessHost {
   readonly memoryPool: MemoryPool;
   /** Instances of this host's ended processes, for the next ones of the same module. */
   readonly instancePool: InstancePool;
-  /** The host's actor, under the runtime's root; processes and supervisors are shown beneath it. */
-  readonly actor: Actor<typeof hostMachine>;
   readonly #tree: ActorTree;
+  #actor: Actor<HostMachine> | undefined;
+  /** `actor`, as the parent of a process that makes its own actor only if someone inspects. */
+  readonly parent = (): Actor<HostMachine> => this.actor;
   #count = 0;
   readonly #newPid: (host: string) => string;
 
@@ -50,11 +52,20 @@ export class ProcessHost {
     this.memoryPool = new MemoryPool(opts.memoryPool);
     this.instancePool = new InstancePool(opts.instancePool);
     this.#newPid = opts.newPid ?? newPid;
-    const capacity = Number.isFinite(this.maxProcesses) ? this.maxProcesses : null;
-    this.actor = tree.track(createActor(hostMachine, { id, parent: tree.root, input: { id, capacity } }));
-    this.actor.start();
+    if (tree.started) void this.actor; // shown at once in a runtime that has actors
     // admissions are counted by the machine only while someone inspects: a spawn pays nothing for it otherwise
     tree.onAttach(() => this.actor.send({ type: "SYNC", processes: this.#count }));
+  }
+
+  /** The host's actor, under the runtime's root (processes and supervisors are shown beneath it), made when first needed. */
+  get actor(): Actor<HostMachine> {
+    if (this.#actor) return this.#actor;
+    const { createActor, hostMachine } = actorKit();
+    const capacity = Number.isFinite(this.maxProcesses) ? this.maxProcesses : null;
+    this.#actor = this.#tree.track(createActor(hostMachine, { id: this.id, parent: this.#tree.root, input: { id: this.id, capacity } }));
+    this.#actor.start();
+    if (this.#tree.inspected) this.#actor.send({ type: "SYNC", processes: this.#count });
+    return this.#actor;
   }
 
   get count(): number {
@@ -79,6 +90,6 @@ export class ProcessHost {
 
   /** The runtime is closing. */
   close(): void {
-    this.actor.send({ type: "CLOSE" });
+    this.#actor?.send({ type: "CLOSE" });
   }
 }

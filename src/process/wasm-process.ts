@@ -2,8 +2,10 @@
 // stepping ⇄ suspended → closed. Synchronous guests run start to finish
 // without an await; async ones report each host wait.
 
-import { createActor, type Actor, type AnyActorRef } from "xstate";
-import { processInitialState, processMachine, processTransitions, type ProcessAction, type ProcessExit, type ProcessMachineEvent, type ProcessState } from "../../machines/process.ts";
+import type { Actor, AnyActorRef } from "xstate";
+import type { processMachine, ProcessAction, ProcessExit, ProcessMachineEvent, ProcessState } from "../../machines/process.ts";
+import { processInitialState, processTransitions } from "../generated/process-transitions.ts";
+import { actorKit } from "./actor-kit.ts";
 import { limitsNeedingPreemption, preemptRefusal } from "../registry/preempt-limits.ts";
 import type { Limits, WasmEntry } from "../registry/types.ts";
 import { cancelMessage } from "./arguments.ts";
@@ -13,7 +15,7 @@ import type { MemoryPool } from "./memory-pool.ts";
 import type { ProgramLoader } from "../wasm/loader.ts";
 import type { Instance, Program, ProcessIO } from "../wasm/program.ts";
 import { ProcessError, toExitError, type ExitError, type ExitResult } from "./exit.ts";
-import type { ActorTree } from "./actor-tree.ts";
+import { parentActor, type ActorParent, type ActorTree } from "./actor-tree.ts";
 import { GuestLifetime } from "./lifetime.ts";
 import { ProcessBase } from "./record.ts";
 import type { ProcessTable } from "./table.ts";
@@ -89,7 +91,7 @@ export class WasmProcess extends ProcessBase {
   /** A real actor while the runtime is inspected; otherwise the machine's transition table and #state. */
   #actor: Actor<typeof processMachine> | undefined;
   /** The actor it is shown under: its supervisor's, else its host's (none on a worker thread: the main thread shows it). */
-  readonly #parent: AnyActorRef | undefined;
+  readonly #parent: ActorParent;
   #state: ProcessState = processInitialState;
   /** Its end: host waits give up, timers stop, a resumed guest unwinds. */
   readonly #life = new GuestLifetime();
@@ -103,7 +105,7 @@ export class WasmProcess extends ProcessBase {
   /** What the guest gave with set-result: it wins over the method's return value. */
   #result: { value: unknown } | undefined;
 
-  constructor(deps: WasmProcessDeps, entry: WasmEntry, host: WasmHost, pid: string, parent: AnyActorRef | undefined, body: WasmBodyOptions = {}) {
+  constructor(deps: WasmProcessDeps, entry: WasmEntry, host: WasmHost, pid: string, parent: ActorParent, body: WasmBodyOptions = {}) {
     const limits = { ...host.limits, ...entry.limits };
     super(pid, entry.id, host.id, limits.maxMailbox !== undefined ? { maxMailbox: limits.maxMailbox } : {});
     this.kind = body.kind ?? "wasm";
@@ -121,6 +123,7 @@ export class WasmProcess extends ProcessBase {
   inspectNow(): void {
     if (this.#actor || this.#life.ended) return;
     const input = { pid: this.pid, entry: this.wasmEntry.id, host: this.host };
+    const { createActor, processMachine } = actorKit();
     const logic = processMachine.provide({
       actions: {
         instantiate: () => this.#instantiate(),
@@ -129,7 +132,7 @@ export class WasmProcess extends ProcessBase {
       },
     });
     const snapshot = logic.resolveState({ value: this.#state, context: { ...input, exit: null } });
-    this.#actor = createActor(logic, { id: this.pid, parent: this.#parent, input, snapshot });
+    this.#actor = createActor(logic, { id: this.pid, parent: parentActor(this.#parent), input, snapshot });
     this.#actor.start();
   }
 

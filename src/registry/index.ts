@@ -2,8 +2,11 @@
 export * from "./types.ts";
 export { RegistryError, formatIssue, displayPath } from "./errors.ts";
 export type { RegistryIssue } from "./errors.ts";
-export { loadRegistry, validateDocuments } from "./load.ts";
-export type { LoadOptions, SourceDocument, ValidationContext, ValidationResult } from "./load.ts";
+export { loadRegistry } from "./load.ts";
+export type { LoadOptions } from "./load.ts";
+export type { RegistryCache } from "./cache.ts";
+export { validateDocuments } from "./validate.ts";
+export type { SourceDocument, ValidationContext, ValidationResult } from "./validate.ts";
 export { parseDuration, parseSize } from "./units.ts";
 export type { UnitResult } from "./units.ts";
 export { substituteEnv, isEnvName } from "./env.ts";

@@ -1,18 +1,17 @@
 // Entry point: find the project, read every definition file under the source
 // folder, validate everything, check folders on disk, and either return the
-// whole typed registry or throw one RegistryError listing every issue.
+// whole typed registry or throw one RegistryError listing every issue. With a
+// cache (the CLI's), a registry validated before from the same files is taken
+// from it (cache.ts), and the YAML parser is not even loaded.
 import { mkdir, readdir, readFile, realpath, stat } from "node:fs/promises";
 import * as path from "node:path";
 import type { Env } from "./env.ts";
 import { RegistryError } from "./errors.ts";
 import type { RegistryIssue } from "./errors.ts";
+import { readCachedRegistry, recordingEnv, writeCachedRegistry, type RegistryCache } from "./cache.ts";
 import { resolveProject } from "./project.ts";
-import type { FsDirectoryEntry, Registry } from "./types.ts";
-import { validateDocuments } from "./validate.ts";
+import type { Entry, EntryId, FsDirectoryEntry, Registry } from "./types.ts";
 import type { SourceDocument } from "./validate.ts";
-
-export { validateDocuments } from "./validate.ts";
-export type { SourceDocument, ValidationContext, ValidationResult } from "./validate.ts";
 
 export interface LoadOptions {
   /** Project root; default: nearest ancestor of cwd holding wippy.lock, else cwd. */
@@ -23,18 +22,19 @@ export interface LoadOptions {
   cwd?: string;
   /** For `${env:...}` substitution; default: process.env. */
   env?: Env;
+  /** Keep the validated registry in this cache, and take it from there while its files are unchanged. */
+  cache?: RegistryCache;
 }
 
 export async function loadRegistry(opts: LoadOptions = {}): Promise<Registry> {
   const project = await resolveProject(opts);
   if (!project.ok) throw new RegistryError(project.issues, opts.root ?? opts.cwd ?? process.cwd());
   const { root, src } = project.layout;
-  const docs: SourceDocument[] = [];
-  for (const file of await findYamlFiles(src)) {
-    const text = await readFile(file, "utf8");
-    if (looksLikeDefinitionFile(text)) docs.push({ file, text });
-  }
-  const result = validateDocuments(docs, { root, src, env: opts.env ?? process.env });
+  const files = await findYamlFiles(src);
+  const texts = await Promise.all(files.map((file) => readFile(file, "utf8")));
+  const docs: SourceDocument[] = files.flatMap((file, i) => (looksLikeDefinitionFile(texts[i]!) ? [{ file, text: texts[i]! }] : []));
+  const env = opts.env ?? process.env;
+  const result = await validated(docs, root, src, env, opts.cache);
   const issues = [...result.issues];
   const toCreate: FsDirectoryEntry[] = [];
   for (const entry of result.entries.values()) {
@@ -55,6 +55,17 @@ export async function loadRegistry(opts: LoadOptions = {}): Promise<Registry> {
   }
   if (issues.length > 0) throw new RegistryError(issues, root);
   return { root, src, files: result.files, entries: result.entries };
+}
+
+async function validated(docs: SourceDocument[], root: string, src: string, env: Env, cache: RegistryCache | undefined): Promise<{ files: string[]; entries: Map<EntryId, Entry>; issues: RegistryIssue[] }> {
+  const inputs = { root, src, docs, env };
+  const cached = cache ? await readCachedRegistry(cache, inputs) : undefined;
+  if (cached) return { ...cached, issues: [] };
+  const { validateDocuments } = await import("./validate.ts"); // the YAML parser with it
+  const recording = cache ? recordingEnv(env) : undefined;
+  const result = validateDocuments(docs, { root, src, env: recording?.env ?? env });
+  if (cache && recording && result.issues.length === 0) await writeCachedRegistry(cache, inputs, result.files, result.entries, recording.read);
+  return result;
 }
 
 /** Only files declaring a top-level namespace: or entries: are definition files. */

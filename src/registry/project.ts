@@ -4,7 +4,6 @@ import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import type { RegistryIssue } from "./errors.ts";
-import { describeNode, parseYamlTree } from "./yaml-tree.ts";
 
 export const LOCK_FILE = "wippy.lock";
 
@@ -79,6 +78,7 @@ type LockSource = { ok: true; src?: string; line?: number } | { ok: false; issue
 
 /** wippy.lock is YAML; only `directories.src` matters here. */
 async function readLockSource(lockFile: string): Promise<LockSource> {
+  const { describeNode, parseYamlTree } = await import("./yaml-tree.ts"); // the YAML parser loads only when needed
   const parsed = parseYamlTree(await readFile(lockFile, "utf8"));
   if (parsed.problems.length > 0) {
     return { ok: false, issues: parsed.problems.map((problem) => ({ file: lockFile, line: problem.line, message: problem.message })) };

@@ -4,7 +4,7 @@
 // compiled. A worker that dies takes only its processes, each ending once
 // `killed`; the pool starts a replacement.
 
-import type { AnyActorRef } from "xstate";
+import type { ActorParent } from "../process/actor-tree.ts";
 import { describeReason, type ExitResult } from "../process/exit.ts";
 import type { ProcessHost } from "../process/host.ts";
 import { instrumentationOf, spawnError, startRefusal } from "../process/wasm-process.ts";
@@ -66,7 +66,7 @@ export class WorkerPool implements ThreadOwner {
   }
 
   /** A process of `entry` on one of the workers; `start` posts it there once its program is loaded. */
-  spawn(entry: WasmEntry, id: string, kind: "wasm" | "lua", pid: string, parent: AnyActorRef | undefined): RemoteProcess {
+  spawn(entry: WasmEntry, id: string, kind: "wasm" | "lua", pid: string, parent: ActorParent): RemoteProcess {
     const worker = this.#place();
     const proc = new RemoteProcess({
       pid,

@@ -4,8 +4,11 @@
 // machine's transitions come back (and are replayed on a mirror actor while the
 // runtime is inspected), and so does its one EXIT.
 
-import { createActor, type Actor, type AnyActorRef } from "xstate";
-import { processInitialState, processMachine, type ProcessMachineEvent, type ProcessState } from "../../machines/process.ts";
+import type { Actor, AnyActorRef } from "xstate";
+import type { processMachine, ProcessMachineEvent, ProcessState } from "../../machines/process.ts";
+import { processInitialState } from "../generated/process-transitions.ts";
+import { actorKit } from "../process/actor-kit.ts";
+import { parentActor, type ActorParent } from "../process/actor-tree.ts";
 import type { MailboxEvent, ProcessMessageEvent } from "../process/events.ts";
 import type { ExitError, ExitResult } from "../process/exit.ts";
 import { Mailbox, type DeliverOutcome } from "../process/mailbox.ts";
@@ -35,7 +38,8 @@ class RemoteMailbox extends Mailbox {
 }
 
 // no-op actions: the worker's machine does the work, this one only shows it
-const mirrorLogic = processMachine.provide({ actions: { instantiate: () => {}, run: () => {}, free: () => {} } });
+let mirror: typeof processMachine | undefined;
+const mirrorLogic = () => (mirror ??= actorKit().processMachine.provide({ actions: { instantiate: () => {}, run: () => {}, free: () => {} } }));
 
 export class RemoteProcess extends ProcessBase {
   readonly kind: "wasm" | "lua";
@@ -46,7 +50,7 @@ export class RemoteProcess extends ProcessBase {
   readonly forward: (event: ProcessMessageEvent) => Promise<boolean>;
   /** Its end on the main thread, once: from the worker's EXIT, or decided here (load failed, worker lost). */
   readonly #end: (pid: string, result: ExitResult) => void;
-  readonly #parent: AnyActorRef | undefined;
+  readonly #parent: ActorParent;
   #state: ProcessState = processInitialState;
   #memory = 0;
   #mirror: Actor<typeof processMachine> | undefined;
@@ -62,7 +66,7 @@ export class RemoteProcess extends ProcessBase {
     host: string;
     kind: "wasm" | "lua";
     worker: WorkerLink;
-    parent: AnyActorRef | undefined;
+    parent: ActorParent;
     end: (pid: string, result: ExitResult) => void;
   }) {
     super(opts.pid, opts.entry, opts.host);
@@ -123,8 +127,9 @@ export class RemoteProcess extends ProcessBase {
   inspectNow(): void {
     if (this.#mirror || this.#ended) return;
     const input = { pid: this.pid, entry: this.entry ?? "", host: this.host };
-    const snapshot = mirrorLogic.resolveState({ value: this.#state, context: { ...input, exit: null } });
-    this.#mirror = createActor(mirrorLogic, { id: this.pid, parent: this.#parent, input, snapshot });
+    const logic = mirrorLogic();
+    const snapshot = logic.resolveState({ value: this.#state, context: { ...input, exit: null } });
+    this.#mirror = actorKit().createActor(logic, { id: this.pid, parent: parentActor(this.#parent), input, snapshot });
     this.#mirror.start();
   }
 

@@ -43,9 +43,8 @@ export async function instrumentCached(
   const dir = await privateFolder(join(cacheDir, "instrumented"));
   const file = join(dir, `${key}.wasm`);
   const digestFile = join(dir, `${key}.sha256`);
-  const cached = await readTrusted(file);
+  const [cached, recorded] = await Promise.all([readTrusted(file), readTrusted(digestFile)]);
   if (cached) {
-    const recorded = await readTrusted(digestFile);
     if (recorded && new TextDecoder().decode(recorded) === digest(cached)) return { bytes: cached, cached: true };
     log.debug(`cached instrumentation ${file} does not match its recorded digest; instrumenting again`);
   }

@@ -91,10 +91,12 @@ async function readVerified(dir: string, log: Logger): Promise<Entry | "missing"
     log.debug(`cache entry ${dir}: unreadable ${MANIFEST}; transpiling again`);
     return "invalid";
   }
+  const listed = Object.entries(manifest);
+  if (listed.some(([name]) => !/^[\w-][\w.-]*$/.test(name))) return "invalid"; // jco writes plain file names, nothing outside the entry
+  const contents = await Promise.all(listed.map(([name]) => readTrusted(join(dir, name))));
   const files = new Map<string, Uint8Array>();
-  for (const [name, sha] of Object.entries(manifest)) {
-    if (!/^[\w-][\w.-]*$/.test(name)) return "invalid"; // jco writes plain file names, nothing outside the entry
-    const content = await readTrusted(join(dir, name));
+  for (const [i, [name, sha]] of listed.entries()) {
+    const content = contents[i];
     if (!content || digest(content) !== sha) {
       log.debug(`cache entry ${dir}: ${name} ${content ? "does not match its recorded digest" : "is missing"}; transpiling again`);
       return "invalid";

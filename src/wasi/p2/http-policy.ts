@@ -24,41 +24,55 @@ function range(cidr: string, cls: AddressClass, label: string): Range {
   return { network: ip.value, prefix: Number(prefix), cls, label };
 }
 
-const SPECIAL_V4: Range[] = [
-  range("0.0.0.0/8", "unspecified", "a 'this network' address"), // connecting to 0.0.0.0 reaches this machine
-  range("10.0.0.0/8", "private", "a private address"),
-  // Carrier-grade NAT (shared address space): the provider's or the cluster's own network.
-  range("100.64.0.0/10", "private", "a carrier-grade NAT address"),
-  range("127.0.0.0/8", "loopback", "a loopback address"),
-  range("169.254.0.0/16", "link-local", "a link-local address"), // includes cloud metadata (169.254.169.254)
-  range("172.16.0.0/12", "private", "a private address"),
-  range("192.168.0.0/16", "private", "a private address"),
-  range("224.0.0.0/4", "multicast", "a multicast address"),
-  range("240.0.0.0/4", "reserved", "a reserved address"), // includes broadcast, 255.255.255.255
-];
+interface Ranges {
+  v4: Range[];
+  v6: Range[];
+  /** IPv6 prefixes that carry an IPv4 address in their last 32 bits: judged as that IPv4. */
+  embedsV4: Range[];
+  mapped: Range;
+}
 
-const SPECIAL_V6: Range[] = [
-  range("::/128", "unspecified", "the unspecified address"),
-  range("::1/128", "loopback", "a loopback address"),
-  range("fe80::/10", "link-local", "a link-local address"),
-  range("fec0::/10", "private", "a site-local address"), // deprecated, still routed inside sites
-  range("fc00::/7", "unique-local", "a unique-local address"),
-  range("ff00::/8", "multicast", "a multicast address"),
-];
-
-/** IPv6 prefixes that carry an IPv4 address in their last 32 bits: judged as that IPv4. */
-const MAPPED = range("::ffff:0:0/96", "reserved", "IPv4-mapped");
-const EMBEDS_V4: Range[] = [
-  MAPPED,
-  range("64:ff9b::/96", "reserved", "NAT64"),
-  range("::/96", "reserved", "IPv4-compatible"), // after :: and ::1, which stay IPv6
-];
+let tables: Ranges | undefined;
+/** Built at the first request, not at load: parsing them costs a CLI start some milliseconds. */
+function ranges(): Ranges {
+  if (tables) return tables;
+  const mapped = range("::ffff:0:0/96", "reserved", "IPv4-mapped");
+  tables = {
+    v4: [
+      range("0.0.0.0/8", "unspecified", "a 'this network' address"), // connecting to 0.0.0.0 reaches this machine
+      range("10.0.0.0/8", "private", "a private address"),
+      // Carrier-grade NAT (shared address space): the provider's or the cluster's own network.
+      range("100.64.0.0/10", "private", "a carrier-grade NAT address"),
+      range("127.0.0.0/8", "loopback", "a loopback address"),
+      range("169.254.0.0/16", "link-local", "a link-local address"), // includes cloud metadata (169.254.169.254)
+      range("172.16.0.0/12", "private", "a private address"),
+      range("192.168.0.0/16", "private", "a private address"),
+      range("224.0.0.0/4", "multicast", "a multicast address"),
+      range("240.0.0.0/4", "reserved", "a reserved address"), // includes broadcast, 255.255.255.255
+    ],
+    v6: [
+      range("::/128", "unspecified", "the unspecified address"),
+      range("::1/128", "loopback", "a loopback address"),
+      range("fe80::/10", "link-local", "a link-local address"),
+      range("fec0::/10", "private", "a site-local address"), // deprecated, still routed inside sites
+      range("fc00::/7", "unique-local", "a unique-local address"),
+      range("ff00::/8", "multicast", "a multicast address"),
+    ],
+    embedsV4: [
+      mapped,
+      range("64:ff9b::/96", "reserved", "NAT64"),
+      range("::/96", "reserved", "IPv4-compatible"), // after :: and ::1, which stay IPv6
+    ],
+    mapped,
+  };
+  return tables;
+}
 
 const inRange = (value: bigint, network: bigint, prefix: number, bits: number) => maskTo(value, prefix, bits) === network;
 
 /** An IPv6 address that embeds an IPv4 one becomes that IPv4 (::ffff:127.0.0.1 is 127.0.0.1). */
 export function normalizeAddress(ip: IpAddress): IpAddress {
-  if (ip.family === 6 && ip.value > 1n && EMBEDS_V4.some((r) => inRange(ip.value, r.network, r.prefix, 128))) {
+  if (ip.family === 6 && ip.value > 1n && ranges().embedsV4.some((r) => inRange(ip.value, r.network, r.prefix, 128))) {
     return { family: 4, value: ip.value & 0xffffffffn };
   }
   return ip;
@@ -69,7 +83,7 @@ export function classify(address: string): Range | undefined {
   const parsed = parseIp(address);
   if (!parsed) return { network: 0n, prefix: 0, cls: "reserved", label: "not an IP address" };
   const ip = normalizeAddress(parsed);
-  const table = ip.family === 4 ? SPECIAL_V4 : SPECIAL_V6;
+  const table = ip.family === 4 ? ranges().v4 : ranges().v6;
   return table.find((r) => inRange(ip.value, r.network, r.prefix, ip.family === 4 ? 32 : 128));
 }
 
@@ -79,7 +93,7 @@ function ruleContains(rule: AllowRule & { kind: "address" }, address: string): b
   const ip = normalizeAddress(parsed);
   let { family, network, prefix } = rule;
   // A rule in the IPv4-mapped range (::ffff:10.0.0.0/104) is the IPv4 rule it spells.
-  if (family === 6 && prefix >= 96 && maskTo(network, 96, 128) === MAPPED.network) {
+  if (family === 6 && prefix >= 96 && maskTo(network, 96, 128) === ranges().mapped.network) {
     family = 4;
     network &= 0xffffffffn;
     prefix -= 96;
