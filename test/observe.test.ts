@@ -106,7 +106,8 @@ describe("observer", () => {
       const o = await until(() => {
         const s = observer.snapshot();
         const flaky = s.trees[0]?.children?.find((c) => c.id === "flaky");
-        return flaky && flaky.restarts >= 2 && s.processes.some((p) => p.state === "suspended") ? s : undefined;
+        const steady = s.trees[0]?.children?.find((c) => c.id === "steady");
+        return flaky && flaky.restarts >= 2 && steady?.state === "suspended" ? s : undefined;
       }, 5000, "two restarts of flaky");
       const root = o.trees[0]!;
       expect(root).toMatchObject({ id: "root", kind: "supervisor", status: "running" });
