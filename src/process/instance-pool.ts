@@ -9,7 +9,7 @@
 // An instance is reset when it is taken, not when it comes back: an exit never pays for
 // the zeroing, and an instance nobody takes again is never reset at all.
 
-import { LARGEST_POOLED_PAGES } from "./memory-pool.ts";
+import { LARGEST_POOLED_PAGES, type PoolStats } from "./memory-pool.ts";
 
 const PAGE = 65_536;
 
@@ -17,20 +17,7 @@ const PAGE = 65_536;
 export const DEFAULT_INSTANCES_PER_PROGRAM = 64;
 export const DEFAULT_INSTANCE_BYTES = 32 * 1024 * 1024;
 
-export interface InstancePoolStats {
-  /** Instances handed out for reuse. */
-  hits: number;
-  /** Takes that found none. */
-  misses: number;
-  /** Instances given back and kept. */
-  returned: number;
-  /** Instances given back and dropped: the pool full for their program or in bytes, or their memory too large. */
-  dropped: number;
-  /** Instances in the pool now. */
-  size: number;
-  /** Bytes of their memories now. */
-  bytes: number;
-}
+export type InstancePoolStats = PoolStats;
 
 export interface InstancePoolBounds {
   /** How many idle instances of one program it keeps at most (default 64; 0 turns reuse off). */

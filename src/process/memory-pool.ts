@@ -21,20 +21,23 @@ export const LARGEST_POOLED_PAGES = 64;
 export const DEFAULT_POOL_COUNT = 256;
 export const DEFAULT_POOL_BYTES = 64 * 1024 * 1024;
 
-export interface MemoryPoolStats {
-  /** Memories handed out from the pool. */
+/** What a pool of ended processes' leftovers (memories here, instances in instance-pool.ts) has done. */
+export interface PoolStats {
+  /** Handed out from the pool. */
   hits: number;
-  /** Memories made new (the pool had none of that shape, or the shape is too large to pool). */
+  /** Takes that found none (made new instead). */
   misses: number;
-  /** Memories given back and kept. */
+  /** Given back and kept. */
   returned: number;
-  /** Memories dropped: grown, too large, the pool full, or their process killed while its guest was on the stack. */
+  /** Given back and dropped: too large, grown, the pool full, or the process killed while its guest was on the stack. */
   dropped: number;
-  /** Memories in the pool now. */
+  /** In the pool now. */
   size: number;
   /** Bytes of the memories in the pool now. */
   bytes: number;
 }
+
+export type MemoryPoolStats = PoolStats;
 
 export interface MemoryPoolBounds {
   /** How many memories the pool keeps at most (default 256). */
