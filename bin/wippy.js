@@ -20,6 +20,8 @@ const root = join(import.meta.dirname, "..");
 // folder, makes a warm start skip most of the compiling. That folder must be private, as the
 // runtime requires of it (src/wasm/cache-trust.ts): code read from a folder others can write
 // would run as this user. When it is not, Node compiles afresh and the runtime says why.
+// The same rule as defaultCacheDir() in src/wasm/transpile-cache.ts, written again because this
+// runs before it is known whether src/ or dist/ will load; keep the two in step.
 function cacheDir() {
   const xdg = process.env.XDG_CACHE_HOME;
   return process.env.WIPPY_CACHE_DIR || join(xdg ? xdg : join(homedir(), ".cache"), "wippy");
