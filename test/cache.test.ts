@@ -5,13 +5,13 @@
 // (item 12).
 
 import { spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Runtime } from "../src/index.ts";
 import { untrusted } from "../src/wasm/cache-trust.ts";
-import { captureStdio, REPO } from "./helpers/project.ts";
+import { captureStdio, makeProject, REPO, sha256 } from "./helpers/project.ts";
 
 const BIN = join(REPO, "bin", "wippy.js");
 const hello = join(REPO, "examples", "hello"); // a component
@@ -108,5 +108,54 @@ describe("preparing a binary (onPrepare)", () => {
     };
     expect(await run()).toEqual(["myns:greet /component.wasm"]);
     expect(await run()).toEqual([]);
+  });
+});
+
+describe("loading a core module", () => {
+  const yaml = `
+version: "1.0"
+namespace: t
+entries:
+  - { name: bin, kind: fs.directory, directory: ./wasm }
+  - { name: w, kind: process.wasm, fs: t:bin, path: /worker.wasm, hash: "{{hash:wasm/worker.wasm}}", method: compute }
+  - { name: processes, kind: process.host }
+`;
+  const compute = async (root: string, cacheDir: string) => {
+    const rt = await Runtime.open({ root, cacheDir, stdio: captureStdio().stdio });
+    try {
+      return await rt.process.exec("t:w", "t:processes", 6, 7);
+    } finally {
+      await rt.close();
+    }
+  };
+
+  it("validates the binary before instrumenting it, and not again when the instrumented copy comes from the cache", async () => {
+    const project = makeProject(yaml, { "wasm/worker.wasm": "core/compute.wasm" });
+    const size = statSync(project.path("wasm/worker.wasm")).size;
+    const validate = vi.spyOn(WebAssembly, "validate");
+    const cacheDir = freshCache();
+    try {
+      const ofOriginal = () => validate.mock.calls.filter(([b]) => (b as Uint8Array).byteLength === size).length;
+      expect(await compute(project.root, cacheDir)).toMatchObject({ value: 42 });
+      expect(ofOriginal()).toBe(1);
+      validate.mockClear();
+      expect(await compute(project.root, cacheDir)).toMatchObject({ value: 42 });
+      expect(ofOriginal()).toBe(0);
+    } finally {
+      validate.mockRestore();
+    }
+  });
+
+  it("a module that does not validate fails its spawn with V8's reason, and nothing is cached for it", async () => {
+    const project = makeProject(yaml, { "wasm/worker.wasm": "core/compute.wasm" });
+    const file = project.path("wasm/worker.wasm");
+    const bytes = readFileSync(file);
+    writeFileSync(file, bytes.subarray(0, bytes.length - 3)); // its last section cut short
+    const fixed = readFileSync(project.path("src/app.yaml"), "utf8").replace(/sha256:[0-9a-f]{64}/, `sha256:${sha256(file)}`);
+    writeFileSync(project.path("src/app.yaml"), fixed);
+    const cacheDir = freshCache();
+    const exit = await compute(project.root, cacheDir);
+    expect(exit).toMatchObject({ error: { kind: "spawn", message: expect.stringMatching(/^t:w: \/worker\.wasm is not a valid WebAssembly module: .*extends past end of the module/) } });
+    expect(existsSync(join(cacheDir, "instrumented")) ? readdirSync(join(cacheDir, "instrumented")) : []).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
 // written and checked when it is read; a mismatch (corruption, a half-written file) means
 // rebuild.
 
-import { mkdir, open, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, rename, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { sha256Hex } from "./hash.ts";
 
@@ -75,9 +75,29 @@ export async function readTrusted(file: string): Promise<Uint8Array | undefined>
       const why = untrusted(file, "file", await handle.stat());
       if (why) throw new CacheTrustError(why);
     }
-    return new Uint8Array(await handle.readFile());
+    return await readWhole(handle);
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * An open file's bytes, read into one buffer of its size: FileHandle.readFile reads in
+ * chunks and joins them, and `new Uint8Array(buffer)` copies again (two extra copies of a
+ * 30 MB module). One spare byte shows the end; a file that grew meanwhile is read on.
+ */
+export async function readWhole(handle: FileHandle): Promise<Uint8Array<ArrayBuffer>> {
+  let out = new Uint8Array((await handle.stat()).size + 1);
+  let at = 0;
+  for (;;) {
+    const { bytesRead } = await handle.read(out, at, out.length - at, at);
+    if (bytesRead === 0) return out.subarray(0, at);
+    at += bytesRead;
+    if (at === out.length) {
+      const bigger = new Uint8Array(out.length * 2);
+      bigger.set(out);
+      out = bigger;
+    }
   }
 }
 

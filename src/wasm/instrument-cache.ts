@@ -27,19 +27,29 @@ export interface HostRewrites {
   reset?: boolean;
 }
 
+export interface InstrumentCacheOptions {
+  rewrites?: HostRewrites;
+  /** The input's SHA-256 (hex) when the caller has it already: a 30 MB module is hashed once, not twice. */
+  hash?: string;
+  /** Called before the instrumenter runs, that is only when the cache has no valid copy: a check that may throw, a notice. */
+  onBuild?: () => void;
+  log?: Logger;
+}
+
 /**
- * `rewrites`: see HostRewrites. `onBuild` is called before binaryen runs, that is only when the cache has no valid copy.
+ * The instrumented bytes for `bytes`, from the cache or built (then written there). A cache
+ * hit skips onBuild, so whatever needs doing only before instrumenting (validating the
+ * input) is done there.
  */
 export async function instrumentCached(
   bytes: Uint8Array,
   variant: Instrumentation,
   cacheDir: string,
-  rewrites: HostRewrites = {},
-  onBuild?: () => void,
-  log: Logger = SILENT,
+  opts: InstrumentCacheOptions = {},
 ): Promise<{ bytes: Uint8Array; cached: boolean }> {
-  const { importMemory = false, reset = false } = rewrites;
-  const key = sha256Hex(new TextEncoder().encode(`${FORMAT}\n${variant}${importMemory ? "+pool" : ""}${reset ? "+reset" : ""}\n${sha256Hex(bytes)}`)).slice(0, 32);
+  const { rewrites: { importMemory = false, reset = false } = {}, log = SILENT } = opts;
+  const hash = opts.hash ?? sha256Hex(bytes);
+  const key = sha256Hex(new TextEncoder().encode(`${FORMAT}\n${variant}${importMemory ? "+pool" : ""}${reset ? "+reset" : ""}\n${hash}`)).slice(0, 32);
   const dir = await privateFolder(join(cacheDir, "instrumented"));
   const file = join(dir, `${key}.wasm`);
   const digestFile = join(dir, `${key}.sha256`);
@@ -48,7 +58,7 @@ export async function instrumentCached(
     if (recorded && new TextDecoder().decode(recorded) === digest(cached)) return { bytes: cached, cached: true };
     log.debug(`cached instrumentation ${file} does not match its recorded digest; instrumenting again`);
   }
-  onBuild?.();
+  opts.onBuild?.();
   const out = await instrumentCore(bytes, { ...INSTRUMENT_OPTIONS[variant], importMemory, reset });
   await writePrivate(file, out);
   await writePrivate(digestFile, digest(out));

@@ -2,7 +2,7 @@
 // its directory, SHA-256 checked and capabilities checked (from the import
 // section) before compiling, compiled once per hash.
 
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { ProcessError } from "../process/exit.ts";
 import type { Registry, WasmEntry } from "../registry/types.ts";
 import { detectKind, readCoreInfo, type BinaryKind } from "./binary.ts";
@@ -16,7 +16,7 @@ import type { Program } from "./program.ts";
 import { SILENT, type Logger } from "../log.ts";
 import { defaultCacheDir, loadTranspiled } from "./transpile-cache.ts";
 import { instrumentCached, type Instrumentation } from "./instrument-cache.ts";
-import { CacheTrustError } from "./cache-trust.ts";
+import { CacheTrustError, readWhole } from "./cache-trust.ts";
 
 export interface LoaderOptions {
   cacheDir?: string;
@@ -48,6 +48,16 @@ export interface BuiltinWasmEntry extends WasmEntry {
 
 const isBuiltin = (entry: WasmEntry): entry is BuiltinWasmEntry => typeof (entry as Partial<BuiltinWasmEntry>).file === "string";
 
+/** A binary's bytes, read once into one buffer (hashing, instrumenting and compiling all take that one). */
+async function readBinary(file: string): Promise<Uint8Array<ArrayBuffer>> {
+  const handle = await open(file, "r");
+  try {
+    return await readWhole(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
 const fail = (entry: WasmEntry, message: string) => new ProcessError("spawn", `${entry.id}: ${oneLine(message)}`);
 
 /** Tool errors (jco, wasm-tools) come as "Caused by:" chains over several lines: one line, please. */
@@ -68,6 +78,9 @@ function readImportsOrSkip(bytes: Uint8Array, kind: BinaryKind): string[] | unde
     return undefined;
   }
 }
+
+/** The input failed WebAssembly.validate (V8's compile then says why). */
+class InvalidBinary extends Error {}
 
 export class ProgramLoader {
   readonly #registry: Registry;
@@ -108,7 +121,7 @@ export class ProgramLoader {
 
   async #loadEntry(entry: WasmEntry, variant: Instrumentation): Promise<Program> {
     const file = isBuiltin(entry) ? entry.file : await this.#locate(entry);
-    const bytes = new Uint8Array(await readFile(file)) as Uint8Array<ArrayBuffer>;
+    const bytes = await readBinary(file);
     const actual = sha256Hex(bytes);
     if (actual !== entry.hash) {
       throw fail(entry, `hash mismatch for ${entry.path}: expected sha256:${entry.hash}, actual sha256:${actual}; update the entry's hash if the binary changed on purpose`);
@@ -177,22 +190,30 @@ export class ProgramLoader {
   async #compile(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, kind: BinaryKind, hash: string, variant: Instrumentation, onBuild: () => void): Promise<Program> {
     const cacheDir = this.#opts.cacheDir ?? defaultCacheDir();
     if (kind === "core") {
-      // validated before binaryen sees it; only the instrumented bytes are compiled
-      if (!WebAssembly.validate(bytes)) {
-        const why = await WebAssembly.compile(bytes).then(() => "", (err: unknown) => (err as Error).message);
-        throw fail(entry, `${entry.path} is not a valid WebAssembly module: ${why}`);
-      }
       let module: WebAssembly.Module;
       try {
         const started = performance.now();
         // a core module's memory is imported, so that each process can take one from its host's pool,
         // and a module whose state can be put back gets a reset, so that an instance serves process after process
-        const out = await instrumentCached(bytes, variant, cacheDir, { importMemory: true, reset: true }, onBuild, this.#log);
+        const out = await instrumentCached(bytes, variant, cacheDir, {
+          rewrites: { importMemory: true, reset: true },
+          hash,
+          // validated before it is instrumented; a cached copy was made from these very bytes (same hash)
+          onBuild: () => {
+            if (!WebAssembly.validate(bytes)) throw new InvalidBinary();
+            onBuild();
+          },
+          log: this.#log,
+        });
         if (out.cached) this.stats.instrumentCacheHits++;
         else this.stats.instrumented++;
         this.#log.debug(`${out.cached ? "loaded cached instrumentation of" : "instrumented"} ${entry.path} (sha256:${hash.slice(0, 12)}…, ${variant}) in ${(performance.now() - started).toFixed(0)} ms`);
         module = await WebAssembly.compile(out.bytes as Uint8Array<ArrayBuffer>);
       } catch (err) {
+        if (err instanceof InvalidBinary) {
+          const why = await WebAssembly.compile(bytes).then(() => "", (e: unknown) => (e as Error).message);
+          throw fail(entry, `${entry.path} is not a valid WebAssembly module: ${why}`);
+        }
         if (err instanceof CacheTrustError) throw fail(entry, err.message);
         throw fail(entry, `${entry.path} could not be instrumented for preemption and limits: ${(err as Error).message}`);
       }

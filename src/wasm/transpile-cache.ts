@@ -163,7 +163,7 @@ export async function loadTranspiled(
   const memoryShapes = new WeakMap<WebAssembly.Module, MemoryShape>();
   for (const [name, original] of entry.cores) {
     // each core module's own memory becomes an import, so a process can take one from its host's pool
-    const { bytes: core } = await instrumentCached(original, variant, cacheDir, { importMemory: true }, onBuild, log);
+    const { bytes: core } = await instrumentCached(original, variant, cacheDir, { rewrites: { importMemory: true }, onBuild, log });
     const module = await WebAssembly.compile(core as Uint8Array<ArrayBuffer>);
     coreModules.set(name, module);
     const shape = pooledMemoryShape(module, readCoreInfo(original).memory);
