@@ -19,6 +19,7 @@ import { LuaProcess, luaWasmEntry } from "./lua/lua-process.ts";
 import { ProgramLoader, type LoaderStats } from "./wasm/loader.ts";
 import { createLogger } from "./log.ts";
 import type { ProcessIO } from "./wasm/program.ts";
+import type { PrepareProgress } from "./wasm/prepare-progress.ts";
 import { componentImports } from "./wasi/component-host.ts";
 import { coreImportGroup, createCoreImports } from "./wasi/core-host.ts";
 import { callFunction, type CallOptions } from "./process/call.ts";
@@ -56,7 +57,7 @@ export interface RuntimeOptions extends LoadOptions {
    * Called when a binary is actually transpiled or instrumented (a cache miss, not a warm run),
    * so a CLI can say why it waits; `done` settles when that preparation ends.
    */
-  onPrepare?: (entryId: string, path: string, done: Promise<void>) => void;
+  onPrepare?: (entryId: string, path: string, done: Promise<void>, progress: PrepareProgress) => void;
 }
 
 /** The caller's own process: the process API plus `close()`. */

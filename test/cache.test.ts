@@ -109,6 +109,22 @@ describe("preparing a binary (onPrepare)", () => {
     expect(await run()).toEqual(["myns:greet /component.wasm"]);
     expect(await run()).toEqual([]);
   });
+
+  it("hands the CLI the phases of a build as they pass: instrumenting, then compiling", async () => {
+    const phases: string[] = [];
+    const rt = await Runtime.open({
+      root: compute,
+      cacheDir: freshCache(),
+      stdio: captureStdio().stdio,
+      onPrepare: (_id, _path, _done, progress) => void progress.onChange(() => phases.at(-1) !== progress.phase && phases.push(progress.phase)),
+    });
+    try {
+      expect(await rt.process.exec("myns:compute_worker", "myns:processes", 6, 7)).toMatchObject({ value: 42 });
+    } finally {
+      await rt.close();
+    }
+    expect(phases).toEqual(["instrumenting", "compiling"]);
+  });
 });
 
 describe("loading a core module", () => {

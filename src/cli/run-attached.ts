@@ -10,7 +10,8 @@ import { TerminalStdin } from "./stdin.ts";
 import { isWasiCommand } from "../wasm/program.ts";
 import type { CliArgs } from "./args.ts";
 import type { ClusterOptions } from "../cluster/options.ts";
-import { prepareNotice, startWatchers } from "./watch.ts";
+import { prepareNotice } from "./prepare-line.ts";
+import { startWatchers } from "./watch.ts";
 
 function hostIds(registry: Registry, kind: "process.host" | "terminal.host"): string[] {
   return [...registry.entries.values()].filter((e) => e.kind === kind).map((e) => e.id).sort();

@@ -43,17 +43,3 @@ export async function startWatchers(args: Pick<CliArgs, "inspect" | "observe">, 
     },
   };
 }
-
-/** A preparation shorter than this goes unmentioned. */
-export const PREPARE_NOTICE_MS = 1500;
-
-/**
- * One line while a binary is transpiled or instrumented for its first run, once that has
- * taken PREPARE_NOTICE_MS, so a long wait has a reason. Warm runs (cache hits) never get here.
- */
-export function prepareNotice(entryId: string, path: string, done: Promise<void>): void {
-  const timer = setTimeout(() => {
-    process.stderr.write(`wippy: preparing ${entryId} (${path}) for its first run: transpiling and instrumenting; cached by hash after this\n`);
-  }, PREPARE_NOTICE_MS);
-  void done.then(() => clearTimeout(timer));
-}

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { SILENT, type Logger } from "../log.ts";
 import { digest, privateFolder, readTrusted, writePrivate } from "./cache-trust.ts";
 import { sha256Hex } from "./hash.ts";
+import type { PrepareProgress } from "./prepare-progress.ts";
 import { instrumentCore, type InstrumentOptions } from "./instrument.ts";
 
 /** `preempt`: fuel, preemption and max_memory. `memory`: max_memory only (a host with `preempt: false`). */
@@ -33,6 +34,8 @@ export interface InstrumentCacheOptions {
   hash?: string;
   /** Called before the instrumenter runs, that is only when the cache has no valid copy: a check that may throw, a notice. */
   onBuild?: () => void;
+  /** Moved to "instrumenting" when the instrumenter runs. */
+  progress?: PrepareProgress;
   log?: Logger;
 }
 
@@ -59,6 +62,7 @@ export async function instrumentCached(
     log.debug(`cached instrumentation ${file} does not match its recorded digest; instrumenting again`);
   }
   opts.onBuild?.();
+  opts.progress?.set("instrumenting");
   const out = await instrumentCore(bytes, { ...INSTRUMENT_OPTIONS[variant], importMemory, reset });
   await writePrivate(file, out);
   await writePrivate(digestFile, digest(out));

@@ -17,6 +17,7 @@ import { SILENT, type Logger } from "../log.ts";
 import { defaultCacheDir, loadTranspiled } from "./transpile-cache.ts";
 import { instrumentCached, type Instrumentation } from "./instrument-cache.ts";
 import { CacheTrustError, readWhole } from "./cache-trust.ts";
+import { PrepareProgress } from "./prepare-progress.ts";
 
 export interface LoaderOptions {
   cacheDir?: string;
@@ -27,7 +28,7 @@ export interface LoaderOptions {
    * Called when a binary is actually transpiled or instrumented (a cache miss, never a cache
    * hit), once per build; `done` settles when that build ends, failed or not.
    */
-  onPrepare?: (entryId: string, path: string, done: Promise<void>) => void;
+  onPrepare?: (entryId: string, path: string, done: Promise<void>, progress: PrepareProgress) => void;
   /** The runtime's diagnostics (cache decisions at debug); default: none. */
   log?: Logger;
 }
@@ -174,20 +175,21 @@ export class ProgramLoader {
     if (!p) {
       let building = false;
       const onPrepare = this.#opts.onPrepare;
+      const progress = new PrepareProgress();
       // called by the caches only when they build, and only after an await, so `p` is set by then
       const onBuild = () => {
         if (building || !onPrepare) return;
         building = true;
-        onPrepare(entry.id, entry.path, (p as Promise<Program>).then(() => undefined, () => undefined));
+        onPrepare(entry.id, entry.path, (p as Promise<Program>).then(() => undefined, () => undefined), progress);
       };
-      p = this.#compile(entry, bytes, kind, hash, variant, onBuild);
+      p = this.#compile(entry, bytes, kind, hash, variant, onBuild, progress);
       p.catch(() => this.#byHash.delete(key));
       this.#byHash.set(key, p);
     }
     return p;
   }
 
-  async #compile(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, kind: BinaryKind, hash: string, variant: Instrumentation, onBuild: () => void): Promise<Program> {
+  async #compile(entry: WasmEntry, bytes: Uint8Array<ArrayBuffer>, kind: BinaryKind, hash: string, variant: Instrumentation, onBuild: () => void, progress: PrepareProgress): Promise<Program> {
     const cacheDir = this.#opts.cacheDir ?? defaultCacheDir();
     if (kind === "core") {
       let module: WebAssembly.Module;
@@ -203,11 +205,13 @@ export class ProgramLoader {
             if (!WebAssembly.validate(bytes)) throw new InvalidBinary();
             onBuild();
           },
+          progress,
           log: this.#log,
         });
         if (out.cached) this.stats.instrumentCacheHits++;
         else this.stats.instrumented++;
         this.#log.debug(`${out.cached ? "loaded cached instrumentation of" : "instrumented"} ${entry.path} (sha256:${hash.slice(0, 12)}…, ${variant}) in ${(performance.now() - started).toFixed(0)} ms`);
+        progress.set("compiling");
         module = await WebAssembly.compile(out.bytes as Uint8Array<ArrayBuffer>);
       } catch (err) {
         if (err instanceof InvalidBinary) {
@@ -222,7 +226,7 @@ export class ProgramLoader {
     }
     try {
       const started = performance.now();
-      const transpiled = await loadTranspiled(bytes, hash, cacheDir, variant, onBuild, this.#log);
+      const transpiled = await loadTranspiled(bytes, hash, cacheDir, variant, onBuild, this.#log, progress);
       const ms = (performance.now() - started).toFixed(0);
       if (transpiled.cached) this.stats.transpileCacheHits++;
       else this.stats.transpiled++;

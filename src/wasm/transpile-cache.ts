@@ -15,6 +15,7 @@ import { PROCESS_ASYNC_IMPORTS } from "../guest/component-abi.ts";
 import { instrumentCached, type Instrumentation } from "./instrument-cache.ts";
 import { readCoreInfo } from "./binary.ts";
 import { pooledMemoryShape, type MemoryShape } from "./preempt-imports.ts";
+import type { PrepareProgress } from "./prepare-progress.ts";
 
 /** Transpile options; part of the cache key, so changing them invalidates old output. */
 export const TRANSPILE_OPTIONS = {
@@ -147,6 +148,7 @@ export async function loadTranspiled(
   variant: Instrumentation = "preempt",
   onBuild?: () => void,
   log: Logger = SILENT,
+  progress?: PrepareProgress,
 ): Promise<TranspiledComponent> {
   await privateFolder(cacheDir);
   const dir = join(await privateFolder(join(cacheDir, "components")), cacheKey(hash));
@@ -156,6 +158,7 @@ export async function loadTranspiled(
   if (typeof found === "object") entry = found;
   else {
     onBuild?.();
+    progress?.set("transpiling");
     entry = await transpileToDisk(bytes, dir, found === "invalid");
   }
   const { meta } = entry;
@@ -163,7 +166,8 @@ export async function loadTranspiled(
   const memoryShapes = new WeakMap<WebAssembly.Module, MemoryShape>();
   for (const [name, original] of entry.cores) {
     // each core module's own memory becomes an import, so a process can take one from its host's pool
-    const { bytes: core } = await instrumentCached(original, variant, cacheDir, { rewrites: { importMemory: true }, onBuild, log });
+    const { bytes: core } = await instrumentCached(original, variant, cacheDir, { rewrites: { importMemory: true }, onBuild, log, ...(progress ? { progress } : {}) });
+    progress?.set("compiling");
     const module = await WebAssembly.compile(core as Uint8Array<ArrayBuffer>);
     coreModules.set(name, module);
     const shape = pooledMemoryShape(module, readCoreInfo(original).memory);

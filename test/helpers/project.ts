@@ -85,7 +85,7 @@ export function useRuntimes(prefix: string, closeTimeoutMs = 100) {
 
 /**
  * A CLI run's stderr without the one-line notice of a first build ("preparing … for its
- * first run"): it shows whenever building takes over 1.5 s, which depends on the machine's
+ * first run"): it shows whenever building takes over 1 s, which depends on the machine's
  * load; test/cache.test.ts checks when it appears.
  */
 export function withoutPrepareNotice(stderr: string): string {
