@@ -1,4 +1,4 @@
-// npm run bench [-- --runs N] [-- --only spawn,fuel,concurrency,cli,guests,bursts,lua,workers,cluster]
+// npm run bench [-- --runs N] [-- --only spawn,fuel,concurrency,cli,guests,bursts,lua,workers,cluster,large]
 // Prints one table (median, min–max, and the ratio to a baseline measured in the same
 // run) and writes it to bench/RESULTS.md. Not a test: nothing here passes or fails.
 // Rows that report RSS measure each side in a fresh Node process (bench/child.ts).
@@ -9,6 +9,7 @@ import { clusterCases } from "./cases/cluster.ts";
 import { concurrencyCases } from "./cases/concurrency.ts";
 import { fuelCases } from "./cases/fuel.ts";
 import { guestCases } from "./cases/guests.ts";
+import { largeCases } from "./cases/large.ts";
 import { luaCases } from "./cases/lua.ts";
 import { spawnCases } from "./cases/spawn.ts";
 import { workerCases } from "./cases/workers.ts";
@@ -32,6 +33,7 @@ const CASES: Record<string, (runs: number) => Promise<Row[]>> = {
   lua: luaCases,
   workers: workerCases,
   cluster: clusterCases,
+  large: largeCases,
 };
 
 console.log(`bench: ${runs} runs each on ${machine()}`);
