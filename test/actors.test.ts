@@ -211,6 +211,21 @@ describe("send and mailbox bounds", () => {
   });
 });
 
+describe("topic checks", () => {
+  it("a topic found good before does not let a reserved or empty one through (send keeps its last good topics)", async () => {
+    const { runtime: rt } = await open(YAML, BIN);
+    const q = rt.newProcess();
+    for (const bad of ["EXIT", "xstate.init", "", 7]) {
+      expect(await rt.process.send(q.pid, "ok", 1)).toBe(true);
+      expect(await rt.process.send(q.pid, "ok2", 2)).toBe(true);
+      await expect(rt.process.send(q.pid, bad as string, 3)).rejects.toThrow(TypeError);
+    }
+    const got: unknown[] = [];
+    for (let ev = await q.receive(0); ev; ev = await q.receive(0)) got.push(ev.type === "MESSAGE" ? ev.topic : ev.type);
+    expect(got).toEqual(Array(4).fill(["ok", "ok2"]).flat());
+  });
+});
+
 describe("cancel", () => {
   it("a machine that handles CANCEL ends with its own result; one that does not is killed at the timeout", async () => {
     const { runtime: rt } = await open(YAML, BIN);
