@@ -180,7 +180,8 @@ export class ProcessApi {
 
   /** The next event (or the first `match` accepts); `null` only on timeout. */
   receive(opts?: ReceiveOptions | number): Promise<MailboxEvent | null> {
-    const received = this.#rec.mailbox.receive(opts);
+    const mailbox = this.#rec.mailbox;
+    const received = opts === undefined ? mailbox.receiveAny() : mailbox.receive(opts);
     const onWait = this.#onWait;
     if (!onWait) return received;
     // the body waits in receive: its process is suspended until an event (or the timeout) comes

@@ -43,6 +43,12 @@ export class Mailbox {
   #head = 0;
   #messages = 0;
   readonly #waiters: Waiter[] = [];
+  /**
+   * The oldest waiter, when it is a plain receive (no match, timer or signal) made while
+   * none waited: held as its two functions, no Waiter, and served before #waiters.
+   */
+  #lone: ((event: MailboxEvent | null) => void) | undefined;
+  #loneReject: ((err: unknown) => void) | undefined;
   #ended: ExitError | undefined;
   /**
    * A body that consumes events as they arrive (a machine, a supervisor) sets
@@ -75,6 +81,17 @@ export class Mailbox {
     const message = event.type === "MESSAGE";
     if (message && this.#messages >= this.capacity) return "full";
     if (this.listener?.(event)) return "queued";
+    const lone = this.#lone;
+    if (lone !== undefined) {
+      this.#lone = this.#loneReject = undefined;
+      lone(event);
+      return "queued";
+    }
+    return this.#toWaiters(event, message);
+  }
+
+  // apart from deliver, which stays small enough to be inlined into send
+  #toWaiters(event: MailboxEvent, message: boolean): DeliverOutcome {
     for (let i = 0; i < this.#waiters.length; i++) {
       const w = this.#waiters[i]!;
       let taken: boolean;
@@ -103,7 +120,7 @@ export class Mailbox {
 
   /** The first queued event `match` accepts (or the first one); `null` after the timeout. */
   receive(opts?: ReceiveOptions | number): Promise<MailboxEvent | null> {
-    if (opts === undefined) return this.#receiveAny();
+    if (opts === undefined) return this.receiveAny();
     // anything but an options object is a timeout (checked below), never destructured
     const { match, timeout, signal }: ReceiveOptions = typeof opts === "object" && opts !== null ? opts : { timeout: opts as number };
     try {
@@ -142,9 +159,14 @@ export class Mailbox {
   }
 
   /** receive() with no options, the common case: no option checks, no timer, no listener. */
-  #receiveAny(): Promise<MailboxEvent | null> {
-    const ready = this.poll();
-    if (ready !== undefined) return Promise.resolve(ready);
+  receiveAny(): Promise<MailboxEvent | null> {
+    if (this.#head < this.#queue.length) return Promise.resolve(this.#take(undefined)!);
+    if (this.#lone === undefined && this.#waiters.length === 0 && this.#ended === undefined) {
+      return new Promise((resolve, reject) => {
+        this.#lone = resolve;
+        this.#loneReject = reject;
+      });
+    }
     return new Promise((resolve, reject) => this.wait(undefined, resolve, reject));
   }
 
@@ -156,6 +178,11 @@ export class Mailbox {
   wait(timeout: number | undefined, resolve: (event: MailboxEvent | null) => void, reject: (err: unknown) => void): void {
     if (this.#ended) {
       reject(new ProcessExitError(this.#owner, this.#ended));
+      return;
+    }
+    if (timeout === undefined && this.#lone === undefined && this.#waiters.length === 0) {
+      this.#lone = resolve;
+      this.#loneReject = reject;
       return;
     }
     const waiter: Waiter = { match: undefined, resolve, reject, timer: undefined, signal: undefined, onAbort: undefined };
@@ -182,6 +209,11 @@ export class Mailbox {
     if (this.#ended) return;
     this.#ended = exit;
     this.listener = undefined;
+    const lone = this.#loneReject;
+    if (lone !== undefined) {
+      this.#lone = this.#loneReject = undefined;
+      lone(new ProcessExitError(this.#owner, exit));
+    }
     for (const w of this.#waiters.splice(0)) {
       settled(w);
       w.reject(new ProcessExitError(this.#owner, exit));

@@ -142,12 +142,7 @@ export class ProcessTable {
   send(from: string, to: string, topic: string, payload: unknown): boolean | Promise<boolean> {
     checkTopic(topic);
     const target = this.#procs.get(to);
-    if (!target) {
-      if (!this.#elsewhere || !this.#foreign(to)) return false;
-      // across nodes a payload is bytes or JSON: what cannot cross is a TypeError here, live target or not
-      const wire = payload instanceof Wire ? payload : toWire(payload);
-      return this.#remote(to)?.send(from, to, topic, wire) ?? false;
-    }
+    if (!target) return this.#sendElsewhere(from, to, topic, payload);
     // a guest receives bytes or JSON text; TypeScript the value (a guest's payload decoded)
     const value = target.wire ? (payload instanceof Wire ? payload : toWire(payload)) : payload instanceof Wire ? fromWire(payload) : payload;
     const event: ProcessMessageEvent = { type: "MESSAGE", from, topic, payload: value };
@@ -155,6 +150,14 @@ export class ProcessTable {
     const outcome = target.mailbox.deliver(event);
     if (outcome === "full") throw new MailboxFullError(to, target.mailbox.capacity);
     return outcome === "queued";
+  }
+
+  // apart from send, which stays small enough to be inlined into the API's send
+  #sendElsewhere(from: string, to: string, topic: string, payload: unknown): boolean | Promise<boolean> {
+    if (!this.#elsewhere || !this.#foreign(to)) return false;
+    // across nodes a payload is bytes or JSON: what cannot cross is a TypeError here, live target or not
+    const wire = payload instanceof Wire ? payload : toWire(payload);
+    return this.#remote(to)?.send(from, to, topic, wire) ?? false;
   }
 
   /** `watcher` gets an EXIT when `target` ends; at once (kind noproc) if it already has. */
