@@ -43,6 +43,18 @@ export interface InstrumentOptions {
   reset?: boolean;
   /** Rewrite the fuel marks through the text form even when the IR walk could (tests compare both). */
   viaText?: boolean;
+  /**
+   * `binary`: the one-pass rewrite of the bytes (instrument-binary.ts), for large modules;
+   * it has no `reset` (the module is then not reused) and throws BinaryInstrumentUnsupported
+   * for what it cannot rewrite. Default binaryen. WIPPY_INSTRUMENT_ENGINE overrides it.
+   */
+  engine?: "binaryen" | "binary";
+}
+
+/** For a test pass of everything through one engine: WIPPY_INSTRUMENT_ENGINE=binary|binaryen. */
+function forcedEngine(): InstrumentOptions["engine"] | undefined {
+  const v = process.env.WIPPY_INSTRUMENT_ENGINE;
+  return v === "binary" || v === "binaryen" ? v : undefined;
 }
 
 /** Values of the `state` global: what is on the guest's stack. */
@@ -88,6 +100,10 @@ function definedFunctions(b: Binaryen, m: BinaryenModule): string[] {
 
 /** Instruments a core module; returns new bytes. Throws if binaryen cannot read it. */
 export async function instrumentCore(bytes: Uint8Array, opts: InstrumentOptions): Promise<Uint8Array> {
+  if ((forcedEngine() ?? opts.engine) === "binary") {
+    const { instrumentBinary } = await import("./instrument-binary.ts");
+    return instrumentBinary(bytes, opts);
+  }
   if (!opts.reset) return instrumentOnce(bytes, opts);
   try {
     return await instrumentOnce(bytes, opts);
