@@ -125,7 +125,7 @@ function makePlan(bytes: Uint8Array, layout: ModuleLayout, opts: BinaryInstrumen
  * for what it cannot rewrite (exception handling, GC, multi-memory, memory64, unknown
  * opcodes), and a plain Error for a module that imports from `wippy` itself.
  */
-export function instrumentBinary(bytes: Uint8Array, opts: BinaryInstrumentOptions, onProgress?: (done: number, total: number) => void): Uint8Array {
+export function instrumentBinary(bytes: Uint8Array, opts: BinaryInstrumentOptions, onProgress?: (done: number, total: number) => void): Uint8Array<ArrayBuffer> {
   const layout = readLayout(bytes, PREEMPT_MODULE);
   if (layout.reserved) {
     throw new Error(`it imports ${layout.reserved.module}.${layout.reserved.name}: the import module name "${PREEMPT_MODULE}" is reserved for the runtime`);
@@ -137,7 +137,7 @@ export function instrumentBinary(bytes: Uint8Array, opts: BinaryInstrumentOption
   out.bytes(bytes, 0, 8);
   const raw = (id: number) => {
     const range = layout.sections[id];
-    if (range) out.section(id, sliceWriter(bytes, range.start, range.end));
+    if (range) out.rawSection(id, bytes, range.start, range.end);
   };
   writeTypes(out, bytes, layout, plan);
   writeImports(out, bytes, layout, plan);
@@ -166,13 +166,6 @@ export function remapFunction(plan: CodeRemap, f: number): number {
 
 function remapGlobal(plan: CodeRemap, g: number): number {
   return g < plan.importedGlobals ? g : g + plan.addedGlobals;
-}
-
-function sliceWriter(bytes: Uint8Array, start: number, end: number): ByteWriter {
-  const w = new ByteWriter(0);
-  w.buf = bytes.subarray(start, end);
-  w.len = end - start;
-  return w;
 }
 
 /** The count of a vector section plus `added`, then its entries as they were. */

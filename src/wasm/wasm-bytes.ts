@@ -77,7 +77,7 @@ export class ByteReader {
 
 /** A growable output buffer: doubling, so appending is amortised O(1) and nothing is copied twice per growth. */
 export class ByteWriter {
-  buf: Uint8Array;
+  buf: Uint8Array<ArrayBuffer>;
   len = 0;
   constructor(capacity = 256) {
     this.buf = new Uint8Array(Math.max(16, capacity));
@@ -156,11 +156,14 @@ export class ByteWriter {
   }
   /** A section: id, size, then the content writer's bytes. */
   section(id: number, content: ByteWriter): void {
-    this.byte(id);
-    this.u32(content.len);
-    this.bytes(content.buf, 0, content.len);
+    this.rawSection(id, content.buf, 0, content.len);
   }
-  result(): Uint8Array {
+  rawSection(id: number, src: Uint8Array, start: number, end: number): void {
+    this.byte(id);
+    this.u32(end - start);
+    this.bytes(src, start, end);
+  }
+  result(): Uint8Array<ArrayBuffer> {
     return this.buf.subarray(0, this.len);
   }
 }
