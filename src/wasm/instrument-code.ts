@@ -111,6 +111,21 @@ export class CodeRewriter {
             from = r.pos;
           }
           break;
+        // the most frequent immediates, stepped over here rather than through skipImmediates
+        case 0x0c: // br
+        case 0x0d: // br_if
+        case 0x20: // local.get
+        case 0x21: // local.set
+        case 0x22: // local.tee
+        case 0x41: // i32.const
+        case 0x42: {
+          // i64.const
+          let p = at + 1;
+          while (bytes[p++]! & 0x80);
+          if (p > end) unsupported("truncated function body");
+          r.pos = p;
+          break;
+        }
         default: {
           const imm = OPS[op]!;
           if (imm !== IMM_NONE) skipImmediates(r, op, imm);
