@@ -220,6 +220,14 @@ describe("renumbering", () => {
     }
   });
 
+  it("a function only declared by its export can still be ref.func'd once the export names its guard", async () => {
+    const bytes = await wat(`(module (type $t (func (result i32))) (table 1 funcref)
+      (func $f (export "f") (result i32) (i32.const 5))
+      (func (export "g") (result i32) (table.set (i32.const 0) (ref.func $f)) (call_indirect (type $t) (i32.const 0))))`);
+    const inst = new WebAssembly.Instance(compile(instrumentBinary(bytes, { fuel: true, memory: true })), imports().imports);
+    expect(await WebAssembly.promising(inst.exports.g as () => number)()).toBe(5);
+  });
+
   it("a guard returns every result of a multi-value export and restores state", async () => {
     const bytes = await wat(`(module (func (export "pair") (param i32) (result i32 i64) (local.get 0) (i64.const 9)))`);
     const { state, imports: imp } = imports();

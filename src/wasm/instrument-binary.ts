@@ -152,7 +152,8 @@ export function instrumentBinary(bytes: Uint8Array, opts: BinaryInstrumentOption
     s.u32(remapFunction(plan, new ByteReader(bytes, start.start, start.end).u32()));
     out.section(8, s);
   }
-  if (layout.sections[9]) writeElements(out, bytes, layout.sections[9], plan, constants);
+  const declare = [...new Set(plan.guarded.map((g) => remapFunction(plan, g.index)))];
+  writeElements(out, bytes, layout.sections[9], plan, constants, declare);
   raw(12);
   writeCode(out, bytes, layout, plan, onProgress);
   if (layout.sections[11]) writeData(out, bytes, layout.sections[11], constants);

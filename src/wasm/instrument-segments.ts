@@ -12,13 +12,17 @@ function remapFunction(plan: CodeRemap, f: number): number {
 /**
  * Element segments, all eight forms: bit 0 passive or declarative, bit 1 an explicit
  * table (active) or declarative (passive), bit 2 expressions instead of function indices.
+ * `declare` (new indices) are added as one declarative segment: a function that was only
+ * exported may be the target of a `ref.func`, which needs it declared once its export
+ * names the guard instead.
  */
-export function writeElements(out: ByteWriter, bytes: Uint8Array, range: Range, plan: CodeRemap, constants: CodeRewriter): void {
-  const r = new ByteReader(bytes, range.start, range.end);
-  const s = new ByteWriter(range.end - range.start + 64);
-  const count = r.u32();
-  s.u32(count);
-  for (let i = 0; i < count; i++) {
+export function writeElements(out: ByteWriter, bytes: Uint8Array, range: Range | undefined, plan: CodeRemap, constants: CodeRewriter, declare: number[]): void {
+  if (!range && declare.length === 0) return;
+  const r = range ? new ByteReader(bytes, range.start, range.end) : undefined;
+  const s = new ByteWriter((range ? range.end - range.start : 0) + 5 * declare.length + 64);
+  const count = r ? r.u32() : 0;
+  s.u32(count + (declare.length > 0 ? 1 : 0));
+  for (let i = 0; i < count && r; i++) {
     const flags = r.u32();
     if (flags > 7) unsupported(`element segment flags ${flags}`);
     s.u32(flags);
@@ -40,7 +44,13 @@ export function writeElements(out: ByteWriter, bytes: Uint8Array, range: Range, 
       else s.u32(remapFunction(plan, r.u32()));
     }
   }
-  if (r.pos !== range.end) unsupported("bytes after the last element segment");
+  if (r && r.pos !== r.end) unsupported("bytes after the last element segment");
+  if (declare.length > 0) {
+    s.u32(3); // declarative, function indices
+    s.byte(0); // elemkind funcref
+    s.u32(declare.length);
+    for (const f of declare) s.u32(f);
+  }
   out.section(9, s);
 }
 
