@@ -17,7 +17,7 @@ import { CodeRewriter, type CodeRemap } from "./instrument-code.ts";
 import { ByteReader, ByteWriter, unsupported } from "./wasm-bytes.ts";
 import { valType } from "./wasm-ops.ts";
 import { type ModuleLayout, readLayout } from "./wasm-module.ts";
-import { writeElements, writeFunctionNames } from "./instrument-segments.ts";
+import { writeData, writeElements, writeFunctionNames } from "./instrument-segments.ts";
 
 export { BinaryInstrumentUnsupported } from "./wasm-bytes.ts";
 
@@ -393,29 +393,4 @@ function writeGuard(out: ByteWriter, layout: ModuleLayout, p: Plan, g: { name: s
     (w.byte(0x10), w.u32(remapFunction(p, g.index)));
     (w.byte(0x20), w.u32(saved), w.byte(0x24), w.u32(p.state));
   });
-}
-
-function writeData(out: ByteWriter, bytes: Uint8Array, range: { start: number; end: number }, constants: CodeRewriter): void {
-  const r = new ByteReader(bytes, range.start, range.end);
-  out.byte(11);
-  const sizeAt = out.reserveU32();
-  const contentStart = out.len;
-  const count = r.u32();
-  out.u32(count);
-  for (let i = 0; i < count; i++) {
-    const flags = r.u32();
-    out.u32(flags);
-    if (flags === 2) {
-      if (r.u32() !== 0) unsupported("a data segment for a memory other than 0 (multi-memory)");
-      out.u32(0);
-    } else if (flags !== 0 && flags !== 1) unsupported(`data segment flags ${flags}`);
-    if (flags !== 1) constants.expression(r, out, -1);
-    const len = r.u32();
-    const at = r.pos;
-    r.skip(len);
-    out.u32(len);
-    out.bytes(bytes, at, at + len);
-  }
-  if (r.pos !== range.end) unsupported("bytes after the last data segment");
-  out.patchU32(sizeAt, out.len - contentStart);
 }

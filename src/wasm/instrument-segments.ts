@@ -1,5 +1,6 @@
-// The element section and the function names of the binary instrumenter: both hold
-// function indices, which move up by the number of functions it imports.
+// The segments and the function names of the binary instrumenter: element segments and
+// names hold function indices, which move up by the number of functions it imports;
+// offsets of both kinds of segment may read globals, which move too.
 
 import type { CodeRemap, CodeRewriter } from "./instrument-code.ts";
 import { ByteReader, ByteWriter, unsupported } from "./wasm-bytes.ts";
@@ -103,4 +104,30 @@ function renumberNames(r: ByteReader, plan: CodeRemap, functions: number): ByteW
     w.bytes(name);
   }
   return r.pos === r.end ? w : undefined;
+}
+
+/** Data segments: their offsets rewritten, their bytes copied in one piece each. */
+export function writeData(out: ByteWriter, bytes: Uint8Array, range: { start: number; end: number }, constants: CodeRewriter): void {
+  const r = new ByteReader(bytes, range.start, range.end);
+  out.byte(11);
+  const sizeAt = out.reserveU32();
+  const contentStart = out.len;
+  const count = r.u32();
+  out.u32(count);
+  for (let i = 0; i < count; i++) {
+    const flags = r.u32();
+    out.u32(flags);
+    if (flags === 2) {
+      if (r.u32() !== 0) unsupported("a data segment for a memory other than 0 (multi-memory)");
+      out.u32(0);
+    } else if (flags !== 0 && flags !== 1) unsupported(`data segment flags ${flags}`);
+    if (flags !== 1) constants.expression(r, out, -1);
+    const len = r.u32();
+    const at = r.pos;
+    r.skip(len);
+    out.u32(len);
+    out.bytes(bytes, at, at + len);
+  }
+  if (r.pos !== range.end) unsupported("bytes after the last data segment");
+  out.patchU32(sizeAt, out.len - contentStart);
 }
