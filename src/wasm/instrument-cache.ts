@@ -7,13 +7,13 @@ import { SILENT, type Logger } from "../log.ts";
 import { digest, privateFolder, readTrusted, writePrivate } from "./cache-trust.ts";
 import { sha256Hex } from "./hash.ts";
 import type { PrepareProgress } from "./prepare-progress.ts";
-import { instrumentCore, type InstrumentOptions } from "./instrument.ts";
+import { instrumentCore, resolvedEngine, type InstrumentOptions } from "./instrument.ts";
 
 /** `preempt`: fuel, preemption and max_memory. `memory`: max_memory only (a host with `preempt: false`). */
 export type Instrumentation = "preempt" | "memory";
 
 /** Bump when the instrumentation changes: old cached output is then ignored. */
-const FORMAT = "8";
+const FORMAT = "9";
 
 export const INSTRUMENT_OPTIONS: Record<Instrumentation, InstrumentOptions> = {
   preempt: { fuel: true, memory: true },
@@ -52,7 +52,9 @@ export async function instrumentCached(
 ): Promise<{ bytes: Uint8Array; cached: boolean }> {
   const { rewrites: { importMemory = false, reset = false } = {}, log = SILENT } = opts;
   const hash = opts.hash ?? sha256Hex(bytes);
-  const key = sha256Hex(new TextEncoder().encode(`${FORMAT}\n${variant}${importMemory ? "+pool" : ""}${reset ? "+reset" : ""}\n${hash}`)).slice(0, 32);
+  // the engine asked for decides the output (auto: by size, the same every time)
+  const engine = resolvedEngine();
+  const key = sha256Hex(new TextEncoder().encode(`${FORMAT}\n${variant}${importMemory ? "+pool" : ""}${reset ? "+reset" : ""}+${engine}\n${hash}`)).slice(0, 32);
   const dir = await privateFolder(join(cacheDir, "instrumented"));
   const file = join(dir, `${key}.wasm`);
   const digestFile = join(dir, `${key}.sha256`);
@@ -62,8 +64,10 @@ export async function instrumentCached(
     log.debug(`cached instrumentation ${file} does not match its recorded digest; instrumenting again`);
   }
   opts.onBuild?.();
-  opts.progress?.set("instrumenting");
-  const out = await instrumentCore(bytes, { ...INSTRUMENT_OPTIONS[variant], importMemory, reset });
+  const progress = opts.progress;
+  progress?.set("instrumenting");
+  const onProgress = progress ? (done: number, total: number) => progress.set("instrumenting", total > 0 ? done / total : undefined) : undefined;
+  const out = await instrumentCore(bytes, { ...INSTRUMENT_OPTIONS[variant], importMemory, reset, engine, ...(onProgress ? { onProgress } : {}) });
   await writePrivate(file, out);
   await writePrivate(digestFile, digest(out));
   return { bytes: out, cached: false };
