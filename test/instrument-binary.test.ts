@@ -9,6 +9,7 @@ import { describe, expect, it, vi } from "vitest";
 import { detectKind, readCoreInfo } from "../src/wasm/binary.ts";
 import { BinaryInstrumentUnsupported, instrumentBinary } from "../src/wasm/instrument-binary.ts";
 import { BINARY_ENGINE_FROM, instrumentCore, STATE_IDLE } from "../src/wasm/instrument.ts";
+import { padToSize } from "./helpers/large-guest.ts";
 import { fixture } from "./helpers/project.ts";
 
 const CPU = readFileSync(fixture("c/cpu.core.wasm"));
@@ -331,30 +332,13 @@ describe("every core fixture", () => {
 });
 
 describe("choosing the engine (engine: auto, the default)", () => {
-  /** `bytes` with a custom section appended that makes it `size` bytes or more (custom sections change nothing else). */
-  function padded(bytes: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
-    const name = new TextEncoder().encode("padding");
-    const payload = Math.max(0, size - bytes.length);
-    const body = 1 + name.length + payload;
-    const leb: number[] = [];
-    for (let v = body; ; ) {
-      const b = v & 0x7f;
-      v >>>= 7;
-      if (v === 0) { leb.push(b); break; }
-      leb.push(b | 0x80);
-    }
-    const out = new Uint8Array(bytes.length + 1 + leb.length + body);
-    out.set(bytes);
-    out.set([0, ...leb, name.length, ...name], bytes.length);
-    return out;
-  }
   const exportsOf = (bytes: Uint8Array) => WebAssembly.Module.exports(compile(bytes)).map((e) => e.name);
   const opts = { fuel: true, memory: true, importMemory: true, reset: true } as const;
 
   it("below BINARY_ENGINE_FROM binaryen instruments (with a reset); from there on the byte rewrite (without)", async () => {
     const small = await instrumentCore(CPU, opts);
     expect(exportsOf(small)).toContain("__wippy_reset");
-    const large = padded(CPU, BINARY_ENGINE_FROM);
+    const large = padToSize(CPU, BINARY_ENGINE_FROM);
     const out = await instrumentCore(large, opts);
     expect(exportsOf(out)).not.toContain("__wippy_reset");
     expect(out.length).toBeLessThan(CPU.length * 2); // the padding went with the custom sections
@@ -362,7 +346,7 @@ describe("choosing the engine (engine: auto, the default)", () => {
 
   it("the byte rewrite reports its progress up to the whole code section", async () => {
     const seen: [number, number][] = [];
-    await instrumentCore(padded(CPU, BINARY_ENGINE_FROM), { ...opts, onProgress: (done, total) => seen.push([done, total]) });
+    await instrumentCore(padToSize(CPU, BINARY_ENGINE_FROM), { ...opts, onProgress: (done, total) => seen.push([done, total]) });
     expect(seen.length).toBeGreaterThan(0);
     const [done, total] = seen.at(-1)!;
     expect(done).toBe(total);
@@ -372,7 +356,7 @@ describe("choosing the engine (engine: auto, the default)", () => {
     const b = (await import("binaryen")).default;
     const m = b.parseText(`(module (memory 1) (func $f (export "f") (try (do (call $f)) (catch_all (nop)))))`);
     m.setFeatures(b.Features.All);
-    const eh = padded(m.emitBinary(), BINARY_ENGINE_FROM);
+    const eh = padToSize(m.emitBinary(), BINARY_ENGINE_FROM);
     m.dispose();
     expect(() => instrumentBinary(eh, opts)).toThrow(BinaryInstrumentUnsupported);
     const out = await instrumentCore(eh, opts);
@@ -380,7 +364,7 @@ describe("choosing the engine (engine: auto, the default)", () => {
   });
 
   it("WIPPY_INSTRUMENT_ENGINE overrides the choice (a test pass through one engine)", async () => {
-    const large = padded(CPU, BINARY_ENGINE_FROM);
+    const large = padToSize(CPU, BINARY_ENGINE_FROM);
     vi.stubEnv("WIPPY_INSTRUMENT_ENGINE", "binaryen");
     try {
       expect(exportsOf(await instrumentCore(large, opts))).toContain("__wippy_reset");

@@ -102,3 +102,25 @@ export async function largeGuest(bytes: number, opts: { command?: boolean; dir?:
   }
   return out;
 }
+
+/**
+ * `bytes` with a custom section appended that makes the module `size` bytes or more: a
+ * module as large as needed, in no time, that runs as the original does (a custom
+ * section changes nothing else; the instrumenters drop it).
+ */
+export function padToSize(bytes: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
+  const name = new TextEncoder().encode("padding");
+  const body = 1 + name.length + Math.max(0, size - bytes.length);
+  const leb: number[] = [];
+  for (let v = body; ; v >>>= 7) {
+    if (v < 0x80) {
+      leb.push(v);
+      break;
+    }
+    leb.push((v & 0x7f) | 0x80);
+  }
+  const out = new Uint8Array(bytes.length + 1 + leb.length + body);
+  out.set(bytes);
+  out.set([0, ...leb, name.length, ...name], bytes.length);
+  return out;
+}
