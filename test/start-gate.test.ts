@@ -44,6 +44,31 @@ describe("StartGate", () => {
     expect(events.filter((e) => e.startsWith("job"))).toHaveLength(20);
   });
 
+  it("a start that would overrun what is left of the slice waits for the next turn of the loop", async () => {
+    const gate = new StartGate();
+    // a chain of setImmediate counts the loop's turns; it is scheduled before the burst
+    let turns = 0;
+    let counting = true;
+    const turn = () => {
+      turns++;
+      if (counting) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const turnOfJob: number[] = [];
+    const jobs = Array.from({ length: 8 }, () =>
+      gate.run(async () => {
+        turnOfJob.push(turns);
+        busy((START_SLICE_MS * 3) / 4); // two do not fit in one slice
+      }),
+    );
+    await Promise.all(jobs);
+    counting = false;
+    expect(turnOfJob).toHaveLength(8);
+    expect(turnOfJob[turnOfJob.length - 1]).toBeGreaterThan(0); // the loop turned before the burst ended
+    // one start per turn: none shares its turn with the one before
+    for (let i = 1; i < turnOfJob.length; i++) expect(turnOfJob[i]).toBeGreaterThan(turnOfJob[i - 1]!);
+  });
+
   it("a start that waits on real I/O does not hold up the next one", async () => {
     const gate = new StartGate();
     let release!: () => void;
