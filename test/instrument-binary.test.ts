@@ -11,33 +11,12 @@ import { BinaryInstrumentUnsupported, instrumentBinary } from "../src/wasm/instr
 import { BINARY_ENGINE_FROM, instrumentCore, STATE_IDLE } from "../src/wasm/instrument.ts";
 import { padToSize } from "./helpers/large-guest.ts";
 import { fixture } from "./helpers/project.ts";
+import { imports } from "./helpers/preempt-imports.ts";
 
 const CPU = readFileSync(fixture("c/cpu.core.wasm"));
 const COMPUTE = readFileSync(fixture("core/compute.wasm"));
 const PREEMPT = { fuel: true, memory: true, engine: "binary" } as const;
 
-function imports(opts: { grant?: number; maxPages?: number; suspend?: boolean } = {}) {
-  const calls = { sync: 0, async: 0, suspended: 0, limit: [] as number[] };
-  const grant = opts.grant ?? 1000;
-  const state = new WebAssembly.Global({ value: "i32", mutable: true }, STATE_IDLE);
-  const wippy = {
-    state,
-    max_pages: new WebAssembly.Global({ value: "i32", mutable: false }, opts.maxPages ?? 65536),
-    fuel: new WebAssembly.Global({ value: "i32", mutable: false }, 0),
-    yield_sync: () => (calls.sync++, grant),
-    yield_async: new WebAssembly.Suspending(() => {
-      calls.async++;
-      if (!opts.suspend) return grant;
-      calls.suspended++;
-      return new Promise<number>((r) => setImmediate(() => r(grant)));
-    }),
-    memory_limit: (pages: number) => {
-      calls.limit.push(pages);
-      throw new Error(`limit: ${pages} pages`);
-    },
-  };
-  return { calls, state, imports: { wippy } as unknown as WebAssembly.Imports };
-}
 
 async function wat(text: string): Promise<Uint8Array<ArrayBuffer>> {
   const { parse } = await import("@bytecodealliance/jco");

@@ -6,32 +6,11 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { instrumentCore, STATE_IDLE } from "../src/wasm/instrument.ts";
 import { fixture } from "./helpers/project.ts";
+import { imports } from "./helpers/preempt-imports.ts";
 
 const CPU = readFileSync(fixture("c/cpu.core.wasm"));
 const COMPUTE = readFileSync(fixture("core/compute.wasm"));
 
-function imports(opts: { grant?: number; maxPages?: number; suspend?: boolean } = {}) {
-  const calls = { sync: 0, async: 0, suspended: 0, limit: [] as number[] };
-  const grant = opts.grant ?? 1000;
-  const state = new WebAssembly.Global({ value: "i32", mutable: true }, STATE_IDLE);
-  const wippy = {
-    state,
-    max_pages: new WebAssembly.Global({ value: "i32", mutable: false }, opts.maxPages ?? 65536),
-    fuel: new WebAssembly.Global({ value: "i32", mutable: false }, 0),
-    yield_sync: () => (calls.sync++, grant),
-    yield_async: new WebAssembly.Suspending(() => {
-      calls.async++;
-      if (!opts.suspend) return grant;
-      calls.suspended++;
-      return new Promise<number>((r) => setImmediate(() => r(grant)));
-    }),
-    memory_limit: (pages: number) => {
-      calls.limit.push(pages);
-      throw new Error(`limit: ${pages} pages`);
-    },
-  };
-  return { calls, state, imports: { wippy } as unknown as WebAssembly.Imports };
-}
 
 async function cpu(viaText = false) {
   const bytes = await instrumentCore(CPU, { fuel: true, memory: true, viaText });
