@@ -16,8 +16,12 @@ import { inTurn, REPO, stats, type Row } from "../lib.ts";
 
 const LARGE_MB = Number(process.env.WIPPY_BENCH_LARGE_MB ?? 8);
 
-/** Writes the process's peak RSS (MiB) to the file in WIPPY_BENCH_RSS_FILE as it exits. */
-const RECORD_RSS = `data:text/javascript,process.on("exit",()=>process.getBuiltinModule("node:fs").writeFileSync(process.env.WIPPY_BENCH_RSS_FILE,String(process.resourceUsage().maxRSS/1024)))`;
+/**
+ * Writes the process's peak RSS (MiB) to the file in WIPPY_BENCH_RSS_FILE as it exits: VmHWM,
+ * its own memory's high-water mark (getrusage's maxRSS would start at the bench's own RSS,
+ * which Linux hands on to a child at exec).
+ */
+const RECORD_RSS = `data:text/javascript,process.on("exit",()=>{const fs=process.getBuiltinModule("node:fs");fs.writeFileSync(process.env.WIPPY_BENCH_RSS_FILE,String(Number(/VmHWM:\\s+(\\d+)/.exec(fs.readFileSync("/proc/self/status","utf8"))[1])/1024))})`;
 
 const NODE_WASI = `
 import { WASI } from "node:wasi";
@@ -53,7 +57,7 @@ entries:
   return root;
 }
 
-const WHOLE_RSS = "peak RSS of the whole OS process (its maxRSS), not above an idle one";
+const WHOLE_RSS = "peak RSS of the whole OS process (VmHWM), not above an idle one";
 
 interface Run {
   ms: number;
