@@ -25,7 +25,21 @@ const runtimes: Runtime[] = [];
 
 beforeAll(async () => {
   nats = await startNats();
-});
+  // Each binary is instrumented once here, into the cache the nodes share: a node that
+  // instruments on its first spawn holds its thread meanwhile, and on a loaded machine its
+  // heartbeats could stop long enough (downAfter) for the others to call it down.
+  const warm = await Runtime.open({ root: project.root, stdio: captureStdio().stdio });
+  try {
+    expect(await warm.process.exec("probe:compute", HOST, 6, 7)).toEqual({ value: 42 });
+    for (const id of ["probe:collect", "probe:echo", "probe:echo_component"]) {
+      const pid = await warm.process.spawnMonitored(id, HOST, 1);
+      await warm.process.cancel(pid, "warmed");
+      await exitOf(warm.process, pid);
+    }
+  } finally {
+    await warm.close(200);
+  }
+}, 120_000);
 afterAll(async () => {
   await nats?.stop();
 });
